@@ -1,0 +1,72 @@
+"""The Litestar application."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.app import AppConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, SwaggerRenderPlugin
+
+from api.bootstrap import Container
+from api.errors import EXCEPTION_HANDLERS
+from api.routes.auth_learnhouse import AuthController
+from api.routes.auth_openlearning import OpenLearningAuthController
+from api.routes.courses import CourseController
+from api.routes.health import health
+from api.routes.orgs import OrgController
+from api.routes.roles import RoleController
+from api.routes.users import UserController
+from api.security import resolve_principal
+
+ROUTE_HANDLERS: list[Any] = [
+    health,
+    AuthController,
+    OpenLearningAuthController,
+    OrgController,
+    UserController,
+    RoleController,
+    CourseController,
+]
+
+
+def create_app(container: Container, *, run_followers: bool | None = None) -> Litestar:
+    """Build the app around a container; followers start with the app unless told otherwise."""
+    follow = container.settings.run_followers if run_followers is None else run_followers
+
+    def on_startup(app: Litestar) -> None:
+        app.state.container = container
+        if follow and container.loop is None:
+            container.start_followers()
+
+    def on_shutdown(app: Litestar) -> None:
+        container.close()
+
+    handlers = list(ROUTE_HANDLERS) + list(container.extras.get("route_handlers", []))
+    return Litestar(
+        route_handlers=handlers,
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        dependencies={"principal": Provide(resolve_principal, sync_to_thread=False)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        request_max_body_size=container.settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="learnstream",
+            version="0.1.0",
+            description="Event-sourced learning platform: LearnHouse-compatible LMS, "
+            "LearningStudio-compatible course generation, OpenLearning-compatible assessments.",
+            path="/",
+            render_plugins=[
+                JsonRenderPlugin(path="/openapi.json"),
+                SwaggerRenderPlugin(path=["/docs", "/api/docs"]),
+                RedocRenderPlugin(path="/redoc"),
+            ],
+        ),
+        debug=container.settings.debug,
+    )
+
+
+def _unused(_: AppConfig) -> None:  # keep import for type checkers of plugins
+    return None

@@ -1,0 +1,131 @@
+"""The ``learnstream`` command: serve, worker, replay, create-admin."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from infrastructure.settings import Settings
+
+
+def _progress(label: str, total: int) -> "callable":  # type: ignore[valid-type]
+    def show(position: int) -> None:
+        width = 30
+        done = min(position, total)
+        filled = int(width * done / total) if total else width
+        pct = 100 * done / total if total else 100.0
+        sys.stderr.write(f"\r{label:<12} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {pct:5.1f}%")
+        sys.stderr.flush()
+
+    return show
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from api.bootstrap import Container
+
+    settings = Settings.from_env()
+    container = Container.build(settings)
+    if settings.run_followers:
+        container.start_followers()
+    generated = container.bootstrap()
+    if generated:
+        print(
+            f"Created org 'default' with admin {container.settings.admin_email or 'admin@learnstream.local'}"
+            f" / password: {generated}  (shown once; set LEARNSTREAM_ADMIN_PASSWORD to choose it)",
+            flush=True,
+        )
+    app = create_app(container)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0
+
+
+def cmd_worker(_: argparse.Namespace) -> int:
+    from api.bootstrap import Container
+
+    container = Container.build(Settings.from_env())
+    container.start_followers()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    print("learnstream worker: following the event log", flush=True)
+    stop.wait()
+    container.close()
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from api.bootstrap import Container
+    from projections.framework import Follower, reset
+
+    container = Container.build(Settings.from_env())
+    names = [args.projection] if args.projection else list(container.projections)
+    unknown = [n for n in names if n not in container.projections]
+    if unknown:
+        print(f"unknown projection(s): {', '.join(unknown)}; known: {', '.join(container.projections)}", file=sys.stderr)
+        return 2
+    total = container.events.last_position()
+    for name in names:
+        projection = container.projections[name]
+        reset(projection)
+        follower = Follower(projection, container.events, batch_size=1000)
+        follower.start()
+        follower.catch_up(progress=_progress(name, total))
+        sys.stderr.write(f"\r{name:<12} rebuilt to position {follower.position} of {total}{' ' * 20}\n")
+    container.close()
+    return 0
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    import getpass
+
+    from api.bootstrap import Container
+
+    settings = Settings.from_env()
+    container = Container.build(settings)
+    container.start_followers()
+    try:
+        if container.events.last_position() == 0:
+            generated = container.bootstrap()
+            if generated:
+                print(f"Created org 'default' and admin; password: {generated}")
+            return 0
+        email = args.email or settings.admin_email or input("Admin email: ")
+        password = args.password or settings.admin_password or getpass.getpass("Password: ")
+        container.create_admin(email, password, args.org)
+        print(f"{email} is now Admin of org '{args.org}'")
+    finally:
+        container.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="learnstream", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="API plus every follower in one process")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+    worker = sub.add_parser("worker", help="followers only (projections, publishers, workers)")
+    worker.set_defaults(func=cmd_worker)
+    replay = sub.add_parser("replay", help="rebuild read models from the whole log")
+    replay.add_argument("--projection", help="one projection by name (default: all)")
+    replay.set_defaults(func=cmd_replay)
+    admin = sub.add_parser("create-admin", help="create (or promote) an org admin")
+    admin.add_argument("--email")
+    admin.add_argument("--password")
+    admin.add_argument("--org", default="default")
+    admin.set_defaults(func=cmd_create_admin)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,113 @@
+"""One table maps domain errors to HTTP; every error body is ``{"detail", "code"}``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Gone,
+    InvalidInput,
+    Locked,
+    NotFound,
+    RuleBroken,
+    Unauthenticated,
+)
+
+log = logging.getLogger("learnstream.api")
+
+STATUS: dict[type[DomainError], int] = {
+    NotFound: 404,
+    Forbidden: 403,
+    Unauthenticated: 401,
+    Conflict: 409,
+    RuleBroken: 400,
+    InvalidInput: 422,
+    Locked: 429,
+    Gone: 410,
+}
+HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    410: "GONE",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_ERROR",
+    429: "RATE_LIMIT_EXCEEDED",
+    500: "INTERNAL_ERROR",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+
+def error_response(
+    status: int, detail: str, code: str | None = None, headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[Any]:
+    headers = dict(headers or {})
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    body = {"detail": detail, "code": code or HTTP_CODES.get(status, "ERROR"), **extra}
+    return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+
+def domain_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    assert isinstance(exc, DomainError)
+    status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
+    headers = {}
+    extra: dict[str, Any] = {}
+    if isinstance(exc, Locked):
+        headers["Retry-After"] = str(exc.retry_after)
+        extra["retry_after"] = exc.retry_after
+    if isinstance(exc, InvalidInput) and exc.field:
+        extra["field"] = exc.field
+    return error_response(status, exc.detail, exc.code, headers, **extra)
+
+
+def _field_of(item: dict[str, Any]) -> str:
+    key = item.get("key") or ""
+    return str(key).lstrip("$.") if key else ""
+
+
+def validation_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    assert isinstance(exc, ValidationException)
+    problems = exc.extra if isinstance(exc.extra, list) else []
+    if problems:
+        first = problems[0] if isinstance(problems[0], dict) else {"message": str(problems[0])}
+        field = _field_of(first)
+        message = str(first.get("message") or exc.detail)
+        detail = f"{field}: {message}" if field else message
+        return error_response(422, detail, "VALIDATION_ERROR", field=field or None, errors=problems)
+    return error_response(422, str(exc.detail), "VALIDATION_ERROR")
+
+
+def http_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    assert isinstance(exc, HTTPException)
+    status = exc.status_code
+    detail = str(exc.detail)
+    if status == 400 and "validation" in detail.lower():
+        status = 422
+    return error_response(status, detail, None, dict(exc.headers or {}))
+
+
+def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error")
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    DomainError: domain_error_handler,
+    ValidationException: validation_handler,
+    HTTPException: http_error_handler,
+    Exception: unexpected_error_handler,
+}

@@ -1,0 +1,88 @@
+"""LearnHouse sign-in: form login → user + tokens, refresh, logout."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.datastructures import State
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+
+from api.routes.cookies import clear_cookie, set_auth_cookie
+from api.security import client_ip
+from application.authorization import Principal
+from application.views import UserView
+from domain.errors import Unauthenticated
+
+ACCESS_COOKIE = "access_token_cookie"
+REFRESH_COOKIE = "refresh_token_cookie"
+
+
+class LoginForm(msgspec.Struct):
+    username: str
+    password: str
+
+
+class Tokens(msgspec.Struct):
+    access_token: str
+    refresh_token: str
+    expiry: int
+
+
+class LoginResult(msgspec.Struct):
+    user: UserView
+    tokens: Tokens
+
+
+class Refreshed(msgspec.Struct):
+    access_token: str
+    expiry: int
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["auth"]
+
+    @post("/login", operation_id="lh_login", summary="Sign in with email and password (form)", sync_to_thread=True, status_code=200)
+    def login(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Response[LoginResult]:
+        accounts = state.container.accounts
+        user = accounts.authenticate(data.username, data.password, client_ip(request))
+        tokens = accounts.start_session(user)
+        settings = state.container.settings
+        response = Response(
+            LoginResult(
+                user=user,
+                tokens=Tokens(tokens.access_token, tokens.refresh_token, tokens.expiry),
+            )
+        )
+        set_auth_cookie(response, request, ACCESS_COOKIE, tokens.access_token, settings.access_token_minutes * 60)
+        set_auth_cookie(response, request, REFRESH_COOKIE, tokens.refresh_token, settings.refresh_token_days * 86400)
+        return response
+
+    @get("/refresh", operation_id="lh_refresh", summary="New access token from the refresh cookie", sync_to_thread=True)
+    def refresh(self, request: Request[Any, Any, Any], state: State) -> Response[Refreshed]:
+        token = request.cookies.get(REFRESH_COOKIE)
+        header = request.headers.get("authorization", "")
+        if not token and header.lower().startswith("bearer "):
+            token = header[7:].strip()
+        if not token:
+            raise Unauthenticated("Invalid credentials")
+        access, expiry = state.container.accounts.refresh(token)
+        response = Response(Refreshed(access_token=access, expiry=expiry))
+        set_auth_cookie(response, request, ACCESS_COOKIE, access, state.container.settings.access_token_minutes * 60)
+        return response
+
+    @delete("/logout", operation_id="lh_logout", summary="Revoke this session", sync_to_thread=True, status_code=200)
+    def logout(self, state: State, principal: Principal) -> Response[dict[str, str]]:
+        state.container.accounts.sign_out(principal)
+        response = Response({"msg": "Successfully logout"})
+        clear_cookie(response, ACCESS_COOKIE)
+        clear_cookie(response, REFRESH_COOKIE)
+        return response

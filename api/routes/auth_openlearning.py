@@ -1,0 +1,94 @@
+"""OpenLearning accounts: register/login set an httpOnly ``access_token`` cookie."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+
+from api.routes.cookies import clear_cookie, set_auth_cookie
+from api.security import client_ip
+from application.accounts import NewAccount, normalise_email
+from application.authorization import Principal
+from domain.errors import InvalidInput, Unauthenticated
+
+COOKIE = "access_token"
+
+
+class RegisterRequest(msgspec.Struct):
+    email: str
+    password: str
+
+
+class LoginRequest(msgspec.Struct):
+    email: str
+    password: str
+
+
+class Ok(msgspec.Struct):
+    ok: bool = True
+
+
+class AuthMeResponse(msgspec.Struct, rename="camel"):
+    user_id: str
+    display_name: str
+    avatar_url: str
+    has_api_key: bool
+    email: str | None = None
+
+
+def _valid_email(email: str) -> str:
+    try:
+        return normalise_email(email)
+    except InvalidInput:
+        raise InvalidInput("value is not a valid email address", field="email") from None
+
+
+class OpenLearningAuthController(Controller):
+    path = "/api/auth"
+    tags = ["auth"]
+
+    def _signed_in(self, request: Request[Any, Any, Any], state: State, user: Any) -> Response[Ok]:
+        tokens = state.container.accounts.start_session(user)
+        response = Response(Ok(), status_code=200)
+        set_auth_cookie(response, request, COOKIE, tokens.access_token, state.container.settings.access_token_minutes * 60)
+        return response
+
+    @post("/register", operation_id="ol_register", summary="Register with email and password", sync_to_thread=True, status_code=200)
+    def register(self, request: Request[Any, Any, Any], state: State, data: RegisterRequest) -> Response[Ok]:
+        email = _valid_email(data.email)
+        user = state.container.accounts.register(NewAccount(email=email, password=data.password))
+        return self._signed_in(request, state, user)
+
+    @post("/login", operation_id="ol_login", summary="Sign in; sets the access_token cookie", sync_to_thread=True, status_code=200)
+    def login(self, request: Request[Any, Any, Any], state: State, data: LoginRequest) -> Response[Ok]:
+        _valid_email(data.email)
+        try:
+            user = state.container.accounts.authenticate(data.email, data.password, client_ip(request))
+        except Unauthenticated:
+            raise Unauthenticated("Invalid email or password", code="INVALID_CREDENTIALS") from None
+        return self._signed_in(request, state, user)
+
+    @get("/me", operation_id="ol_me", summary="The signed-in user's profile", sync_to_thread=True)
+    def me(self, state: State, principal: Principal) -> AuthMeResponse:
+        if principal.user_id is None or principal.token is not None:
+            raise Unauthenticated("Not authenticated")
+        user = state.container.accounts.user_view(principal.user_id)
+        has_key = bool(state.container.extras.get("has_api_key", lambda _u: False)(principal.user_id))
+        return AuthMeResponse(
+            user_id=str(principal.user_id),
+            display_name=user.username,
+            avatar_url=user.avatar_image,
+            has_api_key=has_key,
+            email=user.email,
+        )
+
+    @post("/logout", operation_id="ol_logout", summary="Clear the auth cookie (and revoke the session)", sync_to_thread=True, status_code=200)
+    def logout(self, state: State, principal: Principal) -> Response[Ok]:
+        if principal.user_id is not None and principal.session_id is not None:
+            state.container.accounts.sign_out(principal)
+        response = Response(Ok())
+        clear_cookie(response, COOKIE)
+        return response

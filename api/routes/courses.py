@@ -1,0 +1,141 @@
+"""LearnHouse courses. ``POST /api/v1/courses`` is shared with LearningStudio's generation API:
+a multipart form creates a course; a JSON body with ``subject`` queues a generation job."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, delete, get, post, put
+from litestar.datastructures import State, UploadFile
+from litestar.params import Parameter
+
+from application.authorization import Principal
+from application.catalog import CourseCreate, Upload
+from application.views import CourseView
+from domain.errors import InvalidInput
+
+REQUIRED = ("name", "description", "about")
+TRUE = {"true", "1", "yes", "on"}
+FALSE = {"false", "0", "no", "off", ""}
+
+
+class CourseUpdate(msgspec.Struct, kw_only=True):
+    name: str | None = None
+    description: str | None = None
+    about: str | None = None
+    learnings: str | None = None
+    tags: str | None = None
+    public: bool | None = None
+    published: bool | None = None
+    open_to_contributors: bool | None = None
+
+
+class Detail(msgspec.Struct):
+    detail: str
+
+
+def form_bool(form: Any, name: str, default: bool) -> bool:
+    raw = form.get(name)
+    if raw is None:
+        return default
+    text = str(raw).strip().lower()
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    raise InvalidInput(f"{name}: value is not a valid boolean", field=name)
+
+
+async def read_course_form(request: Request[Any, Any, Any], max_upload: int) -> tuple[CourseCreate, Upload | None]:
+    form = await request.form()
+    for name in REQUIRED:
+        value = form.get(name)
+        if value is None or isinstance(value, UploadFile):
+            raise InvalidInput(f"{name}: Field required", field=name)
+    thumbnail = form.get("thumbnail")
+    upload = None
+    if isinstance(thumbnail, UploadFile) and thumbnail.filename:
+        data = await thumbnail.read()
+        if len(data) > max_upload:
+            from domain.errors import DomainError
+
+            raise _TooLarge(f"thumbnail is larger than the {max_upload} bytes allowed")
+        upload = Upload(filename=thumbnail.filename, content_type=thumbnail.content_type, data=data)
+    command = CourseCreate(
+        name=str(form["name"]),
+        description=str(form["description"]),
+        about=str(form["about"]),
+        learnings=str(form.get("learnings") or ""),
+        tags=str(form.get("tags") or ""),
+        public=form_bool(form, "public", False),
+        published=form_bool(form, "published", True),
+    )
+    return command, upload
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class CourseController(Controller):
+    path = "/api/v1/courses"
+    tags = ["courses"]
+
+    @post(
+        "/",
+        operation_id="create_course",
+        summary="Create a course (multipart: name, description, about, public, thumbnail) "
+        "or queue an AI generation job (JSON with subject)",
+        status_code=200,
+    )
+    async def create(self, request: Request[Any, Any, Any], state: State, principal: Principal, org_id: str | None = None) -> Any:
+        from anyio.to_thread import run_sync
+
+        container = state.container
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith("application/json"):
+            generation = container.extras.get("generation_route")
+            if generation is None:
+                raise InvalidInput("Course creation takes a multipart form", field="body")
+            return await generation(request, state, principal)
+        if org_id is None:
+            raise InvalidInput("org_id: Field required", field="org_id")
+        try:
+            command, upload = await read_course_form(request, container.settings.max_upload_bytes)
+        except _TooLarge as error:
+            from api.errors import error_response
+
+            return error_response(413, str(error), "PAYLOAD_TOO_LARGE")
+        return await run_sync(container.catalog.create_course, principal, org_id, command, upload)
+
+    @get("/id/{course_id:str}", operation_id="get_course_by_id", summary="A course by numeric id", sync_to_thread=True)
+    def by_id(self, state: State, principal: Principal, course_id: str) -> CourseView:
+        if not course_id.isdigit():
+            raise InvalidInput("course_id must be a number", field="course_id")
+        return state.container.catalog.get_course(principal, course_id)  # type: ignore[no-any-return]
+
+    @get("/org_slug/{slug:str}/page/{page:int}/limit/{limit:int}", operation_id="list_courses", summary="Courses of an organization, newest first (plain array)", sync_to_thread=True)
+    def list_page(self, state: State, principal: Principal, slug: str, page: int, limit: int) -> list[CourseView]:
+        return state.container.catalog.list_courses(principal, slug, page, limit)  # type: ignore[no-any-return]
+
+    @get("/org_slug/{slug:str}/count", operation_id="count_courses", summary="How many courses the caller can see", sync_to_thread=True)
+    def count(self, state: State, principal: Principal, slug: str) -> int:
+        return state.container.catalog.count_courses(principal, slug)  # type: ignore[no-any-return]
+
+    @get("/{course_uuid:str}", operation_id="get_course", summary="A course by course_uuid", sync_to_thread=True)
+    def read(self, state: State, principal: Principal, course_uuid: str) -> CourseView:
+        return state.container.catalog.get_course(principal, course_uuid)  # type: ignore[no-any-return]
+
+    @put("/{course_uuid:str}", operation_id="update_course", summary="Update a course (JSON, partial)", sync_to_thread=True)
+    def change(self, state: State, principal: Principal, course_uuid: str, data: CourseUpdate) -> CourseView:
+        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+        return state.container.catalog.update_course(principal, course_uuid, changes)  # type: ignore[no-any-return]
+
+    @delete("/{course_uuid:str}", operation_id="delete_course", summary="Delete a course", sync_to_thread=True, status_code=200)
+    def remove(self, state: State, principal: Principal, course_uuid: str) -> Detail:
+        state.container.catalog.delete_course(principal, course_uuid)
+        return Detail(detail="Course deleted")
+
+
+_ = Parameter

@@ -1,0 +1,111 @@
+"""Who is calling, and what they may do. Every application service asks here, so the API, the
+CLI and workers share one rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from domain.errors import Forbidden, Unauthenticated
+from domain.rights import Action, Rights, allows
+from projections.catalog_queries import CourseVisibility
+from projections.identity_queries import IdentityQueries
+
+FORBIDDEN = "User rights (roles & authorship) : You don't have the right to perform this action"
+NOT_SIGNED_IN = "You should be logged in to perform this action"
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """An API token acting for one org with its own rights (see the tokens issue)."""
+
+    token_uuid: str
+    org_uuid: str
+    rights: Rights
+    creator_uuid: str
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: UUID | None = None
+    session_id: str | None = None
+    token: TokenGrant | None = None
+    ip: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.user_id is None and self.token is None
+
+    @property
+    def user_uuid(self) -> str | None:
+        return str(self.user_id) if self.user_id else None
+
+
+ANONYMOUS = Principal()
+
+
+class Authorization:
+    def __init__(self, identity: IdentityQueries) -> None:
+        self._identity = identity
+
+    def require_user(self, principal: Principal) -> UUID:
+        """A signed-in user (API tokens are refused where a user session is required)."""
+        if principal.token is not None:
+            raise Forbidden("API tokens cannot be used on this route", code="TOKEN_NOT_ALLOWED")
+        if principal.user_id is None:
+            raise Unauthenticated("Authentication required")
+        return principal.user_id
+
+    def rights_in(self, principal: Principal, org_uuid: str) -> Rights | None:
+        if principal.token is not None:
+            return principal.token.rights if principal.token.org_uuid == org_uuid else None
+        if principal.user_id is None:
+            return None
+        membership = self._identity.membership(org_uuid, str(principal.user_id))
+        if membership is None:
+            return None
+        return self._identity.role_rights(membership["role_uuid"], org_uuid)
+
+    def is_member(self, principal: Principal, org_uuid: str) -> bool:
+        return self.rights_in(principal, org_uuid) is not None
+
+    def can(
+        self,
+        principal: Principal,
+        org_uuid: str,
+        resource: str,
+        action: Action,
+        *,
+        owner_uuid: str | None = None,
+    ) -> bool:
+        rights = self.rights_in(principal, org_uuid)
+        if rights is None:
+            return False
+        owner = owner_uuid is not None and owner_uuid == principal.user_uuid
+        return allows(rights, resource, action, owner=owner)
+
+    def require(
+        self,
+        principal: Principal,
+        org_uuid: str,
+        resource: str,
+        action: Action,
+        *,
+        owner_uuid: str | None = None,
+    ) -> None:
+        if principal.is_anonymous:
+            raise Unauthenticated(NOT_SIGNED_IN)
+        if not self.can(principal, org_uuid, resource, action, owner_uuid=owner_uuid):
+            raise Forbidden(FORBIDDEN)
+
+    def course_visibility(self, principal: Principal, org_uuid: str) -> CourseVisibility:
+        rights = self.rights_in(principal, org_uuid)
+        if rights is None:
+            return CourseVisibility()
+        editor = allows(rights, "courses", "update") or (
+            principal.token is not None and allows(rights, "courses", "read")
+        )
+        return CourseVisibility(
+            everything=editor, member=True, author_uuid=principal.user_uuid
+        )

@@ -1,0 +1,284 @@
+"""Organizations: tenants, their members and roles."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from application.accounts import IDENTITY, Accounts, NewAccount
+from application.authorization import Authorization, Principal
+from application.views import MemberPage, OrgView, RoleView, UserView
+from application.writer import Writer
+from domain.claims import UniqueClaim
+from domain.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleBroken
+from domain.ids import claim_id, membership_id
+from domain.memberships import Membership
+from domain.orgs import Org
+from domain.rights import ADMIN_ROLE, BUILTIN_ROLES, USER_ROLE, exceeds, normalise_rights
+from domain.roles import Role
+from projections.identity_queries import IdentityQueries, org_view
+
+ORG_NOT_FOUND = "Organization not found"
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+ORG_READ_MODELS = ("identity", "catalog")
+
+
+class OrgCreate(msgspec.Struct, kw_only=True):
+    name: str
+    slug: str
+    email: str = ""
+    description: str = ""
+
+
+class RoleCreate(msgspec.Struct, kw_only=True):
+    name: str
+    description: str = ""
+    rights: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+def check_slug(slug: str) -> str:
+    slug = slug.strip().lower()
+    if not SLUG.match(slug):
+        raise InvalidInput(
+            "slug must be 1-64 lowercase letters, digits or '-' (not at the ends)", field="slug"
+        )
+    return slug
+
+
+class Organizations:
+    def __init__(
+        self,
+        writer: Writer,
+        identity: IdentityQueries,
+        authz: Authorization,
+        accounts: Accounts,
+    ) -> None:
+        self._writer = writer
+        self._identity = identity
+        self._authz = authz
+        self._accounts = accounts
+
+    # -- lookups ------------------------------------------------------------------------
+    def org_uuid(self, ref: str | int) -> str:
+        row = self._identity.org_row(ref)
+        if row is None:
+            raise NotFound(ORG_NOT_FOUND)
+        return str(row["org_uuid"])
+
+    def org_uuid_by_slug(self, slug: str) -> str:
+        row = self._identity.org_by_slug(slug)
+        if row is None:
+            raise NotFound(ORG_NOT_FOUND)
+        return str(row["org_uuid"])
+
+    def get(self, ref: str | int) -> OrgView:
+        row = self._identity.org_row(ref)
+        if row is None:
+            raise NotFound(ORG_NOT_FOUND)
+        return org_view(row)
+
+    def get_by_slug(self, slug: str) -> OrgView:
+        row = self._identity.org_by_slug(slug)
+        if row is None:
+            raise NotFound(ORG_NOT_FOUND)
+        return org_view(row)
+
+    # -- commands -----------------------------------------------------------------------
+    def create(self, principal: Principal, command: OrgCreate) -> OrgView:
+        user_id = self._authz.require_user(principal)
+        return self.found(command, admin_id=user_id)
+
+    def found(self, command: OrgCreate, admin_id: UUID | None) -> OrgView:
+        """Create an org (and its first admin's membership) — also used by bootstrap."""
+        from eventsourcing.persistence import IntegrityError
+
+        name = command.name.strip()
+        if not name:
+            raise InvalidInput("name must not be empty", field="name")
+        slug = check_slug(command.slug)
+        if self._identity.org_by_slug(slug) is not None:
+            raise Conflict("Organization already exists", code="ORG_EXISTS")
+        org = Org(
+            name=name,
+            slug=slug,
+            description=command.description,
+            email=command.email,
+            creator_id=admin_id,
+        )
+        claim = self._claim_slug(slug, org.id)
+        membership = (
+            Membership(org_id=org.id, user_id=admin_id, role_uuid=ADMIN_ROLE)
+            if admin_id is not None
+            else None
+        )
+        try:
+            self._writer.save(org, claim, membership, read_models=ORG_READ_MODELS)
+        except IntegrityError:
+            raise Conflict("Organization already exists", code="ORG_EXISTS") from None
+        return self.get(str(org.id))
+
+    def _claim_slug(self, slug: str, owner: UUID) -> UniqueClaim:
+        existing = self._writer.events.get(claim_id("slug", slug), UniqueClaim)
+        if existing is None:
+            return UniqueClaim(kind="slug", value=slug, owner_id=owner)
+        if existing.held:
+            raise Conflict("Organization already exists", code="ORG_EXISTS")
+        existing.retake(owner_id=owner)
+        return existing
+
+    def update(self, principal: Principal, ref: str | int, changes: dict[str, Any]) -> OrgView:
+        self._authz.require_user(principal)
+        org_uuid = self.org_uuid(ref)
+        self._authz.require(principal, org_uuid, "organizations", "update")
+        allowed = {"name", "description", "email", "slug", "logo_image"}
+        changes = {k: v for k, v in changes.items() if k in allowed and v is not None}
+        if "slug" in changes:
+            changes["slug"] = check_slug(str(changes["slug"]))
+
+        def apply() -> None:
+            org = self._load(org_uuid)
+            extra: list[UniqueClaim] = []
+            if "slug" in changes and changes["slug"] != org.slug:
+                if self._identity.org_by_slug(changes["slug"]) is not None:
+                    raise Conflict("Organization slug already exists", code="SLUG_TAKEN")
+                old = self._writer.events.get(claim_id("slug", org.slug), UniqueClaim)
+                if old is not None:
+                    old.release()
+                    extra.append(old)
+                extra.append(self._claim_slug(changes["slug"], org.id))
+            org.update(changes)
+            self._writer.save(org, *extra, read_models=ORG_READ_MODELS)
+
+        self._writer.retrying(apply)
+        return self.get(org_uuid)
+
+    def delete(self, principal: Principal, ref: str | int) -> OrgView:
+        self._authz.require_user(principal)
+        org_uuid = self.org_uuid(ref)
+        self._authz.require(principal, org_uuid, "organizations", "delete")
+        view = self.get(org_uuid)
+
+        def apply() -> None:
+            org = self._load(org_uuid)
+            org.delete()
+            claim = self._writer.events.get(claim_id("slug", org.slug), UniqueClaim)
+            if claim is not None and claim.held:
+                claim.release()
+            self._writer.save(org, claim, read_models=ORG_READ_MODELS)
+
+        self._writer.retrying(apply)
+        return view
+
+    def _load(self, org_uuid: str) -> Org:
+        org = self._writer.events.get(UUID(org_uuid), Org)
+        if org is None or org.deleted:
+            raise NotFound(ORG_NOT_FOUND)
+        return org
+
+    # -- members ------------------------------------------------------------------------
+    def members(self, principal: Principal, ref: str | int, page: int, limit: int) -> MemberPage:
+        self._authz.require_user(principal)
+        org_uuid = self.org_uuid(ref)
+        if not self._authz.is_member(principal, org_uuid):
+            raise Forbidden("You must be a member of this organization to view its members")
+        return self._identity.members(org_uuid, page, limit)
+
+    def sign_up(self, ref: str | int, account: NewAccount) -> UserView:
+        """LearnHouse signup into an org: a new account that joins as a User."""
+        row = self._identity.org_row(ref)
+        if row is None:
+            raise RuleBroken("Organization does not exist")
+        try:
+            user, claims = self._accounts.new_user(account)
+        except Conflict as conflict:
+            raise RuleBroken(
+                "Email already exists" if conflict.code == "EMAIL_TAKEN" else "Username already exists",
+                code=conflict.code,
+            ) from None
+        membership = Membership(org_id=UUID(row["org_uuid"]), user_id=user.id, role_uuid=USER_ROLE)
+        try:
+            self._accounts.save_new_user(user, claims, membership)
+        except Conflict as conflict:
+            raise RuleBroken(conflict.detail.replace("An account with this email", "Email"), code=conflict.code) from None
+        return self._accounts.user_view(user.id)
+
+    def join(self, org_uuid: str, user_id: UUID, role_uuid: str) -> None:
+        """Add an existing user to an org (bootstrap, invitations)."""
+
+        def apply() -> None:
+            existing = self._writer.events.get(membership_id(UUID(org_uuid), user_id), Membership)
+            if existing is None:
+                self._writer.save(
+                    Membership(org_id=UUID(org_uuid), user_id=user_id, role_uuid=role_uuid),
+                    read_models=IDENTITY,
+                )
+            elif not existing.active:
+                existing.rejoin(role_uuid)
+                self._writer.save(existing, read_models=IDENTITY)
+            elif existing.role_uuid != role_uuid:
+                existing.change_role(role_uuid)
+                self._writer.save(existing, read_models=IDENTITY)
+
+        self._writer.retrying(apply)
+
+    def change_role(
+        self, principal: Principal, ref: str | int, user_ref: str, role_uuid: str
+    ) -> None:
+        self._authz.require_user(principal)
+        org_uuid = self.org_uuid(ref)
+        self._authz.require(principal, org_uuid, "roles", "update")
+        if self._identity.role(role_uuid, org_uuid) is None:
+            raise NotFound("Role not found")
+        user = self._identity.user_row_by_ref(user_ref)
+        if user is None:
+            raise NotFound("User not found")
+        member_id = membership_id(UUID(org_uuid), UUID(user["user_uuid"]))
+
+        def apply() -> None:
+            membership = self._writer.events.get(member_id, Membership)
+            if membership is None or not membership.active:
+                raise NotFound("User not found")
+            if (
+                membership.role_uuid == ADMIN_ROLE
+                and role_uuid != ADMIN_ROLE
+                and self._identity.admin_count(org_uuid) <= 1
+            ):
+                raise RuleBroken("Organization must have at least one admin", code="LAST_ADMIN")
+            membership.change_role(role_uuid)
+            self._writer.save(membership, read_models=IDENTITY)
+
+        self._writer.retrying(apply)
+
+    # -- roles --------------------------------------------------------------------------
+    def roles(self, principal: Principal, ref: str | int) -> list[RoleView]:
+        self._authz.require_user(principal)
+        org_uuid = self.org_uuid(ref)
+        if not self._authz.is_member(principal, org_uuid):
+            raise Forbidden("You are not a member of this organization")
+        return self._identity.roles_of_org(org_uuid)
+
+    def create_role(self, principal: Principal, ref: str | int, command: RoleCreate) -> RoleView:
+        self._authz.require_user(principal)
+        org_uuid = self.org_uuid(ref)
+        self._authz.require(principal, org_uuid, "roles", "create")
+        name = command.name.strip()
+        if not name:
+            raise InvalidInput("name must not be empty", field="name")
+        if name in {entry[1] for entry in BUILTIN_ROLES.values()}:
+            raise Conflict(f"A built-in role is already named {name}", code="ROLE_EXISTS")
+        try:
+            rights = normalise_rights(command.rights)
+        except ValueError as error:
+            raise InvalidInput(str(error), field="rights") from None
+        held = self._authz.rights_in(principal, org_uuid) or {}
+        beyond = exceeds(rights, held)
+        if beyond is not None:
+            raise Forbidden(f"You cannot grant the right {beyond} that you do not hold")
+        role = Role(org_id=UUID(org_uuid), name=name, description=command.description, rights=rights)
+        self._writer.save(role, read_models=IDENTITY)
+        view = self._identity.role(f"role_{role.id}", org_uuid)
+        assert view is not None
+        return view

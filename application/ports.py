@@ -1,0 +1,59 @@
+"""Ports: what the application needs from the outside, as Protocols."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+from uuid import UUID
+
+import msgspec
+from eventsourcing.domain import Aggregate
+
+
+class EventLog(Protocol):
+    def save(self, *aggregates: Aggregate | None) -> int: ...
+    def get(self, aggregate_id: UUID, cls: Any, version: int | None = None) -> Any: ...
+
+
+class ReadModelBarrier(Protocol):
+    def wait(self, position: int, names: Iterable[str], timeout: float) -> bool: ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+    def verify(self, password_hash: str, password: str) -> bool: ...
+    def waste_time(self, password: str) -> None:
+        """Spend a verification's time on a dummy hash (unknown users look like wrong passwords)."""
+
+
+class SessionTokens(msgspec.Struct, frozen=True):
+    access_token: str
+    refresh_token: str
+    expiry: int  # epoch milliseconds, as LearnHouse reports it
+
+
+class TokenClaims(msgspec.Struct, frozen=True):
+    user_id: UUID
+    session_id: str
+    kind: str  # "access" | "refresh"
+    expires_at: int
+
+
+class TokenCodec(Protocol):
+    def issue(self, user_id: UUID, session_id: str) -> SessionTokens: ...
+    def refresh_access(self, claims: TokenClaims) -> tuple[str, int]: ...
+    def decode(self, token: str, kind: str) -> TokenClaims | None: ...
+
+
+class FileStorage(Protocol):
+    def save(self, folder: str, filename: str, data: bytes) -> str:
+        """Store bytes durably; return the public relative path."""
+        ...
+
+
+class LoginThrottle(Protocol):
+    def check(self, keys: Sequence[str]) -> None:
+        """Raise ``domain.errors.Locked`` while any key is locked out."""
+
+    def failed(self, keys: Sequence[str]) -> None: ...
+    def succeeded(self, keys: Sequence[str]) -> None: ...

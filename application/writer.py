@@ -1,0 +1,48 @@
+"""Saving aggregates: optimistic concurrency with retries, then read-your-writes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from application.ports import EventLog, ReadModelBarrier
+from domain.errors import Conflict
+
+T = TypeVar("T")
+log = logging.getLogger("learnstream.writer")
+
+
+class Writer:
+    def __init__(self, events: EventLog, barrier: ReadModelBarrier, timeout: float) -> None:
+        self.events = events
+        self._barrier = barrier
+        self._timeout = timeout
+
+    def save(self, *aggregates: Aggregate | None, read_models: Iterable[str] = ()) -> int:
+        """Append atomically; ``IntegrityError`` on a concurrent change propagates."""
+        position = self.events.save(*aggregates)
+        self.settle(position, read_models)
+        return position
+
+    def settle(self, position: int, read_models: Iterable[str]) -> None:
+        names = tuple(read_models)
+        if position and names and not self._barrier.wait(position, names, self._timeout):
+            log.warning("read models %s did not reach %s in %.1fs", names, position, self._timeout)
+
+    def retrying(
+        self,
+        command: Callable[[], T],
+        attempts: int = 5,
+        conflict: str = "The resource was changed concurrently, please retry",
+    ) -> T:
+        """Run ``command`` (which loads, decides and saves) again when another writer won."""
+        for _ in range(attempts):
+            try:
+                return command()
+            except IntegrityError:
+                continue
+        raise Conflict(conflict)

@@ -1,0 +1,68 @@
+"""The user aggregate: an account that can sign in with a password (or GitHub later)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+
+class User(Aggregate):
+    class UserRegistered(Aggregate.Created):
+        email: str
+        username: str
+        first_name: str
+        last_name: str
+        password_hash: str
+        avatar_image: str
+
+    @event(UserRegistered)
+    def __init__(
+        self,
+        email: str,
+        username: str,
+        first_name: str,
+        last_name: str,
+        password_hash: str,
+        avatar_image: str = "",
+    ) -> None:
+        self.email = email
+        self.username = username
+        self.first_name = first_name
+        self.last_name = last_name
+        self.password_hash = password_hash
+        self.avatar_image = avatar_image
+        self.bio = ""
+        self.revoked_sessions: list[str] = []
+
+    class UserProfileUpdated(Aggregate.Event):
+        changes: dict[str, Any]
+
+    @event(UserProfileUpdated)
+    def _apply_profile(self, changes: dict[str, Any]) -> None:
+        for key, value in changes.items():
+            setattr(self, key, value)
+
+    def update_profile(self, changes: dict[str, Any]) -> None:
+        real = {k: v for k, v in changes.items() if getattr(self, k, None) != v}
+        if real:
+            self._apply_profile(real)
+
+    class UserPasswordChanged(Aggregate.Event):
+        password_hash: str
+
+    @event(UserPasswordChanged)
+    def change_password(self, password_hash: str) -> None:
+        self.password_hash = password_hash
+
+    class UserSessionRevoked(Aggregate.Event):
+        session_id: str
+
+    @event(UserSessionRevoked)
+    def revoke_session(self, session_id: str) -> None:
+        self.revoked_sessions.append(session_id)
+
+
+def user_display_name(user_id: UUID, username: str) -> str:
+    return username or str(user_id)[:8]

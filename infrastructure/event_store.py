@@ -1,0 +1,149 @@
+"""The event store: eventsourcing's persistence (SQLite file or PostgreSQL) behind one small facade.
+
+Everything that touches the events table goes through eventsourcing's recorder interface, so the
+log could move to another persistence module without changing the callers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.persistence import IntegrityError, Mapper, Notification
+
+from infrastructure.msgspec_mapper import MsgspecMapper
+from infrastructure.settings import PostgresDsn, Settings
+
+A = TypeVar("A", bound=Aggregate)
+
+__all__ = ["AggregateNotFoundError", "EventStore", "IntegrityError", "LoggedEvent"]
+
+
+class _EventLog(Application[UUID]):
+    name = "EventLog"
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return MsgspecMapper()
+
+
+class LoggedEvent:
+    """A domain event with its position in the global log."""
+
+    __slots__ = ("event", "position")
+
+    def __init__(self, position: int, event: DomainEventProtocol[UUID]) -> None:
+        self.position = position
+        self.event = event
+
+    @property
+    def name(self) -> str:
+        return type(self.event).__name__
+
+
+def event_store_env(settings: Settings) -> dict[str, str]:
+    if settings.uses_postgres:
+        dsn = PostgresDsn.parse(settings.database_url)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": dsn.dbname,
+            "POSTGRES_HOST": dsn.host,
+            "POSTGRES_PORT": str(dsn.port),
+            "POSTGRES_USER": dsn.user,
+            "POSTGRES_PASSWORD": dsn.password,
+            "POSTGRES_SCHEMA": dsn.schema,
+            "POSTGRES_POOL_SIZE": "8",
+            "POSTGRES_MAX_OVERFLOW": "8",
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_LOCK_TIMEOUT": "10",
+            "CREATE_TABLE": "y",
+        }
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+        "SQLITE_DBNAME": str(settings.data_dir / "events.sqlite3"),
+        "SQLITE_LOCK_TIMEOUT": "10",
+        "CREATE_TABLE": "y",
+    }
+
+
+class EventStore:
+    """Append aggregates' pending events atomically; read the global log in order."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._app = _EventLog(env=event_store_env(settings))
+        self._listeners: list[Callable[[int], None]] = []
+        self._lock = threading.Lock()
+
+    @property
+    def channel_name(self) -> str | None:
+        """PostgreSQL NOTIFY channel raised on every append (None on SQLite)."""
+        return getattr(self._app.recorder, "channel_name", None)
+
+    def add_listener(self, listener: Callable[[int], None]) -> None:
+        """Called in-process with the last position after every successful save."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def save(self, *aggregates: Aggregate | None) -> int:
+        """Append every pending event of the given aggregates in one transaction.
+
+        Returns the log position of the last event appended (0 if there was nothing to save).
+        Raises ``IntegrityError`` when another writer got there first (optimistic concurrency).
+        """
+        recordings = self._app.save(*aggregates)
+        if not recordings:
+            return 0
+        position = max(r.notification.id for r in recordings)
+        for listener in list(self._listeners):
+            listener(position)
+        return position
+
+    def get(self, aggregate_id: UUID, cls: type[A], version: int | None = None) -> A | None:
+        try:
+            aggregate = self._app.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, cls) else None
+
+    def contains(self, aggregate_id: UUID) -> bool:
+        return self._app.repository.__contains__(aggregate_id)
+
+    def history(self, aggregate_id: UUID) -> list[DomainEventProtocol[UUID]]:
+        return list(self._app.events.get(aggregate_id))
+
+    def read(
+        self, after: int, limit: int = 500, topics: Sequence[str] = ()
+    ) -> list[LoggedEvent]:
+        notifications: Sequence[Notification] = self._app.recorder.select_notifications(
+            start=after, limit=limit, topics=topics, inclusive_of_start=False
+        )
+        mapper = self._app.mapper
+        return [LoggedEvent(n.id, mapper.to_domain_event(n)) for n in notifications]
+
+    def read_raw(self, after: int, limit: int = 500) -> Sequence[Notification]:
+        return self._app.recorder.select_notifications(
+            start=after, limit=limit, inclusive_of_start=False
+        )
+
+    def decode(self, notification: Notification) -> DomainEventProtocol[UUID]:
+        return self._app.mapper.to_domain_event(notification)
+
+    def last_position(self) -> int:
+        return self._app.recorder.max_notification_id() or 0
+
+    def ping(self) -> bool:
+        try:
+            self.last_position()
+        except Exception:
+            return False
+        return True
+
+    def close(self) -> None:
+        self._app.close()
+
+    def raw_app(self) -> Any:
+        return self._app

@@ -1,0 +1,98 @@
+"""Event (de)serialisation with msgspec instead of eventsourcing's JSON transcoder.
+
+The stock ``Mapper`` encodes ``vars(event)`` through a transcoder and rebuilds the event with
+``object.__new__``. We keep that shape but let msgspec do the bytes, and on the way back we
+convert each field to the type the event class declares (str → datetime, str → UUID, …) after
+the class's ``upcast_vX_vY`` steps have run, so old stored shapes still load.
+"""
+
+from __future__ import annotations
+
+import typing
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import (
+    Mapper,
+    MapperDeserialisationError,
+    StoredEvent,
+    Transcoder,
+)
+from eventsourcing.utils import get_topic, resolve_topic
+
+_SKIPPED_FIELDS = frozenset({"originator_id", "originator_version"})
+
+
+class MsgspecTranscoder(Transcoder):
+    def __init__(self) -> None:
+        self._encoder = msgspec.json.Encoder()
+        self._decoder = msgspec.json.Decoder()
+
+    def encode(self, obj: Any) -> bytes:
+        return self._encoder.encode(obj)
+
+    def decode(self, data: bytes) -> Any:
+        return self._decoder.decode(data)
+
+
+@lru_cache(maxsize=None)
+def _field_types(cls: type) -> dict[str, Any]:
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # an unresolvable forward ref: keep the raw JSON values
+        hints = dict(getattr(cls, "__annotations__", {}))
+    return {
+        name: hint
+        for name, hint in hints.items()
+        if name not in _SKIPPED_FIELDS and not isinstance(hint, typing.TypeVar)
+    }
+
+
+class MsgspecMapper(Mapper[UUID]):
+    def __init__(self) -> None:
+        super().__init__(transcoder=MsgspecTranscoder())
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        state = dict(vars(domain_event))
+        originator_id = state.pop("originator_id")
+        originator_version = state.pop("originator_version")
+        class_version = getattr(type(domain_event), "class_version", 1)
+        if class_version > 1:
+            state["class_version"] = class_version
+        return StoredEvent(
+            originator_id=originator_id,
+            originator_version=originator_version,
+            topic=get_topic(type(domain_event)),
+            state=self.transcoder.encode(state),
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        cls = resolve_topic(stored_event.topic)
+        try:
+            state: dict[str, Any] = self.transcoder.decode(stored_event.state)
+            from_version = state.pop("class_version", 1)
+            class_version = getattr(cls, "class_version", 1)
+            while from_version < class_version:
+                getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+                from_version += 1
+            types = _field_types(cls)
+            for name, value in state.items():
+                hint = types.get(name)
+                if hint is not None and hint is not Any:
+                    state[name] = msgspec.convert(value, hint, strict=False)
+        except Exception as error:
+            raise MapperDeserialisationError(
+                f"cannot load {stored_event.topic} v{stored_event.originator_version} "
+                f"of {stored_event.originator_id}: {error}"
+            ) from error
+        originator_id = stored_event.originator_id
+        state["originator_id"] = (
+            originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))
+        )
+        state["originator_version"] = stored_event.originator_version
+        domain_event = object.__new__(cls)
+        object.__setattr__(domain_event, "__dict__", state)
+        return typing.cast(DomainEventProtocol[UUID], domain_event)

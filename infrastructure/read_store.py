@@ -1,0 +1,198 @@
+"""Read-model storage: one SQL interface over a SQLite file or PostgreSQL.
+
+Projections write portable SQL with ``?`` placeholders, integer booleans and ISO-8601 text
+timestamps; the PostgreSQL flavour rewrites placeholders. Each projection's rows and its tracking
+position are written in one transaction (see ``projections.framework``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+Row = dict[str, Any]
+Dialect = Literal["sqlite", "postgres"]
+
+
+class Tx(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+
+class ReadStore(Protocol):
+    dialect: Dialect
+
+    def transaction(self) -> Any:  # context manager yielding Tx
+        ...
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+    def ping(self) -> bool: ...
+    def close(self) -> None: ...
+
+
+def _dict_factory(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Row:
+    return {col[0]: value for col, value in zip(cursor.description, row, strict=True)}
+
+
+class _SqliteTx:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self._conn.execute(sql, params).rowcount
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._conn.executemany(sql, rows)
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self._conn.execute(sql, params).fetchall()
+
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        row: Row | None = self._conn.execute(sql, params).fetchone()
+        return row
+
+
+class SqliteReadStore:
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._path = str(path)
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._all: list[sqlite3.Connection] = []
+        conn = self._connection()
+        conn.execute("PRAGMA journal_mode=WAL")
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self._path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            conn.row_factory = _dict_factory
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+            self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        conn = self._connection()
+        # One writer per process at a time; BEGIN IMMEDIATE serialises across processes.
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield _SqliteTx(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self._connection().execute(sql, params).fetchall()
+
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        row: Row | None = self._connection().execute(sql, params).fetchone()
+        return row
+
+    def ping(self) -> bool:
+        try:
+            self._connection().execute("SELECT 1")
+        except sqlite3.Error:
+            return False
+        return True
+
+    def close(self) -> None:
+        for conn in self._all:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
+        self._all.clear()
+        self._local = threading.local()
+
+
+@lru_cache(maxsize=4096)
+def to_pyformat(sql: str) -> str:
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class _PostgresTx:
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cur = self._conn.execute(to_pyformat(sql), params)
+        return int(cur.rowcount)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self._conn.cursor() as cur:
+            cur.executemany(to_pyformat(sql), rows)
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        rows: list[Row] = self._conn.execute(to_pyformat(sql), params).fetchall()
+        return rows
+
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        row: Row | None = self._conn.execute(to_pyformat(sql), params).fetchone()
+        return row
+
+
+class PostgresReadStore:
+    dialect: Dialect = "postgres"
+
+    def __init__(self, conninfo: str, schema: str, max_size: int = 10) -> None:
+        from psycopg.rows import dict_row
+        from psycopg_pool import ConnectionPool
+
+        self.schema = schema
+
+        def configure(conn: Any) -> None:
+            conn.execute(f'SET search_path TO "{schema}"')
+            conn.commit()
+
+        self._pool = ConnectionPool(
+            conninfo,
+            min_size=2,
+            max_size=max_size,
+            kwargs={"row_factory": dict_row, "connect_timeout": 5},
+            configure=configure,
+            open=True,
+            timeout=10,
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        with self._pool.connection() as conn, conn.transaction():
+            yield _PostgresTx(conn)
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self._pool.connection() as conn:
+            rows: list[Row] = conn.execute(to_pyformat(sql), params).fetchall()
+            return rows
+
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        with self._pool.connection() as conn:
+            row: Row | None = conn.execute(to_pyformat(sql), params).fetchone()
+            return row
+
+    def ping(self) -> bool:
+        try:
+            with self._pool.connection(timeout=2) as conn:
+                conn.execute("SELECT 1")
+        except Exception:
+            return False
+        return True
+
+    def close(self) -> None:
+        self._pool.close()

@@ -1,0 +1,68 @@
+"""JWT access and refresh tokens (HS256), and the signing key's home."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+from uuid import UUID
+
+import jwt
+
+from application.ports import SessionTokens, TokenClaims
+
+
+def load_or_create_secret(data_dir: Path, name: str = "jwt_secret") -> str:
+    """A random key kept in the data dir (mode 0600), created on first use."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / name
+    if path.exists():
+        return path.read_text().strip()
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret
+
+
+class JwtCodec:
+    def __init__(self, secret: str, access_minutes: int, refresh_days: int) -> None:
+        self._secret = secret
+        self._access_seconds = access_minutes * 60
+        self._refresh_seconds = refresh_days * 86400
+
+    def _encode(self, user_id: UUID, session_id: str, kind: str, ttl: int) -> tuple[str, int]:
+        now = int(time.time())
+        exp = now + ttl
+        token = jwt.encode(
+            {"sub": str(user_id), "sid": session_id, "typ": kind, "iat": now, "exp": exp},
+            self._secret,
+            algorithm="HS256",
+        )
+        return token, exp
+
+    def issue(self, user_id: UUID, session_id: str) -> SessionTokens:
+        access, exp = self._encode(user_id, session_id, "access", self._access_seconds)
+        refresh, _ = self._encode(user_id, session_id, "refresh", self._refresh_seconds)
+        return SessionTokens(access_token=access, refresh_token=refresh, expiry=exp * 1000)
+
+    def refresh_access(self, claims: TokenClaims) -> tuple[str, int]:
+        token, exp = self._encode(claims.user_id, claims.session_id, "access", self._access_seconds)
+        return token, exp * 1000
+
+    def decode(self, token: str, kind: str) -> TokenClaims | None:
+        try:
+            data = jwt.decode(
+                token, self._secret, algorithms=["HS256"], options={"require": ["exp", "sub"]}
+            )
+            if data.get("typ") != kind:
+                return None
+            return TokenClaims(
+                user_id=UUID(data["sub"]),
+                session_id=str(data.get("sid", "")),
+                kind=kind,
+                expires_at=int(data["exp"]),
+            )
+        except (jwt.PyJWTError, ValueError, KeyError):
+            return None

@@ -1,0 +1,87 @@
+"""One typed settings object, read from ``LEARNSTREAM_*`` environment variables.
+
+Nothing reads the environment at import time: ``Settings.from_env()`` is called by the
+composition root (and by tests with an explicit mapping).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+import msgspec
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    data_dir: Path = Path("./var")
+    database_url: str = ""  # empty → embedded SQLite under data_dir
+    redis_url: str = ""
+    jwt_secret: str = ""  # empty → generated once and kept in data_dir
+    access_token_minutes: int = 60 * 8
+    refresh_token_days: int = 30
+    admin_email: str = ""
+    admin_password: str = ""
+    run_followers: bool = True
+    read_your_writes_timeout: float = 5.0
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_body_bytes: int = 12 * 1024 * 1024
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 300
+    page_limit_max: int = 100
+    public_base_url: str = ""
+    debug: bool = False
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://"))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for field in msgspec.structs.fields(cls):
+            raw = env.get(f"LEARNSTREAM_{field.name.upper()}")
+            if raw is not None and raw != "":
+                values[field.name] = raw
+        return msgspec.convert(values, cls, strict=False, dec_hook=_decode_path)
+
+
+def _decode_path(type_: type, obj: object) -> object:
+    if type_ is Path and isinstance(obj, str):
+        return Path(obj)
+    raise NotImplementedError
+
+
+class PostgresDsn(msgspec.Struct, frozen=True):
+    host: str
+    port: int
+    dbname: str
+    user: str
+    password: str
+    schema: str
+
+    @classmethod
+    def parse(cls, url: str) -> PostgresDsn:
+        parts = urlparse(url)
+        query = parse_qs(parts.query)
+        return cls(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 5432,
+            dbname=(parts.path or "/postgres").lstrip("/") or "postgres",
+            user=unquote(parts.username or "postgres"),
+            password=unquote(parts.password or ""),
+            schema=query.get("schema", ["public"])[0],
+        )
+
+    def conninfo(self) -> str:
+        pieces = [
+            f"host={self.host}",
+            f"port={self.port}",
+            f"dbname={self.dbname}",
+            f"user={self.user}",
+        ]
+        if self.password:
+            pieces.append(f"password={self.password}")
+        return " ".join(pieces)

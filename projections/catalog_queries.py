@@ -1,0 +1,115 @@
+"""Queries over the course catalog, with the visibility rule applied in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from application.views import AuthorView, CourseView
+from infrastructure.read_store import Row
+from projections.catalog import CatalogProjection
+from projections.identity_queries import IdentityQueries
+
+
+class CourseVisibility(msgspec.Struct, frozen=True):
+    """What of one org's catalog a caller may see.
+
+    ``everything``: every course (editors of the org); otherwise published courses that are
+    public, plus (``member``) the org's private published courses, plus courses the caller
+    authored (``author_uuid``).
+    """
+
+    everything: bool = False
+    member: bool = False
+    author_uuid: str | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        if self.everything:
+            return "1 = 1", []
+        clauses = ["(published = 1 AND public = 1)"]
+        params: list[Any] = []
+        if self.member:
+            clauses.append("published = 1")
+        if self.author_uuid:
+            clauses.append("author_uuid = ?")
+            params.append(self.author_uuid)
+        return "(" + " OR ".join(clauses) + ")", params
+
+    def allows(self, row: Row) -> bool:
+        if self.everything:
+            return True
+        if row["published"] and (row["public"] or self.member):
+            return True
+        return self.author_uuid is not None and row["author_uuid"] == self.author_uuid
+
+
+class CatalogQueries:
+    def __init__(self, projection: CatalogProjection, identity: IdentityQueries) -> None:
+        self._db = projection.store
+        self._identity = identity
+        self.courses = projection.table("courses")
+        self.orgs = projection.table("orgs")
+
+    def course_row(self, ref: str) -> Row | None:
+        """A course by ``course_<uuid>``, bare uuid or numeric id."""
+        if ref.isdigit():
+            return self._db.fetchone(f"SELECT * FROM {self.courses} WHERE id = ?", (int(ref),))
+        return self._db.fetchone(
+            f"SELECT * FROM {self.courses} WHERE course_uuid = ?", (ref.removeprefix("course_"),)
+        )
+
+    def views(self, rows: Sequence[Row]) -> list[CourseView]:
+        authors = self._identity.users_by_uuid({r["author_uuid"] for r in rows})
+        out = []
+        for r in rows:
+            author = authors.get(r["author_uuid"])
+            out.append(
+                CourseView(
+                    id=int(r["id"]),
+                    org_id=int(r["org_id"]),
+                    org_uuid=f"org_{r['org_uuid']}",
+                    course_uuid=f"course_{r['course_uuid']}",
+                    name=r["name"],
+                    description=r["description"],
+                    about=r["about"],
+                    learnings=r["learnings"] or None,
+                    tags=r["tags"] or None,
+                    thumbnail_image=r["thumbnail_image"],
+                    public=bool(r["public"]),
+                    published=bool(r["published"]),
+                    open_to_contributors=bool(r["open_to_contributors"]),
+                    creation_date=r["creation_date"],
+                    update_date=r["update_date"],
+                    authors=[
+                        AuthorView(
+                            user=author,
+                            creation_date=r["creation_date"],
+                            update_date=r["creation_date"],
+                        )
+                    ]
+                    if author
+                    else [],
+                )
+            )
+        return out
+
+    def page(
+        self, org_uuid: str, visibility: CourseVisibility, page: int, limit: int
+    ) -> list[CourseView]:
+        where, params = visibility.where()
+        rows = self._db.fetchall(
+            f"SELECT * FROM {self.courses} WHERE org_uuid = ? AND {where}"
+            " ORDER BY id DESC LIMIT ? OFFSET ?",
+            (org_uuid, *params, limit, (page - 1) * limit),
+        )
+        return self.views(rows)
+
+    def count(self, org_uuid: str, visibility: CourseVisibility) -> int:
+        where, params = visibility.where()
+        row = self._db.fetchone(
+            f"SELECT COUNT(*) AS n FROM {self.courses} WHERE org_uuid = ? AND {where}",
+            (org_uuid, *params),
+        )
+        return int(row["n"]) if row else 0

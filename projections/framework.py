@@ -1,0 +1,349 @@
+"""A small projection framework.
+
+A projection has a name and a version, owns its tables (named ``{name}_v{version}_{table}``)
+and handles some event classes. A ``Follower`` pulls the global log after the projection's
+saved position and applies each batch in ONE read-store transaction that also moves the
+position with a compare-and-set: a crash at any point neither loses nor doubles a row, and two
+followers of the same projection can never both apply a batch.
+
+Bumping ``version`` makes the next start build fresh tables from position 0; readers of the new
+code read the new tables (and the write path's read-your-writes wait covers the catch-up).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ClassVar
+
+from eventsourcing.utils import get_topic
+
+from infrastructure.event_store import EventStore, LoggedEvent
+from infrastructure.read_store import ReadStore, Tx
+
+log = logging.getLogger("learnstream.projections")
+
+Handler = Callable[[Tx, LoggedEvent], None]
+
+TRACKING_DDL = (
+    "CREATE TABLE IF NOT EXISTS projection_tracking ("
+    " name TEXT NOT NULL, version INTEGER NOT NULL, position BIGINT NOT NULL,"
+    " updated_at TEXT NOT NULL, PRIMARY KEY (name, version))"
+)
+
+
+class Projection:
+    name: ClassVar[str]
+    version: ClassVar[int] = 1
+    #: logical table name → column definitions (portable SQL), plus optional extra DDL
+    tables: ClassVar[dict[str, str]] = {}
+    indexes: ClassVar[Sequence[str]] = ()  # "CREATE INDEX ... ON {table_name}" templates
+
+    def __init__(self, store: ReadStore) -> None:
+        self.store = store
+        self._handlers: dict[str, Handler] = {
+            get_topic(cls): handler for cls, handler in self.handlers().items()
+        }
+
+    # -- to implement -------------------------------------------------------------------
+    def handlers(self) -> dict[type, Handler]:
+        raise NotImplementedError
+
+    def extra_ddl(self) -> Sequence[str]:
+        """Dialect-specific DDL (e.g. a full-text index) run after the tables exist."""
+        return ()
+
+    def drop_extra(self, tx: Tx) -> None:
+        """Drop what ``extra_ddl`` created that is not one of ``tables``."""
+
+    # -- provided -----------------------------------------------------------------------
+    @property
+    def topics(self) -> frozenset[str]:
+        return frozenset(self._handlers)
+
+    def table(self, logical: str, version: int | None = None) -> str:
+        return f"{self.name}_v{version or self.version}_{logical}"
+
+    def create(self, tx: Tx) -> None:
+        for logical, columns in self.tables.items():
+            tx.execute(f"CREATE TABLE IF NOT EXISTS {self.table(logical)} ({columns})")
+        names = {logical: self.table(logical) for logical in self.tables}
+        for index in self.indexes:
+            tx.execute(index.format(**names))
+        for ddl in self.extra_ddl():
+            tx.execute(ddl)
+
+    def drop(self, tx: Tx, version: int | None = None) -> None:
+        if version is None or version == self.version:
+            self.drop_extra(tx)
+        for logical in self.tables:
+            tx.execute(f"DROP TABLE IF EXISTS {self.table(logical, version)}")
+
+    def apply(self, tx: Tx, logged: LoggedEvent, topic: str) -> None:
+        handler = self._handlers.get(topic)
+        if handler is not None:
+            handler(tx, logged)
+
+    def dump(self) -> dict[str, list[dict[str, Any]]]:
+        """Every row of every table, in a stable order (used to prove rebuilds identical)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for logical in self.tables:
+            rows = self.store.fetchall(f"SELECT * FROM {self.table(logical)}")
+            out[logical] = sorted(rows, key=lambda r: repr(sorted(r.items())))
+        return out
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def ensure_tracking(store: ReadStore) -> None:
+    with store.transaction() as tx:
+        tx.execute(TRACKING_DDL)
+
+
+def saved_position(store: ReadStore, projection: Projection) -> int | None:
+    row = store.fetchone(
+        "SELECT position FROM projection_tracking WHERE name = ? AND version = ?",
+        (projection.name, projection.version),
+    )
+    return None if row is None else int(row["position"])
+
+
+def prepare(projection: Projection) -> None:
+    """Create this version's tables (fresh, from position 0) if they are not tracked yet."""
+    store = projection.store
+    if saved_position(store, projection) is not None:
+        return
+    with store.transaction() as tx:
+        if tx.fetchone(
+            "SELECT position FROM projection_tracking WHERE name = ? AND version = ?",
+            (projection.name, projection.version),
+        ):
+            return
+        projection.drop(tx)
+        projection.create(tx)
+        tx.execute(
+            "INSERT INTO projection_tracking (name, version, position, updated_at)"
+            " VALUES (?, ?, 0, ?)",
+            (projection.name, projection.version, _now()),
+        )
+
+
+def reset(projection: Projection) -> None:
+    """Drop this projection's tables and position: the next catch-up rebuilds from 0."""
+    with projection.store.transaction() as tx:
+        projection.drop(tx)
+        tx.execute(
+            "DELETE FROM projection_tracking WHERE name = ? AND version = ?",
+            (projection.name, projection.version),
+        )
+    prepare(projection)
+
+
+def drop_older_versions(projection: Projection) -> None:
+    rows = projection.store.fetchall(
+        "SELECT version FROM projection_tracking WHERE name = ? AND version < ?",
+        (projection.name, projection.version),
+    )
+    if not rows:
+        return
+    with projection.store.transaction() as tx:
+        for row in rows:
+            projection.drop(tx, version=int(row["version"]))
+            tx.execute(
+                "DELETE FROM projection_tracking WHERE name = ? AND version = ?",
+                (projection.name, int(row["version"])),
+            )
+
+
+class PositionBoard:
+    """Where each projection stands, for the write path's read-your-writes wait.
+
+    Followers in this process publish their positions here; for projections followed by
+    another process the board polls the tracking table.
+    """
+
+    def __init__(self, store: ReadStore) -> None:
+        self._store = store
+        self._positions: dict[str, int] = {}
+        self._local: set[str] = set()
+        self._cond = threading.Condition()
+
+    def publish(self, name: str, position: int) -> None:
+        with self._cond:
+            self._local.add(name)
+            if position > self._positions.get(name, -1):
+                self._positions[name] = position
+            self._cond.notify_all()
+
+    def position(self, name: str) -> int:
+        if name in self._local:
+            return self._positions.get(name, 0)
+        row = self._store.fetchone(
+            "SELECT MAX(position) AS position FROM projection_tracking WHERE name = ?", (name,)
+        )
+        return int(row["position"]) if row and row["position"] is not None else 0
+
+    def wait(self, position: int, names: Iterable[str], timeout: float) -> bool:
+        """Block until every named projection has applied ``position`` (True) or time runs out."""
+        deadline = time.monotonic() + timeout
+        pending = [n for n in names]
+        delay = 0.001
+        while pending:
+            pending = [n for n in pending if self.position(n) < position]
+            if not pending:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if all(n in self._local for n in pending):
+                with self._cond:
+                    self._cond.wait(min(remaining, 0.25))
+            else:
+                time.sleep(min(delay, remaining))
+                delay = min(delay * 2, 0.02)
+        return True
+
+
+class Follower:
+    """Pulls the global log and applies it to one projection, batch by batch."""
+
+    def __init__(
+        self,
+        projection: Projection,
+        events: EventStore,
+        board: PositionBoard | None = None,
+        batch_size: int = 500,
+    ) -> None:
+        self.projection = projection
+        self.events = events
+        self.board = board
+        self.batch_size = batch_size
+        self.position = 0
+
+    def start(self) -> None:
+        prepare(self.projection)
+        self.position = saved_position(self.projection.store, self.projection) or 0
+        self._publish()
+
+    def _publish(self) -> None:
+        if self.board is not None:
+            self.board.publish(self.projection.name, self.position)
+
+    def run_once(self) -> int:
+        """Apply the next batch; returns how many log entries it moved past."""
+        notifications = self.events.read_raw(self.position, self.batch_size)
+        if not notifications:
+            return 0
+        projection = self.projection
+        topics = projection.topics
+        last = notifications[-1].id
+        with projection.store.transaction() as tx:
+            for n in notifications:
+                if n.topic in topics:
+                    projection.apply(tx, LoggedEvent(n.id, self.events.decode(n)), n.topic)
+            moved = tx.execute(
+                "UPDATE projection_tracking SET position = ?, updated_at = ?"
+                " WHERE name = ? AND version = ? AND position = ?",
+                (last, _now(), projection.name, projection.version, self.position),
+            )
+            if moved != 1:
+                raise _LostRace()
+        self.position = last
+        self._publish()
+        return len(notifications)
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+        total = 0
+        while True:
+            try:
+                n = self.run_once()
+            except _LostRace:
+                # Another follower moved the position: continue from where it is now.
+                self.position = saved_position(self.projection.store, self.projection) or 0
+                continue
+            if n == 0:
+                return total
+            total += n
+            if progress is not None:
+                progress(self.position)
+
+
+class _LostRace(Exception):
+    """Another follower advanced this projection first; our batch was rolled back."""
+
+
+class FollowerLoop:
+    """Runs followers in a background thread, woken on every append (or every second)."""
+
+    def __init__(
+        self,
+        followers: list[Follower],
+        events: EventStore,
+        idle_wait: float = 1.0,
+        lock_for: Callable[[str], Any] | None = None,
+    ):
+        self.followers = followers
+        self.events = events
+        self.idle_wait = idle_wait
+        # With several processes (PostgreSQL), a follower runs only while it holds its
+        # projection's advisory lock; the position compare-and-set stays the safety net.
+        self._locks = {f.projection.name: lock_for(f.projection.name) for f in followers} if lock_for else {}
+        self._held: set[str] = set()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        events.add_listener(lambda _position: self._wake.set())
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        for follower in self.followers:
+            follower.start()
+        self._thread = threading.Thread(target=self._run, name="followers", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            busy = False
+            for follower in self.followers:
+                if not self._holds(follower):
+                    continue
+                try:
+                    busy = follower.catch_up() > 0 or busy
+                except Exception:
+                    log.exception("projection %s failed", follower.projection.name)
+                    time.sleep(0.5)
+            if not busy:
+                self._wake.wait(self.idle_wait)
+
+    def _holds(self, follower: Follower) -> bool:
+        name = follower.projection.name
+        lock = self._locks.get(name)
+        if lock is None or name in self._held:
+            return True
+        try:
+            if lock.try_acquire():
+                self._held.add(name)
+                # Another process may have moved the position while we waited.
+                follower.position = saved_position(follower.projection.store, follower.projection) or 0
+                return True
+        except Exception:
+            log.warning("advisory lock for %s unavailable", name, exc_info=True)
+        return False
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        for lock in self._locks.values():
+            try:
+                lock.release()
+            except Exception:
+                log.debug("releasing lock failed", exc_info=True)
