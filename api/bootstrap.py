@@ -179,8 +179,6 @@ class Container:
 
 def _argon_profile(settings: Settings) -> dict[str, int]:
     # Tests may ask for a light (still argon2id) profile to keep the suite fast.
-    import os
-
-    if os.environ.get("LEARNSTREAM_ARGON2_PROFILE") == "test":
+    if settings.argon2_profile == "test":
         return {"time_cost": 1, "memory_kib": 1024, "parallelism": 1}
     return {}
