@@ -7,16 +7,13 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
-from psycopg import sql
-
 from application.accounts import Accounts, NewAccount
 from application.authorization import Authorization
 from application.catalog import Catalog
 from application.organizations import OrgCreate, Organizations
 from application.writer import Writer
 from domain.rights import ADMIN_ROLE
-from infrastructure.event_store import EventStore
+from infrastructure.event_store import EventStore, ensure_schema
 from infrastructure.file_storage import LocalFileStorage
 from infrastructure.login_throttle import MemoryLoginThrottle
 from infrastructure.passwords import Argon2idHasher
@@ -42,11 +39,6 @@ def build_projections(store: ReadStore) -> dict[str, Projection]:
     """Every read model, by name. Later issues add theirs here."""
     projections: list[Projection] = [IdentityProjection(store), CatalogProjection(store)]
     return {p.name: p for p in projections}
-
-
-def ensure_schema(dsn: PostgresDsn) -> None:
-    with psycopg.connect(dsn.conninfo(), autocommit=True, connect_timeout=5) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(dsn.schema)))
 
 
 @dataclass

@@ -70,10 +70,21 @@ def event_store_env(settings: Settings) -> dict[str, str]:
     }
 
 
+def ensure_schema(dsn: PostgresDsn) -> None:
+    """eventsourcing creates its tables but not the schema they live in."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(dsn.conninfo(), autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(dsn.schema)))
+
+
 class EventStore:
     """Append aggregates' pending events atomically; read the global log in order."""
 
     def __init__(self, settings: Settings) -> None:
+        if settings.uses_postgres:
+            ensure_schema(PostgresDsn.parse(settings.database_url))
         self._app = _EventLog(env=event_store_env(settings))
         self._listeners: list[Callable[[int], None]] = []
         self._lock = threading.Lock()

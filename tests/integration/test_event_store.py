@@ -1,0 +1,166 @@
+"""The event store on SQLite and PostgreSQL: atomic appends, one global order, optimistic
+concurrency, msgspec serialisation and upcasting of old event shapes."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import IntegrityError
+
+from application.writer import Writer
+from domain.errors import Conflict
+from infrastructure.event_store import EventStore
+
+
+class Gadget(Aggregate):
+    class GadgetMade(Aggregate.Created):
+        name: str
+        tags: list[str]
+
+    @event(GadgetMade)
+    def __init__(self, name: str, tags: list[str]) -> None:
+        self.name = name
+        self.tags = tags
+        self.renames = 0
+
+    class GadgetRenamed(Aggregate.Event):
+        name: str
+
+    @event(GadgetRenamed)
+    def rename(self, name: str) -> None:
+        self.name = name
+        self.renames += 1
+
+
+@pytest.fixture
+def store(settings: Any) -> Any:
+    s = EventStore(settings)
+    yield s
+    s.close()
+
+
+def test_appends_are_atomic_and_globally_ordered(store: EventStore) -> None:
+    a, b = Gadget(name="a", tags=["x"]), Gadget(name="b", tags=[])
+    a.rename(name="a2")
+    last = store.save(a, b)
+    logged = store.read(after=0)
+    assert [e.position for e in logged] == list(range(1, last + 1))
+    assert [e.name for e in logged] == ["GadgetMade", "GadgetRenamed", "GadgetMade"]
+    assert store.read(after=1, limit=1)[0].position == 2
+
+
+def test_events_round_trip_through_msgspec_with_types_restored(store: EventStore) -> None:
+    gadget = Gadget(name="widget", tags=["a", "b"])
+    store.save(gadget)
+    loaded = store.get(gadget.id, Gadget)
+    assert loaded is not None
+    assert (loaded.name, loaded.tags) == ("widget", ["a", "b"])
+    made = store.read(after=0)[0].event
+    assert made.timestamp.tzinfo is not None  # type: ignore[attr-defined]
+    assert made.originator_id == gadget.id
+
+
+def test_a_concurrent_save_of_the_same_aggregate_conflicts(store: EventStore) -> None:
+    gadget = Gadget(name="g", tags=[])
+    store.save(gadget)
+    first, second = store.get(gadget.id, Gadget), store.get(gadget.id, Gadget)
+    assert first is not None and second is not None
+    first.rename(name="first")
+    second.rename(name="second")
+    store.save(first)
+    with pytest.raises(IntegrityError):
+        store.save(second)
+    assert store.get(gadget.id, Gadget).name == "first"  # type: ignore[union-attr]
+
+
+class _NoWait:
+    def wait(self, position: int, names: Any, timeout: float) -> bool:
+        return True
+
+
+def test_writer_retries_conflicts_and_answers_conflict_when_they_persist(store: EventStore) -> None:
+    gadget = Gadget(name="g", tags=[])
+    store.save(gadget)
+    writer = Writer(store, _NoWait(), 1.0)
+    barrier = threading.Barrier(4)
+
+    def rename(n: int) -> None:
+        barrier.wait()
+
+        def attempt() -> None:
+            g = store.get(gadget.id, Gadget)
+            assert g is not None
+            g.rename(name=f"n{n}")
+            writer.save(g)
+
+        writer.retrying(attempt, attempts=50)
+
+    threads = [threading.Thread(target=rename, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert store.get(gadget.id, Gadget).renames == 4  # type: ignore[union-attr]
+
+    def always_conflicts() -> None:
+        raise IntegrityError("simulated lost race")
+
+    with pytest.raises(Conflict):
+        writer.retrying(always_conflicts, attempts=3)
+
+
+def test_old_event_shapes_are_upcast_when_read(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    gadget = Gadget(name="old", tags=[])
+    gadget.rename(name="older")
+    store.save(gadget)
+
+    # A later release adds `reason` to GadgetRenamed (class_version 2) with an upcaster.
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["reason"] = "unknown (recorded before v2)"
+
+    monkeypatch.setattr(Gadget.GadgetRenamed, "class_version", 2, raising=False)
+    monkeypatch.setattr(Gadget.GadgetRenamed, "upcast_v1_v2", staticmethod(upcast_v1_v2), raising=False)
+    renamed = [e for e in store.read(after=0) if e.name == "GadgetRenamed"][0].event
+    assert renamed.reason == "unknown (recorded before v2)"  # type: ignore[attr-defined]
+    assert renamed.name == "older"  # type: ignore[attr-defined]
+
+
+
+class Sprocket(Aggregate):
+    class SprocketMade(Aggregate.Created):
+        size: int
+
+    class SprocketResized(Aggregate.Event):
+        class_version = 2
+        size: int
+        reason: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            raise AssertionError("events recorded at v2 must not be upcast")
+
+    @event(SprocketMade)
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    @event(SprocketResized)
+    def resize(self, size: int, reason: str) -> None:
+        self.size = size
+
+
+def test_new_events_carry_their_class_version_and_load_without_upcasting(store: EventStore) -> None:
+    sprocket = Sprocket(size=1)
+    sprocket.resize(size=2, reason="typo")
+    store.save(sprocket)
+    raw = store.read_raw(after=0)[-1]
+    assert b'"class_version":2' in raw.state
+    resized = store.read(after=0)[-1].event
+    assert (resized.size, resized.reason) == (2, "typo")  # type: ignore[attr-defined]
+
+
+def test_missing_aggregate_is_none(store: EventStore) -> None:
+    assert store.get(uuid4(), Gadget) is None

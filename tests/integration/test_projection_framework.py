@@ -1,0 +1,154 @@
+"""The projection framework: exactly-once application across failures and racing followers,
+rebuilds from position 0, version bumps into fresh tables, and the read-your-writes wait."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+from eventsourcing.domain import Aggregate, event
+
+from api.bootstrap import Container
+from infrastructure.event_store import EventStore, LoggedEvent
+from infrastructure.read_store import Tx
+from projections.framework import (
+    Follower,
+    PositionBoard,
+    Projection,
+    drop_older_versions,
+    ensure_tracking,
+    prepare,
+    reset,
+    saved_position,
+)
+
+
+class Tally(Aggregate):
+    class TallyOpened(Aggregate.Created):
+        label: str
+
+    @event(TallyOpened)
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+
+class TallyLog(Projection):
+    """Appends one row per event: a duplicate application would show as an extra row."""
+
+    name = "tally_log"
+    version = 1
+    tables = {"rows": "position BIGINT NOT NULL, label TEXT NOT NULL"}
+    fail_at: int | None = None
+
+    def handlers(self) -> dict[type, Any]:
+        return {Tally.TallyOpened: self._opened}
+
+    def _opened(self, tx: Tx, logged: LoggedEvent) -> None:
+        if self.fail_at == logged.position:
+            raise RuntimeError("simulated crash inside a batch")
+        tx.execute(
+            f"INSERT INTO {self.table('rows')} (position, label) VALUES (?, ?)",
+            (logged.position, logged.event.label),  # type: ignore[attr-defined]
+        )
+
+
+class TallyLogV2(TallyLog):
+    version = 2
+
+
+@pytest.fixture
+def parts(settings: Any) -> Any:
+    c = Container.build(settings)  # stores only; no followers started
+    ensure_tracking(c.read_store)
+    yield c
+    c.close()
+
+
+def _rows(p: Projection) -> list[tuple[int, str]]:
+    return [(r["position"], r["label"]) for r in p.store.fetchall(f"SELECT * FROM {p.table('rows')} ORDER BY position")]
+
+
+def _open(events: EventStore, n: int) -> None:
+    for i in range(n):
+        events.save(Tally(label=f"t{i}"))
+
+
+def test_a_failure_inside_a_batch_leaves_neither_rows_nor_position(parts: Any) -> None:
+    projection = TallyLog(parts.read_store)
+    _open(parts.events, 5)
+    projection.fail_at = 3
+    follower = Follower(projection, parts.events, batch_size=10)
+    follower.start()
+    with pytest.raises(RuntimeError):
+        follower.catch_up()
+    assert _rows(projection) == []
+    assert saved_position(parts.read_store, projection) == 0
+    projection.fail_at = None
+    follower.catch_up()
+    assert [p for p, _ in _rows(projection)] == [1, 2, 3, 4, 5]
+
+
+def test_racing_followers_apply_each_event_exactly_once(parts: Any) -> None:
+    _open(parts.events, 60)
+    projection = TallyLog(parts.read_store)
+    prepare(projection)
+    followers = [Follower(TallyLog(parts.read_store), parts.events, batch_size=7) for _ in range(3)]
+    for f in followers:
+        f.start()
+    threads = [threading.Thread(target=f.catch_up) for f in followers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [p for p, _ in _rows(projection)] == list(range(1, 61))
+
+
+def test_reset_rebuilds_identical_rows_and_version_bump_builds_fresh_tables(parts: Any) -> None:
+    _open(parts.events, 12)
+    v1 = TallyLog(parts.read_store)
+    follower = Follower(v1, parts.events)
+    follower.start()
+    follower.catch_up()
+    before = v1.dump()
+    reset(v1)
+    assert _rows(v1) == []
+    again = Follower(v1, parts.events)
+    again.start()
+    again.catch_up()
+    assert v1.dump() == before
+
+    v2 = TallyLogV2(parts.read_store)
+    f2 = Follower(v2, parts.events)
+    f2.start()
+    assert saved_position(parts.read_store, v2) == 0
+    f2.catch_up()
+    assert v2.dump() == before
+    drop_older_versions(v2)
+    assert saved_position(parts.read_store, v1) is None
+
+
+def test_the_board_waits_for_a_follower_in_another_thread(parts: Any) -> None:
+    projection = TallyLog(parts.read_store)
+    board = PositionBoard(parts.read_store)
+    follower = Follower(projection, parts.events, board)
+    follower.start()
+    position = parts.events.save(Tally(label="late"))
+    assert not board.wait(position, ["tally_log"], timeout=0.05)
+    timer = threading.Timer(0.1, follower.catch_up)
+    timer.start()
+    started = time.monotonic()
+    assert board.wait(position, ["tally_log"], timeout=10)
+    assert time.monotonic() - started < 10
+    timer.join()
+
+
+def test_the_board_polls_the_tracking_table_for_followers_of_other_processes(parts: Any) -> None:
+    projection = TallyLog(parts.read_store)
+    follower = Follower(projection, parts.events)  # no board: stands for another process
+    follower.start()
+    position = parts.events.save(Tally(label="remote"))
+    board = PositionBoard(parts.read_store)
+    threading.Timer(0.1, follower.catch_up).start()
+    assert board.wait(position, ["tally_log"], timeout=10)
