@@ -1,6 +1,6 @@
 """Real ``learnstream`` processes for end-to-end tests: start, wait until healthy, kill.
 
-Imported as ``e2e.server_process`` (``tests/`` is on ``sys.path`` through its conftest).
+Imported as ``tests.e2e.server_process``.
 Output goes to a log file, not a pipe, so a chatty process can never block on a full pipe.
 """
 

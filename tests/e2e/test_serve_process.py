@@ -9,8 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import drop_schema, free_port, postgres_url_with_schema, require_service
-from e2e.server_process import (
+
+from tests.conftest import drop_schema, free_port, postgres_url_with_schema, require_service
+from tests.e2e.server_process import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     course_form,
