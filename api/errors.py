@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import Request, Response
@@ -74,9 +75,22 @@ def domain_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[
     return error_response(status, exc.detail, exc.code, headers, **extra)
 
 
+_MISSING = re.compile(r"missing required field `([^`]+)`")
+_AT = re.compile(r" - at `\$\.?([^`]*)`")
+
+
 def _field_of(item: dict[str, Any]) -> str:
-    key = item.get("key") or ""
-    return str(key).lstrip("$.") if key else ""
+    """The client's name for the bad field (Litestar reports a missing body field as ``data``)."""
+    message = str(item.get("message") or "")
+    key = str(item.get("key") or "")
+    at = _AT.search(message)
+    path = at.group(1) if at else ""
+    missing = _MISSING.search(message)
+    if missing:
+        return f"{path}.{missing.group(1)}" if path else missing.group(1)
+    if path:
+        return path
+    return "" if key in ("", "data") else key.lstrip("$.")
 
 
 def validation_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -85,7 +99,9 @@ def validation_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[An
     if problems:
         first = problems[0] if isinstance(problems[0], dict) else {"message": str(problems[0])}
         field = _field_of(first)
-        message = str(first.get("message") or exc.detail)
+        message = _AT.sub("", str(first.get("message") or exc.detail))
+        if _MISSING.search(message):
+            message = "Field required"
         detail = f"{field}: {message}" if field else message
         return error_response(422, detail, "VALIDATION_ERROR", field=field or None, errors=problems)
     return error_response(422, str(exc.detail), "VALIDATION_ERROR")
@@ -97,6 +113,8 @@ def http_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[An
     detail = str(exc.detail)
     if status == 400 and "validation" in detail.lower():
         status = 422
+    if status == 400 and detail.startswith("JSON is malformed"):
+        return error_response(422, f"body: {detail}", "VALIDATION_ERROR", field="body")
     return error_response(status, detail, None, dict(exc.headers or {}))
 
 

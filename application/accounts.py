@@ -73,10 +73,11 @@ class Accounts:
             raise InvalidInput(
                 "username may use letters, digits, '.', '_' and '-' (1-64)", field="username"
             )
-        if self._identity.user_by_email(email) is not None:
-            raise Conflict(EMAIL_TAKEN, code="EMAIL_TAKEN")
+        # LearnHouse checks the username first.
         if self._identity.user_by_username(username) is not None:
             raise Conflict(USERNAME_TAKEN, code="USERNAME_TAKEN")
+        if self._identity.user_by_email(email) is not None:
+            raise Conflict(EMAIL_TAKEN, code="EMAIL_TAKEN")
         user = User(
             email=email,
             username=username,

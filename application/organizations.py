@@ -13,7 +13,14 @@ from application.authorization import Authorization, Principal
 from application.views import MemberPage, OrgView, RoleView, UserView
 from application.writer import Writer
 from domain.claims import UniqueClaim
-from domain.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleBroken
+from domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RuleBroken,
+    Unauthenticated,
+)
 from domain.ids import claim_id, membership_id
 from domain.memberships import Membership
 from domain.orgs import Org
@@ -22,6 +29,7 @@ from domain.roles import Role
 from projections.identity_queries import IdentityQueries, org_view
 
 ORG_NOT_FOUND = "Organization not found"
+LOGIN_FIRST = "You should be logged in to be able to achieve this action"
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 ORG_READ_MODELS = ("identity", "catalog")
 
@@ -88,8 +96,12 @@ class Organizations:
 
     # -- commands -----------------------------------------------------------------------
     def create(self, principal: Principal, command: OrgCreate) -> OrgView:
-        user_id = self._authz.require_user(principal)
-        return self.found(command, admin_id=user_id)
+        return self.found(command, admin_id=self._require_user(principal))
+
+    def _require_user(self, principal: Principal) -> UUID:
+        if principal.is_anonymous:
+            raise Unauthenticated(LOGIN_FIRST)
+        return self._authz.require_user(principal)
 
     def found(self, command: OrgCreate, admin_id: UUID | None) -> OrgView:
         """Create an org (and its first admin's membership) — also used by bootstrap."""
@@ -130,8 +142,11 @@ class Organizations:
         return existing
 
     def update(self, principal: Principal, ref: str | int, changes: dict[str, Any]) -> OrgView:
-        self._authz.require_user(principal)
-        org_uuid = self.org_uuid(ref)
+        self._require_user(principal)
+        row = self._identity.org_row(ref)
+        if row is None:
+            raise NotFound("Organization slug not found")  # sic: LearnHouse's text for an id
+        org_uuid = str(row["org_uuid"])
         self._authz.require(principal, org_uuid, "organizations", "update")
         allowed = {"name", "description", "email", "slug", "logo_image"}
         changes = {k: v for k, v in changes.items() if k in allowed and v is not None}
@@ -156,7 +171,7 @@ class Organizations:
         return self.get(org_uuid)
 
     def delete(self, principal: Principal, ref: str | int) -> OrgView:
-        self._authz.require_user(principal)
+        self._require_user(principal)
         org_uuid = self.org_uuid(ref)
         self._authz.require(principal, org_uuid, "organizations", "delete")
         view = self.get(org_uuid)

@@ -103,7 +103,10 @@ class IdentityQueries:
         return self._db.fetchone(f"SELECT * FROM {self.users} WHERE email = ?", (email,))
 
     def user_by_username(self, username: str) -> Row | None:
-        return self._db.fetchone(f"SELECT * FROM {self.users} WHERE username = ?", (username,))
+        # Usernames are unique regardless of case (the uniqueness claim is on the lower case).
+        return self._db.fetchone(
+            f"SELECT * FROM {self.users} WHERE LOWER(username) = ?", (username.lower(),)
+        )
 
     def users_by_uuid(self, user_uuids: set[str]) -> dict[str, UserView]:
         if not user_uuids:

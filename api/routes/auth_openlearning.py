@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 
 from api.routes.cookies import clear_cookie, set_auth_cookie
-from api.security import client_ip
+from api.security import bearer, client_ip
 from application.accounts import NewAccount, normalise_email
 from application.authorization import Principal
 from domain.errors import InvalidInput, Unauthenticated
@@ -86,9 +86,15 @@ class OpenLearningAuthController(Controller):
         )
 
     @post("/logout", operation_id="ol_logout", summary="Clear the auth cookie (and revoke the session)", sync_to_thread=True, status_code=200)
-    def logout(self, state: State, principal: Principal) -> Response[Ok]:
-        if principal.user_id is not None and principal.session_id is not None:
-            state.container.accounts.sign_out(principal)
+    def logout(self, request: Request[Any, Any, Any], state: State) -> Response[Ok]:
+        # No ``principal`` dependency: it answers 401 for an expired or forged cookie, and
+        # logging out must clear such a cookie all the same.
+        accounts = state.container.accounts
+        for token in (bearer(request), request.cookies.get(COOKIE)):
+            principal = accounts.principal_for(token, client_ip(request)) if token else None
+            if principal is not None:
+                accounts.sign_out(principal)
+                break
         response = Response(Ok())
         clear_cookie(response, COOKIE)
         return response
