@@ -4,6 +4,7 @@ CLI and workers share one rule."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 from domain.errors import Forbidden, Unauthenticated
@@ -109,3 +110,22 @@ class Authorization:
         return CourseVisibility(
             everything=editor, member=True, author_uuid=principal.user_uuid
         )
+
+    # -- course content (chapters, activities): added with the content issue ----------------
+    def can_edit_course_content(
+        self, principal: Principal, course_row: dict[str, Any], resource: str, action: Action
+    ) -> bool:
+        """The content right (``coursechapters``/``activities``) AND the right to update that
+        course: an Instructor's ``courses.action_update_own`` covers only courses they author."""
+        org_uuid = str(course_row["org_uuid"])
+        return self.can(principal, org_uuid, resource, action) and self.can(
+            principal, org_uuid, "courses", "update", owner_uuid=course_row["author_uuid"]
+        )
+
+    def require_course_content(
+        self, principal: Principal, course_row: dict[str, Any], resource: str, action: Action
+    ) -> None:
+        if principal.is_anonymous:
+            raise Unauthenticated(NOT_SIGNED_IN)
+        if not self.can_edit_course_content(principal, course_row, resource, action):
+            raise Forbidden(FORBIDDEN)
