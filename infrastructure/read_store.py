@@ -39,7 +39,7 @@ class ReadStore(Protocol):
 
 
 def _dict_factory(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Row:
-    return {col[0]: value for col, value in zip(cursor.description, row, strict=True)}
+    return dict(zip([col[0] for col in cursor.description], row, strict=True))
 
 
 class _SqliteTx:

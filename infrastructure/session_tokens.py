@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 from uuid import UUID
 
@@ -27,8 +29,16 @@ def load_or_create_secret(data_dir: Path, name: str = "jwt_secret") -> str:
 
 
 class JwtCodec:
+    """HS256 tokens. Verified claims are cached by token string (bounded): a signature that
+    verified once stays valid, so only expiry is re-checked; revocation is checked by the caller
+    on every request. PyJWT verification is otherwise the largest cost of a cheap read."""
+
+    CACHE_SIZE = 4096
+
     def __init__(self, secret: str, access_minutes: int, refresh_days: int) -> None:
         self._secret = secret
+        self._verified: OrderedDict[tuple[str, str], TokenClaims] = OrderedDict()
+        self._lock = threading.Lock()
         self._access_seconds = access_minutes * 60
         self._refresh_seconds = refresh_days * 86400
 
@@ -52,6 +62,20 @@ class JwtCodec:
         return token, exp * 1000
 
     def decode(self, token: str, kind: str) -> TokenClaims | None:
+        key = (token, kind)
+        with self._lock:
+            cached = self._verified.get(key)
+        if cached is not None:
+            return cached if cached.expires_at > time.time() else None
+        claims = self._verify(token, kind)
+        if claims is not None:
+            with self._lock:
+                self._verified[key] = claims
+                if len(self._verified) > self.CACHE_SIZE:
+                    self._verified.popitem(last=False)
+        return claims
+
+    def _verify(self, token: str, kind: str) -> TokenClaims | None:
         try:
             data = jwt.decode(
                 token, self._secret, algorithms=["HS256"], options={"require": ["exp", "sub"]}
