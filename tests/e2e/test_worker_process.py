@@ -1,0 +1,119 @@
+"""PostgreSQL production shape: an API process without followers plus a ``learnstream worker``.
+
+The API's write path then waits by polling the tracking table until the worker's projections
+include the write, so create → get still reads its own write.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from infrastructure.settings import PostgresDsn
+from tests.conftest import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    PG_URL,
+    drop_schema,
+    free_port,
+    postgres_url_with_schema,
+    require_service,
+)
+from tests.e2e.server_process import LearnstreamProcess, course_form, login, serve
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(300)]
+
+PROJECTIONS = ("identity", "catalog")
+
+
+@pytest.fixture
+def pg_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    schema = "wk_" + uuid.uuid4().hex[:12]
+    yield {
+        "LEARNSTREAM_DATA_DIR": str(tmp_path / "var"),
+        "LEARNSTREAM_DATABASE_URL": postgres_url_with_schema(schema),
+        "LEARNSTREAM_ADMIN_EMAIL": ADMIN_EMAIL,
+        "LEARNSTREAM_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "LEARNSTREAM_JWT_SECRET": "worker-test-" + uuid.uuid4().hex,
+    }
+    drop_schema(schema)
+
+
+def held_projection_locks(schema: str) -> int:
+    """How many of this schema's projection advisory locks some session holds."""
+    keys = [zlib.crc32(f"{schema}:{name}".encode()) for name in PROJECTIONS]
+    with psycopg.connect(PostgresDsn.parse(PG_URL).conninfo(), autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND classid = 0 AND objid::bigint = ANY(%s)",
+            (keys,),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def wait_until(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.1)
+
+
+def start_worker(env: dict[str, str], log: Path) -> LearnstreamProcess:
+    worker = LearnstreamProcess(["worker"], env, log).start()
+    worker.wait_for_output("learnstream worker: following the event log")
+    return worker
+
+
+def test_api_without_followers_plus_worker_reads_its_writes(pg_env, tmp_path):
+    schema = PostgresDsn.parse(pg_env["LEARNSTREAM_DATABASE_URL"]).schema
+    worker = start_worker(pg_env, tmp_path / "worker.log")
+    api_env = {**pg_env, "LEARNSTREAM_RUN_FOLLOWERS": "0"}
+    try:
+        with serve(api_env, tmp_path / "serve.log", free_port()) as server, httpx.Client(
+            base_url=server.base_url, timeout=60
+        ) as http:
+            # The worker holds every projection's lock; the API process follows nothing.
+            wait_until(lambda: held_projection_locks(schema) == len(PROJECTIONS))
+
+            admin = login(http, ADMIN_EMAIL, ADMIN_PASSWORD)
+            for i in range(10):
+                created = http.post(
+                    "/api/v1/courses/?org_id=1", files=course_form(f"Worker {i}"), headers=admin
+                )
+                assert created.status_code == 200, created.text
+                course_uuid = created.json()["course_uuid"]
+                got = http.get(f"/api/v1/courses/{course_uuid}", headers=admin)
+                assert got.status_code == 200, got.text
+                count = http.get("/api/v1/courses/org_slug/default/count", headers=admin)
+                assert count.json() == i + 1
+
+            listed = http.get("/api/v1/courses/org_slug/default/page/1/limit/20", headers=admin)
+            assert sorted(c["name"] for c in listed.json()) == sorted(
+                f"Worker {i}" for i in range(10)
+            )
+
+            # Stop the worker: nobody takes the projections over, the API still does not follow.
+            worker.stop()
+            wait_until(lambda: held_projection_locks(schema) == 0)
+            time.sleep(3)  # longer than a follower loop's idle wait
+            assert held_projection_locks(schema) == 0
+            assert server.alive()
+
+            # A new worker picks up where the old one stopped.
+            worker = start_worker(pg_env, tmp_path / "worker2.log")
+            created = http.post(
+                "/api/v1/courses/?org_id=1", files=course_form("After restart"), headers=admin
+            )
+            assert created.status_code == 200, created.text
+            got = http.get(f"/api/v1/courses/{created.json()['course_uuid']}", headers=admin)
+            assert got.status_code == 200
+    finally:
+        worker.stop()
