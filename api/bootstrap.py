@@ -10,7 +10,7 @@ from typing import Any
 from application.accounts import Accounts, NewAccount
 from application.authorization import Authorization
 from application.catalog import Catalog
-from application.organizations import OrgCreate, Organizations
+from application.organizations import Organizations, OrgCreate
 from application.writer import Writer
 from domain.rights import ADMIN_ROLE
 from infrastructure.event_store import EventStore, ensure_schema

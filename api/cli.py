@@ -7,18 +7,19 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from infrastructure.settings import Settings
 
 
-def _progress(label: str, total: int) -> "callable":  # type: ignore[valid-type]
+def _progress(label: str, total: int) -> Callable[[int], None]:
     def show(position: int) -> None:
         width = 30
         done = min(position, total)
         filled = int(width * done / total) if total else width
         pct = 100 * done / total if total else 100.0
-        sys.stderr.write(f"\r{label:<12} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {pct:5.1f}%")
+        bar = "#" * filled + "." * (width - filled)
+        sys.stderr.write(f"\r{label:<12} [{bar}] {done}/{total} {pct:5.1f}%")
         sys.stderr.flush()
 
     return show
@@ -33,12 +34,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     container = Container.build(settings)
     if settings.run_followers:
+        # Catch up before listening: after a crash or a deploy the read models may be behind
+        # the log, and a client that got a 2xx before the restart must still read its write.
+        container.catch_up()
         container.start_followers()
     generated = container.bootstrap()
     if generated:
+        email = container.settings.admin_email or "admin@learnstream.local"
         print(
-            f"Created org 'default' with admin {container.settings.admin_email or 'admin@learnstream.local'}"
-            f" / password: {generated}  (shown once; set LEARNSTREAM_ADMIN_PASSWORD to choose it)",
+            f"Created org 'default' with admin {email} / password: {generated}"
+            "  (shown once; set LEARNSTREAM_ADMIN_PASSWORD to choose it)",
             flush=True,
         )
     app = create_app(container)
@@ -68,7 +73,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     names = [args.projection] if args.projection else list(container.projections)
     unknown = [n for n in names if n not in container.projections]
     if unknown:
-        print(f"unknown projection(s): {', '.join(unknown)}; known: {', '.join(container.projections)}", file=sys.stderr)
+        known = ", ".join(container.projections)
+        print(f"unknown projection(s): {', '.join(unknown)}; known: {known}", file=sys.stderr)
+        container.close()
         return 2
     total = container.events.last_position()
     for name in names:
@@ -77,7 +84,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         follower = Follower(projection, container.events, batch_size=1000)
         follower.start()
         follower.catch_up(progress=_progress(name, total))
-        sys.stderr.write(f"\r{name:<12} rebuilt to position {follower.position} of {total}{' ' * 20}\n")
+        done = f"rebuilt to position {follower.position} of {total}"
+        sys.stderr.write(f"\r{name:<12} {done}{' ' * 30}\n")
     container.close()
     return 0
 

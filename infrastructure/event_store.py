@@ -115,7 +115,7 @@ class EventStore:
 
     def get(self, aggregate_id: UUID, cls: type[A], version: int | None = None) -> A | None:
         try:
-            aggregate = self._app.repository.get(aggregate_id, version=version)
+            aggregate: Any = self._app.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, cls) else None

@@ -9,7 +9,7 @@ the class's ``upcast_vX_vY`` steps have run, so old stored shapes still load.
 from __future__ import annotations
 
 import typing
-from functools import lru_cache
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -38,7 +38,7 @@ class MsgspecTranscoder(Transcoder):
         return self._decoder.decode(data)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _field_types(cls: type) -> dict[str, Any]:
     try:
         hints = typing.get_type_hints(cls)

@@ -7,6 +7,7 @@ position are written in one transaction (see ``projections.framework``).
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -114,10 +115,8 @@ class SqliteReadStore:
 
     def close(self) -> None:
         for conn in self._all:
-            try:
+            with contextlib.suppress(sqlite3.Error):
                 conn.close()
-            except sqlite3.Error:
-                pass
         self._all.clear()
         self._local = threading.local()
 
