@@ -12,6 +12,8 @@ from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, Swagge
 
 from api.bootstrap import Container
 from api.errors import EXCEPTION_HANDLERS
+from api.rate_limits import abuse_protection
+from api.routes.api_tokens import ApiTokenController
 from api.routes.auth_learnhouse import AuthController
 from api.routes.auth_openlearning import OpenLearningAuthController
 from api.routes.courses import CourseController
@@ -29,6 +31,7 @@ ROUTE_HANDLERS: list[Any] = [
     UserController,
     RoleController,
     CourseController,
+    ApiTokenController,
 ]
 
 
@@ -51,6 +54,7 @@ def create_app(container: Container, *, run_followers: bool | None = None) -> Li
         on_shutdown=[on_shutdown],
         dependencies={"principal": Provide(resolve_principal, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[abuse_protection(container.settings, container.extras.get("rate_limiter"))],
         request_max_body_size=container.settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="learnstream",

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from api.content_wiring import content_projections, install_content
 from application.accounts import Accounts, NewAccount
 from application.authorization import Authorization
 from application.catalog import Catalog
@@ -20,6 +21,7 @@ from infrastructure.passwords import Argon2idHasher
 from infrastructure.read_store import PostgresReadStore, ReadStore, SqliteReadStore
 from infrastructure.session_tokens import JwtCodec, load_or_create_secret
 from infrastructure.settings import PostgresDsn, Settings
+from projections.api_tokens import ApiTokenProjection
 from projections.catalog import CatalogProjection
 from projections.catalog_queries import CatalogQueries
 from projections.framework import (
@@ -38,6 +40,8 @@ log = logging.getLogger("learnstream")
 def build_projections(store: ReadStore) -> dict[str, Projection]:
     """Every read model, by name. Later issues add theirs here."""
     projections: list[Projection] = [IdentityProjection(store), CatalogProjection(store)]
+    projections.append(ApiTokenProjection(store))
+    projections.extend(content_projections(store))
     return {p.name: p for p in projections}
 
 
@@ -82,7 +86,7 @@ class Container:
             identity,
             Argon2idHasher(**_argon_profile(settings)),
             JwtCodec(secret, settings.access_token_minutes, settings.refresh_token_days),
-            MemoryLoginThrottle(settings.login_max_failures, settings.login_lockout_seconds),
+            _login_throttle(settings),
         )
         orgs = Organizations(writer, identity, authz, accounts)
         files = LocalFileStorage(settings.data_dir / "files")
@@ -94,7 +98,7 @@ class Container:
             files,
             settings.page_limit_max,
         )
-        return cls(
+        container = cls(
             settings=settings,
             events=events,
             read_store=read_store,
@@ -108,6 +112,9 @@ class Container:
             catalog=catalog,
             files=files,
         )
+        _install_api_tokens(container)
+        install_content(container)
+        return container
 
     # -- followers ----------------------------------------------------------------------
     def followers(self) -> list[Follower]:
@@ -161,12 +168,55 @@ class Container:
         self.orgs.join(org_uuid, UUID(user_uuid), ADMIN_ROLE)
 
     def close(self) -> None:
+        for close_extra in self.extras.get("on_close", []):
+            close_extra()
         if self._wakeups is not None:
             self._wakeups.stop()
         if self.loop is not None:
             self.loop.stop()
         self.events.close()
         self.read_store.close()
+
+
+def _login_throttle(settings: Settings) -> Any:
+    """Shared by every API process through Redis when it is configured."""
+    if settings.redis_url:
+        from infrastructure.redis_login_throttle import RedisLoginThrottle
+
+        return RedisLoginThrottle(
+            settings.redis_url, settings.redis_prefix,
+            settings.login_max_failures, settings.login_lockout_seconds,
+        )
+    return MemoryLoginThrottle(settings.login_max_failures, settings.login_lockout_seconds)
+
+
+def _install_api_tokens(container: Container) -> None:
+    """API tokens (the ``lh_`` resolver used by api.security) and the rate limiter."""
+    from application.api_tokens import ApiTokens, UsageCoalescer
+    from infrastructure.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+    from infrastructure.token_hashing import TokenHasher
+    from projections.api_tokens_queries import ApiTokenQueries, TokenUsage
+
+    settings = container.settings
+    usage = TokenUsage(container.read_store)
+    coalescer = UsageCoalescer(usage, settings.api_token_usage_flush_seconds)
+    container.extras["api_tokens"] = ApiTokens(
+        container.writer,
+        ApiTokenQueries(container.projections["api_tokens"], container.identity.memberships),  # type: ignore[arg-type]
+        usage,
+        coalescer,
+        TokenHasher.from_settings(settings.api_token_key, settings.data_dir),
+        container.authz,
+        container.orgs,
+        container.identity,
+    )
+    limiter: RateLimiter = (
+        RedisRateLimiter(settings.redis_url, settings.redis_prefix + "rl:")
+        if settings.redis_url
+        else MemoryRateLimiter()
+    )
+    container.extras["rate_limiter"] = limiter
+    container.extras.setdefault("on_close", []).extend([coalescer.close, limiter.close])
 
 
 def _argon_profile(settings: Settings) -> dict[str, int]:

@@ -14,6 +14,7 @@ from projections.identity_queries import IdentityQueries
 
 FORBIDDEN = "User rights (roles & authorship) : You don't have the right to perform this action"
 NOT_SIGNED_IN = "You should be logged in to perform this action"
+TOKEN_OTHER_ORG = "API token cannot access resources outside its organization"
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,10 @@ class Authorization:
 
     def rights_in(self, principal: Principal, org_uuid: str) -> Rights | None:
         if principal.token is not None:
-            return principal.token.rights if principal.token.org_uuid == org_uuid else None
+            # A token never reaches another org's data, not even what anonymous callers see.
+            if principal.token.org_uuid != org_uuid:
+                raise Forbidden(TOKEN_OTHER_ORG, code="TOKEN_WRONG_ORG")
+            return principal.token.rights
         if principal.user_id is None:
             return None
         membership = self._identity.membership(org_uuid, str(principal.user_id))
@@ -83,7 +87,8 @@ class Authorization:
         rights = self.rights_in(principal, org_uuid)
         if rights is None:
             return False
-        owner = owner_uuid is not None and owner_uuid == principal.user_uuid
+        acting = principal.token.creator_uuid if principal.token else principal.user_uuid
+        owner = owner_uuid is not None and owner_uuid == acting
         return allows(rights, resource, action, owner=owner)
 
     def require(
@@ -98,18 +103,41 @@ class Authorization:
         if principal.is_anonymous:
             raise Unauthenticated(NOT_SIGNED_IN)
         if not self.can(principal, org_uuid, resource, action, owner_uuid=owner_uuid):
+            if principal.token is not None:
+                raise Forbidden(
+                    f"API token does not have '{action}' permission for {resource}",
+                    code="TOKEN_RIGHT_MISSING",
+                )
             raise Forbidden(FORBIDDEN)
 
     def course_visibility(self, principal: Principal, org_uuid: str) -> CourseVisibility:
         rights = self.rights_in(principal, org_uuid)
         if rights is None:
             return CourseVisibility()
+        if principal.token is not None and not (
+            allows(rights, "courses", "read") or allows(rights, "courses", "read", owner=True)
+        ):
+            raise Forbidden(
+                "API token does not have 'read' permission for courses", code="TOKEN_RIGHT_MISSING"
+            )
         editor = allows(rights, "courses", "update") or (
             principal.token is not None and allows(rights, "courses", "read")
         )
-        return CourseVisibility(
-            everything=editor, member=True, author_uuid=principal.user_uuid
-        )
+        acting = principal.token.creator_uuid if principal.token else principal.user_uuid
+        return CourseVisibility(everything=editor, member=True, author_uuid=acting)
+
+    def require_token_right(
+        self, principal: Principal, org_uuid: str, resource: str, action: Action
+    ) -> None:
+        """For API tokens only: a right no user role carries (``search``, ``trails``)."""
+        if principal.token is None:
+            return
+        rights = self.rights_in(principal, org_uuid) or {}
+        if not allows(rights, resource, action):
+            raise Forbidden(
+                f"API token does not have '{action}' permission for {resource}",
+                code="TOKEN_RIGHT_MISSING",
+            )
 
     # -- course content (chapters, activities): added with the content issue ----------------
     def can_edit_course_content(

@@ -34,6 +34,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: "default" (argon2id t=3, 64 MiB) or "test" (argon2id t=1, 1 MiB) to keep test suites fast
     argon2_profile: str = "default"
     debug: bool = False
+    # -- API tokens and rate limits (tokens issue) ------------------------------------------
+    #: key for the API tokens' keyed hash; empty → generated once and kept in data_dir.
+    #: Every API process sharing one database must use the same key.
+    api_token_key: str = ""
+    #: how often coalesced ``last_used_at`` values are written (seconds)
+    api_token_usage_flush_seconds: float = 15.0
+    #: Redis keys (rate limits, login throttle) live under this prefix
+    redis_prefix: str = "learnstream:"
+    rate_limit_enabled: bool = True
+    #: limits as COUNT/SECONDS, per credential (or per IP without one) and route group
+    rate_limit_read: str = "6000/60"
+    rate_limit_write: str = "1200/60"
+    rate_limit_auth: str = "120/60"
+    rate_limit_tokens: str = "60/60"
+    #: every request from one IP, whatever its credential
+    rate_limit_ip: str = "12000/60"
 
     @property
     def uses_postgres(self) -> bool:
