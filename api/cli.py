@@ -1,4 +1,4 @@
-"""The ``learnstream`` command: serve, worker, replay, create-admin."""
+"""The ``learnstream`` command: serve, worker, replay, status, create-admin."""
 
 from __future__ import annotations
 
@@ -90,6 +90,28 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    """Where the log and every read model stand; a health check for workers."""
+    from api.bootstrap import Container
+    from projections.framework import saved_position
+
+    container = Container.build(Settings.from_env())
+    try:
+        head = container.events.last_position()
+        print(f"{'log':<12} {head}")
+        worst = 0
+        for name, projection in container.projections.items():
+            position = saved_position(container.read_store, projection) or 0
+            worst = max(worst, head - position)
+            print(f"{name:<12} {position} (v{projection.version}, {head - position} behind)")
+    finally:
+        container.close()
+    if args.max_lag is not None and worst > args.max_lag:
+        print(f"a read model is {worst} events behind (more than {args.max_lag})", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_create_admin(args: argparse.Namespace) -> int:
     import getpass
 
@@ -126,6 +148,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     replay = sub.add_parser("replay", help="rebuild read models from the whole log")
     replay.add_argument("--projection", help="one projection by name (default: all)")
     replay.set_defaults(func=cmd_replay)
+    status = sub.add_parser("status", help="log head and read-model positions (health check)")
+    status.add_argument("--max-lag", type=int, help="exit 1 when a read model is further behind")
+    status.set_defaults(func=cmd_status)
     admin = sub.add_parser("create-admin", help="create (or promote) an org admin")
     admin.add_argument("--email")
     admin.add_argument("--password")

@@ -119,3 +119,39 @@ def test_create_admin_on_an_existing_store(store_env, tmp_path):
         ops = login(http, "ops@example.com", "ops-password-1")
         created = http.post("/api/v1/courses/?org_id=1", files=course_form("By ops"), headers=ops)
         assert created.status_code == 200, created.text
+
+
+def test_restart_catches_read_models_up_before_serving(store_env, tmp_path):
+    """A read model left behind the log (crash, deploy, wiped table) is current on first request."""
+    from api.bootstrap import Container
+    from infrastructure.settings import Settings
+    from projections.framework import reset
+
+    env = with_admin(store_env)
+    port = free_port()
+    with serve(env, tmp_path / "serve.log", port) as server, httpx.Client(
+        base_url=server.base_url, timeout=30
+    ) as http:
+        admin = login(http, ADMIN_EMAIL, ADMIN_PASSWORD)
+        for i in range(20):
+            created = http.post(
+                "/api/v1/courses/?org_id=1", files=course_form(f"Course {i}"), headers=admin
+            )
+            assert created.status_code == 200, created.text
+
+    container = Container.build(Settings.from_env(env))
+    try:
+        reset(container.projections["catalog"])  # empty tables at position 0
+    finally:
+        container.close()
+    behind = run_cli(["status", "--max-lag", "0"], env)
+    assert behind.returncode == 1, behind.stdout + behind.stderr
+    assert re.search(r"catalog\s+0 \(v1, \d+ behind\)", behind.stdout), behind.stdout
+
+    with serve(env, tmp_path / "serve.log", port) as server, httpx.Client(
+        base_url=server.base_url, timeout=30
+    ) as http:
+        admin = login(http, ADMIN_EMAIL, ADMIN_PASSWORD)
+        assert http.get("/api/v1/courses/org_slug/default/count", headers=admin).json() == 20
+    current = run_cli(["status", "--max-lag", "0"], env)
+    assert current.returncode == 0, current.stdout + current.stderr
