@@ -70,6 +70,96 @@ def event_store_env(settings: Settings) -> dict[str, str]:
     }
 
 
+class _Batch:
+    __slots__ = ("done", "error", "events", "position")
+
+    def __init__(self, events: list[DomainEventProtocol[UUID]]) -> None:
+        self.events = events
+        self.done = threading.Event()
+        self.position = 0
+        self.error: BaseException | None = None
+
+
+class _GroupCommit:
+    """Group commit: saves that arrive while another is being written are appended together in
+    the next transaction, so N concurrent commands cost one lock and one fsync, not N.
+
+    The first caller to find nobody writing becomes the leader and writes every queued batch
+    (its own included); the others wait for their result. If a combined write fails on a
+    version conflict, each batch is written on its own so only the conflicting command sees
+    ``IntegrityError`` (and its service retries it).
+    """
+
+    MAX_EVENTS = 500
+
+    def __init__(self, app: Application[UUID]) -> None:
+        self._app = app
+        self._cond = threading.Condition()
+        self._queue: list[_Batch] = []
+        self._writing = False
+
+    def save(self, events: list[DomainEventProtocol[UUID]]) -> int:
+        mine = _Batch(events)
+        with self._cond:
+            self._queue.append(mine)
+            if self._writing:
+                while not mine.done.is_set() and self._writing:
+                    self._cond.wait()
+            if not mine.done.is_set():
+                self._writing = True
+        if not mine.done.is_set():
+            self._lead()
+        if mine.error is not None:
+            raise mine.error
+        return mine.position
+
+    def _lead(self) -> None:
+        try:
+            while True:
+                with self._cond:
+                    if not self._queue:
+                        return
+                    group: list[_Batch] = []
+                    count = 0
+                    while self._queue and (not group or count + len(self._queue[0].events) <= self.MAX_EVENTS):
+                        batch = self._queue.pop(0)
+                        group.append(batch)
+                        count += len(batch.events)
+                self._write(group)
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
+    def _write(self, group: list[_Batch]) -> None:
+        try:
+            if len(group) == 1:
+                self._write_one(group[0])
+                return
+            recordings = self._app.save(*[e for b in group for e in b.events])
+            by_event = {id(r.domain_event): r.notification.id for r in recordings}
+            for batch in group:
+                batch.position = max(by_event[id(e)] for e in batch.events)
+        except IntegrityError:
+            for batch in group:
+                self._write_one(batch)
+        except BaseException as error:
+            for batch in group:
+                batch.error = error
+        finally:
+            with self._cond:
+                for batch in group:
+                    batch.done.set()
+                self._cond.notify_all()
+
+    def _write_one(self, batch: _Batch) -> None:
+        try:
+            recordings = self._app.save(*batch.events)
+            batch.position = max(r.notification.id for r in recordings)
+        except BaseException as error:
+            batch.error = error
+
+
 def ensure_schema(dsn: PostgresDsn) -> None:
     """eventsourcing creates its tables but not the schema they live in."""
     import psycopg
@@ -88,6 +178,7 @@ class EventStore:
         self._app = _EventLog(env=event_store_env(settings))
         self._listeners: list[Callable[[int], None]] = []
         self._lock = threading.Lock()
+        self._combiner = _GroupCommit(self._app)
 
     @property
     def channel_name(self) -> str | None:
@@ -105,10 +196,12 @@ class EventStore:
         Returns the log position of the last event appended (0 if there was nothing to save).
         Raises ``IntegrityError`` when another writer got there first (optimistic concurrency).
         """
-        recordings = self._app.save(*aggregates)
-        if not recordings:
+        events: list[DomainEventProtocol[UUID]] = [
+            e for a in aggregates if a is not None for e in a.collect_events()
+        ]
+        if not events:
             return 0
-        position = max(r.notification.id for r in recordings)
+        position = self._combiner.save(events)
         for listener in list(self._listeners):
             listener(position)
         return position

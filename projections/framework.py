@@ -223,38 +223,61 @@ class Follower:
         self.board = board
         self.batch_size = batch_size
         self.position = 0
+        self._persisted = 0  # the position as saved in the tracking table
+        self._persisted_at = 0.0
 
     def start(self) -> None:
         prepare(self.projection)
-        self.position = saved_position(self.projection.store, self.projection) or 0
+        self.position = self._persisted = saved_position(self.projection.store, self.projection) or 0
+        self._persisted_at = time.monotonic()
         self._publish()
 
     def _publish(self) -> None:
         if self.board is not None:
             self.board.publish(self.projection.name, self.position)
 
+    #: how long an advance over events this projection ignores may stay unsaved
+    PERSIST_IDLE_SECONDS = 0.5
+
     def run_once(self) -> int:
         """Apply the next batch; returns how many log entries it moved past."""
         notifications = self.events.read_raw(self.position, self.batch_size)
         if not notifications:
+            self.flush()
             return 0
         projection = self.projection
         topics = projection.topics
         last = notifications[-1].id
+        relevant = [n for n in notifications if n.topic in topics]
+        if not relevant and time.monotonic() - self._persisted_at < self.PERSIST_IDLE_SECONDS:
+            # Nothing to write: move on in memory and save the position later, so a projection
+            # does not pay a commit for every batch of other projections' events.
+            self.position = last
+            self._publish()
+            return len(notifications)
+        self._commit(last, relevant)
+        return len(notifications)
+
+    def flush(self) -> None:
+        """Save an in-memory advance over ignored events (no rows change)."""
+        if self.position != self._persisted:
+            self._commit(self.position, [])
+
+    def _commit(self, last: int, relevant: Sequence[Any]) -> None:
+        projection = self.projection
         with projection.store.transaction() as tx:
-            for n in notifications:
-                if n.topic in topics:
-                    projection.apply(tx, LoggedEvent(n.id, self.events.decode(n)), n.topic)
+            for n in relevant:
+                projection.apply(tx, LoggedEvent(n.id, self.events.decode(n)), n.topic)
             moved = tx.execute(
                 "UPDATE projection_tracking SET position = ?, updated_at = ?"
                 " WHERE name = ? AND version = ? AND position = ?",
-                (last, _now(), projection.name, projection.version, self.position),
+                (last, _now(), projection.name, projection.version, self._persisted),
             )
             if moved != 1:
                 raise _LostRace()
-        self.position = last
+        self.position = self._persisted = last
+        self._persisted_at = time.monotonic()
         self._publish()
-        return len(notifications)
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
         total = 0
@@ -263,7 +286,9 @@ class Follower:
                 n = self.run_once()
             except _LostRace:
                 # Another follower moved the position: continue from where it is now.
-                self.position = saved_position(self.projection.store, self.projection) or 0
+                self.position = self._persisted = (
+                    saved_position(self.projection.store, self.projection) or 0
+                )
                 continue
             if n == 0:
                 return total
@@ -331,7 +356,7 @@ class FollowerLoop:
             if lock.try_acquire():
                 self._held.add(name)
                 # Another process may have moved the position while we waited.
-                follower.position = saved_position(follower.projection.store, follower.projection) or 0
+                follower.start()
                 return True
         except Exception:
             log.warning("advisory lock for %s unavailable", name, exc_info=True)
