@@ -164,3 +164,45 @@ def test_new_events_carry_their_class_version_and_load_without_upcasting(store: 
 
 def test_missing_aggregate_is_none(store: EventStore) -> None:
     assert store.get(uuid4(), Gadget) is None
+
+
+def test_concurrent_saves_are_combined_yet_each_gets_its_own_position_and_conflict(
+    store: EventStore,
+) -> None:
+    contested = Gadget(name="contested", tags=[])
+    store.save(contested)
+    results: dict[str, Any] = {}
+    start = threading.Barrier(12)
+
+    def fresh(n: int) -> None:
+        gadget = Gadget(name=f"fresh{n}", tags=[])
+        gadget.rename(name=f"fresh{n}-renamed")
+        start.wait()
+        results[f"fresh{n}"] = (gadget.id, store.save(gadget))
+
+    def rename(n: int) -> None:
+        copy = store.get(contested.id, Gadget)
+        assert copy is not None
+        copy.rename(name=f"by{n}")
+        start.wait()
+        try:
+            results[f"rename{n}"] = store.save(copy)
+        except IntegrityError as error:
+            results[f"rename{n}"] = error
+
+    threads = [threading.Thread(target=fresh, args=(n,)) for n in range(10)]
+    threads += [threading.Thread(target=rename, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    outcomes = [results["rename0"], results["rename1"]]
+    assert sum(isinstance(o, IntegrityError) for o in outcomes) == 1
+    by_position = {e.position: e for e in store.read(after=0, limit=1000)}
+    for n in range(10):
+        gadget_id, position = results[f"fresh{n}"]
+        # The position returned is that of the command's own last event.
+        assert by_position[position].event.originator_id == gadget_id
+        assert by_position[position].name == "GadgetRenamed"
+    assert len(by_position) == 1 + 10 * 2 + 1
