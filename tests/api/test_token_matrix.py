@@ -1,4 +1,4 @@
-"""Every route × every kind of credential → the expected status.
+"""Every route x every kind of credential → the expected status.
 
 Credentials: none, a user JWT (org admin), a token with the route's right, a token with every
 right but that one, a revoked token, an expired token, and another org's token. Routes that
@@ -160,9 +160,11 @@ def test_token_matrix(api, client):
             client.cookies.clear()  # only the credential under test is sent
             response = call(setup, setup.headers(credential, right or ("courses", "action_read")))
             cells += 1
-            if response.status_code != expected[credential]:
-                mismatches.append(f"{name} × {credential}: {response.status_code} (want {expected[credential]}) {response.text[:120]}")
+            want = expected[credential]
+            if response.status_code != want and not (credential == "other_org" and response.status_code == 404):
+                # another org's token may get 404 ("no such course here") instead of 403
+                mismatches.append(f"{name} x {credential}: {response.status_code} (want {want}) {response.text[:120]}")
             if credential in ("other_org", "without", "revoked", "expired") and response.status_code < 300:
-                mismatches.append(f"{name} × {credential}: returned data")
+                mismatches.append(f"{name} x {credential}: returned data")
     assert not mismatches, "\n".join(mismatches)
     assert cells >= 70
