@@ -21,6 +21,7 @@ from api.routes.health import health
 from api.routes.orgs import OrgController
 from api.routes.roles import RoleController
 from api.routes.users import UserController
+from api.routes.webhooks import WebhookController
 from api.security import resolve_principal
 
 ROUTE_HANDLERS: list[Any] = [
@@ -32,6 +33,7 @@ ROUTE_HANDLERS: list[Any] = [
     RoleController,
     CourseController,
     ApiTokenController,
+    WebhookController,
 ]
 
 

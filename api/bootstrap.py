@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.content_wiring import content_projections, install_content
+from api.webhook_wiring import install_webhooks, start_webhook_worker, webhook_projections
 from application.accounts import Accounts, NewAccount
 from application.authorization import Authorization
 from application.catalog import Catalog
@@ -42,6 +43,7 @@ def build_projections(store: ReadStore) -> dict[str, Projection]:
     projections: list[Projection] = [IdentityProjection(store), CatalogProjection(store)]
     projections.append(ApiTokenProjection(store))
     projections.extend(content_projections(store))
+    projections.extend(webhook_projections(store))
     return {p.name: p for p in projections}
 
 
@@ -114,6 +116,7 @@ class Container:
         )
         _install_api_tokens(container)
         install_content(container)
+        install_webhooks(container)
         return container
 
     # -- followers ----------------------------------------------------------------------
@@ -134,6 +137,7 @@ class Container:
             dsn = PostgresDsn.parse(self.settings.database_url)
             self._wakeups = PostgresWakeups(dsn.conninfo(), self.events.channel_name, self.loop.wake)
             self._wakeups.start()
+        start_webhook_worker(self)
 
     def catch_up(self) -> None:
         """Bring every read model up to date in the calling thread (CLI, tests)."""

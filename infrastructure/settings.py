@@ -50,6 +50,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit_tokens: str = "60/60"
     #: every request from one IP, whatever its credential
     rate_limit_ip: str = "12000/60"
+    # -- webhooks (webhooks issue) ----------------------------------------------------------
+    #: allow webhook URLs on private/loopback/link-local addresses (tests on loopback set it)
+    webhooks_allow_private: bool = False
+    #: run a delivery worker beside the followers (``serve`` and ``worker``)
+    webhooks_worker: bool = True
+    webhooks_timeout: float = 10.0
+    webhooks_concurrency: int = 128
+    webhooks_per_endpoint: int = 8
+    #: a claimed delivery is sent again after this long if its worker died mid-send
+    webhooks_lease_seconds: float = 30.0
+    webhooks_poll_seconds: float = 1.0
+    webhooks_attempt_log: int = 1000
+    webhooks_disable_after_days: float = 5.0
+    webhooks_retention_days: float = 30.0
+    #: AES-GCM key (base64, 32 bytes) sealing webhook secrets; empty → generated in data_dir.
+    #: Every process sharing one database must use the same key.
+    secret_box_key: str = ""
 
     @property
     def uses_postgres(self) -> bool:

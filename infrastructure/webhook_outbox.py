@@ -1,0 +1,272 @@
+"""SQL over the webhook outbox: claiming due deliveries, recording attempts, replays.
+
+Claims are leases: a claimed row's ``due_ms`` moves ``lease`` into the future, so a worker that
+dies mid-send leaves rows that become due again (at-least-once, same ``delivery_id``). On
+PostgreSQL the claim takes ``FOR UPDATE SKIP LOCKED`` so several workers share the outbox
+without waiting on each other; on SQLite ``BEGIN IMMEDIATE`` serialises claimers.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from infrastructure.event_store import EventStore
+from infrastructure.read_store import Row, Tx
+from infrastructure.webhook_sender import SendResult
+from projections.webhook_publisher import WebhookPublisher, iso_z
+
+#: seconds before retry n (after attempt n failed): about 2.2 days of retries, then failed
+SCHEDULE: tuple[int, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000, 86400)
+DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True)
+class Claimed:
+    delivery_id: str
+    endpoint_uuid: str
+    org_uuid: str
+    url: str
+    event_name: str
+    payload: str
+    attempts: int
+    replayed: bool
+    secret: str
+    previous_secret: str
+    previous_valid_until: str
+
+
+class Outbox:
+    def __init__(
+        self,
+        publisher: WebhookPublisher,
+        schedule: Sequence[int] = SCHEDULE,
+        keep_attempts: int = 1000,
+        disable_after_ms: int = 5 * DAY_MS,
+        jitter: float = 0.1,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.publisher = publisher
+        self.store = publisher.store
+        self.schedule = tuple(schedule)
+        self.keep_attempts = keep_attempts
+        self.disable_after_ms = disable_after_ms
+        self.jitter = jitter
+        self.rng = rng or random.Random()
+        self.t = {name: publisher.table(name) for name in publisher.tables}
+        self._skip_locked = " FOR UPDATE OF d SKIP LOCKED" if self.store.dialect == "postgres" else ""
+
+    def retry_delay_ms(self, attempt: int) -> int:
+        """Delay after failed attempt ``attempt`` (1-based), with ±jitter."""
+        base = self.schedule[attempt - 1] * 1000
+        return int(base * (1 + self.rng.uniform(-self.jitter, self.jitter)))
+
+    # -- claiming ---------------------------------------------------------------------------
+    def claim(
+        self, now_ms: int, limit: int, exclude: Sequence[str] = (), lease_ms: int = 30_000
+    ) -> list[Claimed]:
+        if limit <= 0:
+            return []
+        skip = ""
+        if exclude:
+            skip = f" AND d.endpoint_uuid NOT IN ({', '.join('?' for _ in exclude)})"
+        with self.store.transaction() as tx:
+            rows = tx.fetchall(
+                "SELECT d.delivery_id, d.endpoint_uuid, d.org_uuid, d.event_name, d.payload, d.attempts,"
+                " d.replayed, e.url, e.secret, e.previous_secret, e.previous_valid_until"
+                f" FROM {self.t['deliveries']} d JOIN {self.t['endpoints']} e"
+                " ON e.endpoint_uuid = d.endpoint_uuid"
+                f" WHERE d.status = 'pending' AND d.due_ms <= ? AND e.is_active = 1{skip}"
+                f" ORDER BY d.due_ms LIMIT ?{self._skip_locked}",
+                (now_ms, *exclude, limit),
+            )
+            if rows:
+                tx.executemany(
+                    f"UPDATE {self.t['deliveries']} SET due_ms = ? WHERE delivery_id = ?",
+                    [(now_ms + lease_ms, r["delivery_id"]) for r in rows],
+                )
+        return [
+            Claimed(
+                r["delivery_id"], r["endpoint_uuid"], r["org_uuid"], r["url"], r["event_name"], r["payload"],
+                int(r["attempts"]), bool(r["replayed"]), r["secret"], r["previous_secret"],
+                r["previous_valid_until"],
+            )
+            for r in rows
+        ]
+
+    def next_due_ms(self) -> int | None:
+        row = self.store.fetchone(
+            f"SELECT MIN(due_ms) AS due FROM {self.t['deliveries']} WHERE status = 'pending'"
+        )
+        return None if row is None or row["due"] is None else int(row["due"])
+
+    # -- recording --------------------------------------------------------------------------
+    def record(self, results: Sequence[tuple[Claimed, SendResult]], now_ms: int) -> list[tuple[str, int]]:
+        """Log attempts and move deliveries on; returns endpoints to disable (uuid, since_ms)."""
+        to_disable: list[tuple[str, int]] = []
+        touched: set[str] = set()
+        when = iso_z(datetime.fromtimestamp(now_ms / 1000, UTC))
+        with self.store.transaction() as tx:
+            for n, (claimed, result) in enumerate(results):
+                attempt = claimed.attempts + 1
+                touched.add(claimed.endpoint_uuid)
+                tx.execute(
+                    f"INSERT INTO {self.t['attempts']} (attempt_id, endpoint_uuid, delivery_id,"
+                    " event_name, attempt, success, response_status, response_body, error,"
+                    " duration_ms, replayed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        f"{now_ms:014d}{n:06d}{uuid.uuid4().hex[:8]}", claimed.endpoint_uuid,
+                        claimed.delivery_id, claimed.event_name, attempt, int(result.ok),
+                        result.status, result.body, result.error, result.duration_ms,
+                        int(claimed.replayed), when,
+                    ),
+                )
+                if result.ok:
+                    status, due = "succeeded", now_ms
+                elif attempt > len(self.schedule):
+                    status, due = "failed", now_ms
+                else:
+                    status, due = "pending", now_ms + self.retry_delay_ms(attempt)
+                tx.execute(
+                    f"UPDATE {self.t['deliveries']} SET status = ?, attempts = ?, due_ms = ?,"
+                    " updated_ms = ? WHERE delivery_id = ? AND status = 'pending'",
+                    (status, attempt, due, now_ms, claimed.delivery_id),
+                )
+                disable = self._health(tx, claimed.endpoint_uuid, result.ok, now_ms)
+                if disable is not None:
+                    to_disable.append((claimed.endpoint_uuid, disable))
+            for endpoint_uuid in touched:
+                self._trim(tx, endpoint_uuid)
+        return to_disable
+
+    def _health(self, tx: Tx, endpoint_uuid: str, ok: bool, now_ms: int) -> int | None:
+        table = self.t["health"]
+        if ok:
+            tx.execute(
+                f"INSERT INTO {table} (endpoint_uuid, failing_since_ms, disable_requested)"
+                " VALUES (?, NULL, 0) ON CONFLICT (endpoint_uuid) DO UPDATE SET"
+                " failing_since_ms = NULL, disable_requested = 0",
+                (endpoint_uuid,),
+            )
+            return None
+        row = tx.fetchone(f"SELECT * FROM {table} WHERE endpoint_uuid = ?", (endpoint_uuid,))
+        if row is None or row["failing_since_ms"] is None:
+            tx.execute(
+                f"INSERT INTO {table} (endpoint_uuid, failing_since_ms, disable_requested)"
+                " VALUES (?, ?, 0) ON CONFLICT (endpoint_uuid) DO UPDATE SET"
+                " failing_since_ms = excluded.failing_since_ms, disable_requested = 0",
+                (endpoint_uuid, now_ms),
+            )
+            return None
+        since = int(row["failing_since_ms"])
+        if now_ms - since >= self.disable_after_ms and not row["disable_requested"]:
+            tx.execute(
+                f"UPDATE {table} SET disable_requested = 1 WHERE endpoint_uuid = ?", (endpoint_uuid,)
+            )
+            return since
+        return None
+
+    def _trim(self, tx: Tx, endpoint_uuid: str) -> None:
+        table = self.t["attempts"]
+        cutoff = tx.fetchone(
+            f"SELECT attempt_id FROM {table} WHERE endpoint_uuid = ?"
+            " ORDER BY attempt_id DESC LIMIT 1 OFFSET ?",
+            (endpoint_uuid, self.keep_attempts),
+        )
+        if cutoff is not None:
+            tx.execute(
+                f"DELETE FROM {table} WHERE endpoint_uuid = ? AND attempt_id <= ?",
+                (endpoint_uuid, cutoff["attempt_id"]),
+            )
+
+    def forget_disable_request(self, endpoint_uuid: str) -> None:
+        with self.store.transaction() as tx:
+            tx.execute(
+                f"UPDATE {self.t['health']} SET disable_requested = 0 WHERE endpoint_uuid = ?",
+                (endpoint_uuid,),
+            )
+
+    def prune(self, older_than_ms: int) -> int:
+        with self.store.transaction() as tx:
+            return tx.execute(
+                f"DELETE FROM {self.t['deliveries']} WHERE status <> 'pending' AND updated_ms < ?",
+                (older_than_ms,),
+            )
+
+    # -- management -------------------------------------------------------------------------
+    def redeliver(self, endpoint_uuid: str, delivery_id: str) -> bool:
+        """Due now, with at least one more attempt; the same delivery id is sent again."""
+        with self.store.transaction() as tx:
+            return tx.execute(
+                f"UPDATE {self.t['deliveries']} SET status = 'pending', due_ms = 0,"
+                " attempts = CASE WHEN attempts > ? THEN ? ELSE attempts END"
+                " WHERE delivery_id = ? AND endpoint_uuid = ? AND status <> 'cancelled'",
+                (len(self.schedule), len(self.schedule), delivery_id, endpoint_uuid),
+            ) == 1
+
+    def attempts(self, endpoint_uuid: str, limit: int) -> list[Row]:
+        return self.store.fetchall(
+            "SELECT a.*, d.status AS delivery_status, d.payload AS request_payload"
+            f" FROM {self.t['attempts']} a LEFT JOIN {self.t['deliveries']} d"
+            " ON d.delivery_id = a.delivery_id WHERE a.endpoint_uuid = ?"
+            " ORDER BY a.attempt_id DESC LIMIT ?",
+            (endpoint_uuid, limit),
+        )
+
+    def delivery(self, delivery_id: str) -> Row | None:
+        return self.store.fetchone(
+            f"SELECT * FROM {self.t['deliveries']} WHERE delivery_id = ?", (delivery_id,)
+        )
+
+    # -- replays ----------------------------------------------------------------------------
+    def replay_step(self, events: EventStore, batch: int = 500) -> bool:
+        """Backfill one batch of one pending replay; False when no replay is pending."""
+        lock = " FOR UPDATE SKIP LOCKED" if self.store.dialect == "postgres" else ""
+        with self.store.transaction() as tx:
+            job = tx.fetchone(
+                f"SELECT * FROM {self.t['replays']} WHERE done = 0 ORDER BY replay_id LIMIT 1{lock}"
+            )
+            if job is None:
+                return False
+            self._replay_batch(tx, job, events, batch)
+            return True
+
+    def _replay_batch(self, tx: Tx, job: Row, events: EventStore, batch: int) -> None:
+        publisher = self.publisher
+        endpoint = publisher.endpoint(tx, job["endpoint_uuid"])
+        upto = int(job["upto"])
+        names = set(json.loads(job["events"])) or set(json.loads(endpoint["events"]) if endpoint else [])
+        since = _parse(job["since"])
+        until = _parse(job["until"]) if job["until"] else None
+        topics = sorted(publisher.replay_topics())
+        logged = events.read(int(job["cursor"]), batch, topics=topics) if endpoint else []
+        queued = 0
+        cursor = int(job["cursor"])
+        for item in logged:
+            if item.position >= upto:
+                cursor = upto
+                break
+            cursor = item.position
+            moment = item.event.timestamp  # type: ignore[attr-defined]
+            if moment < since or (until is not None and moment >= until):
+                continue
+            for name, result in publisher.published(tx, item):
+                if name in names and result.org_uuid == endpoint["org_uuid"]:  # type: ignore[index]
+                    queued += publisher.enqueue(tx, [endpoint], name, item, result, job["replay_id"])  # type: ignore[list-item]
+        done = endpoint is None or endpoint["deleted"] or cursor >= upto or len(logged) < batch
+        tx.execute(
+            f"UPDATE {self.t['replays']} SET cursor = ?, done = ?, queued = queued + ?"
+            " WHERE replay_id = ?",
+            (cursor, int(bool(done)), queued, job["replay_id"]),
+        )
+
+
+def _parse(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment

@@ -1,0 +1,225 @@
+"""The delivery worker: sends due outbox deliveries concurrently from one asyncio loop.
+
+One thread runs an event loop with a shared httpx client. Each claimed delivery is its own
+task, at most ``per_endpoint`` in flight per endpoint and ``concurrency`` overall, so one
+slow or dead endpoint only ever holds its own few slots. Results are recorded in batches
+(one transaction per loop turn). The worker wakes when the publisher's position moves (in
+process, through the position board), when a send finishes, or every ``poll_seconds``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from domain.webhooks import secret_context
+from infrastructure.event_store import EventStore
+from infrastructure.secret_box import SecretBox
+from infrastructure.webhook_outbox import Claimed, Outbox
+from infrastructure.webhook_sender import SendResult, WebhookSender
+from projections.framework import PositionBoard
+
+log = logging.getLogger("learnstream.webhooks")
+
+Clock = Callable[[], float]
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        outbox: Outbox,
+        events: EventStore,
+        box: SecretBox,
+        *,
+        timeout: float = 10.0,
+        allow_private: bool = False,
+        concurrency: int = 128,
+        per_endpoint: int = 8,
+        lease_seconds: float = 30.0,
+        poll_seconds: float = 1.0,
+        retention_days: float = 30.0,
+        clock: Clock = time.time,
+        on_disable: Callable[[str, str], None] | None = None,
+        board: PositionBoard | None = None,
+    ) -> None:
+        self.outbox = outbox
+        self.events = events
+        self.box = box
+        self.timeout = timeout
+        self.allow_private = allow_private
+        self.concurrency = concurrency
+        self.per_endpoint = per_endpoint
+        self.lease_ms = int(lease_seconds * 1000)
+        self.poll_seconds = poll_seconds
+        self.retention_ms = int(retention_days * 86_400_000)
+        self.clock = clock
+        self.on_disable = on_disable
+        self.board = board
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._waker: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._inflight: Counter[str] = Counter()
+        self._done: list[tuple[Claimed, SendResult]] = []
+        self._secrets: dict[tuple[str, str], str] = {}
+        self.sent = 0
+
+    def now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self) -> None:
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, args=(ready,), name="webhooks", daemon=True)
+        self._thread.start()
+        ready.wait(5)
+        if self.board is not None:
+            self._waker = threading.Thread(target=self._follow_board, name="webhooks-waker", daemon=True)
+            self._waker.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.wake()
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+        if self._waker is not None:
+            self._waker.join(timeout=5)
+
+    def wake(self) -> None:
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(wake.set)
+            except RuntimeError:
+                pass
+
+    def _follow_board(self) -> None:
+        board = self.board
+        assert board is not None
+        name = self.outbox.publisher.name
+        seen = board.position(name)
+        while not self._stop.is_set():
+            if board.wait(seen + 1, [name], timeout=1.0):
+                seen = board.position(name)
+                self.wake()
+
+    def _main(self, ready: threading.Event) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._wake = asyncio.Event()
+        ready.set()
+        try:
+            loop.run_until_complete(self._run())
+        except Exception:
+            log.exception("webhook worker crashed")
+        finally:
+            loop.close()
+
+    # -- the loop ---------------------------------------------------------------------------
+    async def _run(self) -> None:
+        assert self._wake is not None
+        sender = WebhookSender(self.timeout, self.allow_private, max_connections=self.concurrency * 2)
+        tasks: set[asyncio.Task[None]] = set()
+        last_prune = 0.0
+        try:
+            while not self._stop.is_set():
+                self._wake.clear()
+                busy = await self._turn(sender, tasks)
+                if time.monotonic() - last_prune > 60:
+                    last_prune = time.monotonic()
+                    await asyncio.to_thread(self.outbox.prune, self.now_ms() - self.retention_ms)
+                if not busy:
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                    except TimeoutError:
+                        pass
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await sender.aclose()
+            if self._done:  # unrecorded sends would otherwise go out again after the lease
+                await self._record(self._done)
+
+    async def _turn(self, sender: WebhookSender, tasks: set[asyncio.Task[None]]) -> bool:
+        busy = False
+        try:
+            if self._done:
+                done, self._done = self._done, []
+                await self._record(done)
+                busy = True
+            free = self.concurrency - sum(self._inflight.values())
+            saturated = [e for e, n in self._inflight.items() if n >= self.per_endpoint]
+            claimed = await asyncio.to_thread(
+                self.outbox.claim, self.now_ms(), free, saturated, self.lease_ms
+            )
+            for item in self._admit(claimed):
+                task = asyncio.create_task(self._send(sender, item))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            busy = busy or len(claimed) >= free > 0
+            if await asyncio.to_thread(self.outbox.replay_step, self.events):
+                busy = True
+        except Exception:
+            log.exception("webhook worker turn failed")
+            await asyncio.sleep(0.5)
+        return busy
+
+    def _admit(self, claimed: list[Claimed]) -> list[Claimed]:
+        # A claim may return more rows of one endpoint than its free slots: the extra rows
+        # keep their lease and come back when it ends (rare: claims exclude full endpoints).
+        admitted = []
+        for item in claimed:
+            if self._inflight[item.endpoint_uuid] < self.per_endpoint:
+                self._inflight[item.endpoint_uuid] += 1
+                admitted.append(item)
+        return admitted
+
+    async def _send(self, sender: WebhookSender, item: Claimed) -> None:
+        try:
+            result = await sender.send(
+                item.url, self._signing_secrets(item), item.event_name, item.delivery_id,
+                item.payload.encode(),
+            )
+        except Exception as error:  # never lose the slot
+            result = SendResult(False, None, "", f"{type(error).__name__}: {error}"[:500], 0)
+        finally:
+            self._inflight[item.endpoint_uuid] -= 1
+            if self._inflight[item.endpoint_uuid] <= 0:
+                del self._inflight[item.endpoint_uuid]
+        self.sent += 1
+        self._done.append((item, result))
+        assert self._wake is not None
+        self._wake.set()
+
+    def _signing_secrets(self, item: Claimed) -> list[str]:
+        context = secret_context(item.org_uuid)
+        out = [self._open(item.secret, context)]
+        if item.previous_secret and item.previous_valid_until:
+            until = datetime.fromisoformat(item.previous_valid_until.replace("Z", "+00:00"))
+            if until > datetime.fromtimestamp(self.clock(), UTC):
+                out.append(self._open(item.previous_secret, context))
+        return out
+
+    def _open(self, ciphertext: str, context: str) -> str:
+        key = (ciphertext, context)
+        if key not in self._secrets:
+            self._secrets[key] = self.box.open(ciphertext, context)
+        return self._secrets[key]
+
+    async def _record(self, done: list[tuple[Claimed, SendResult]]) -> None:
+        to_disable = await asyncio.to_thread(self.outbox.record, done, self.now_ms())
+        for endpoint_uuid, since_ms in to_disable:
+            since = datetime.fromtimestamp(since_ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+            try:
+                if self.on_disable is not None:
+                    await asyncio.to_thread(self.on_disable, endpoint_uuid, since)
+            except Exception:
+                log.exception("disabling webhook endpoint %s failed", endpoint_uuid)
+                await asyncio.to_thread(self.outbox.forget_disable_request, endpoint_uuid)
