@@ -1,0 +1,43 @@
+"""Composition of the content issue's read models and services (called from api.bootstrap).
+
+Kept apart from ``api.bootstrap`` so several sessions can wire their contexts without editing
+the same lines: it adds the projections, sets ``container.content``, ``.activities``,
+``.collections``, ``.learning`` and ``.search``, and registers the route handlers through
+``container.extras["route_handlers"]`` (which ``api.app.create_app`` mounts).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infrastructure.read_store import ReadStore
+from projections.framework import Projection
+
+
+def content_projections(store: ReadStore) -> list[Projection]:
+    from projections.content import ContentProjection
+
+    return [ContentProjection(store)]
+
+
+def install_content(container: Any) -> None:
+    from api.routes.activities import ActivityController
+    from api.routes.chapters import ChapterController
+    from api.routes.course_content import CourseContentController
+    from application.activities import Activities
+    from application.content import Content
+    from application.content_access import ContentAccess
+    from projections.catalog_queries import CatalogQueries
+    from projections.content_queries import ContentQueries
+
+    projections = container.projections
+    catalog = CatalogQueries(projections["catalog"], container.identity)
+    access = ContentAccess(catalog, container.authz)
+    content_q = ContentQueries(projections["content"])
+    container.content = Content(container.writer, access, content_q, container.orgs)
+    container.activities = Activities(
+        container.writer, access, content_q, container.files, container.settings.max_upload_bytes
+    )
+    container.extras.setdefault("route_handlers", []).extend(
+        [ChapterController, ActivityController, CourseContentController]
+    )
