@@ -30,7 +30,9 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, status: int = 200, delay: float = 0.0, verify_standard: bool = True) -> None:
+    def __init__(
+        self, status: int = 200, delay: float = 0.0, verify_standard: bool = True, port: int = 0
+    ) -> None:
         self.status = status
         self.delay = delay
         self.hang = threading.Event()  # set → requests block until released
@@ -68,7 +70,7 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.port = int(self.server.server_address[1])
         self.url = f"http://127.0.0.1:{self.port}/hook"
