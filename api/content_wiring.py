@@ -15,19 +15,23 @@ from projections.framework import Projection
 
 
 def content_projections(store: ReadStore) -> list[Projection]:
+    from projections.collections import CollectionsProjection
     from projections.content import ContentProjection
 
-    return [ContentProjection(store)]
+    return [ContentProjection(store), CollectionsProjection(store)]
 
 
 def install_content(container: Any) -> None:
     from api.routes.activities import ActivityController
     from api.routes.chapters import ChapterController
+    from api.routes.collections import CollectionController
     from api.routes.course_content import CourseContentController
     from application.activities import Activities
+    from application.collections import Collections
     from application.content import Content
     from application.content_access import ContentAccess
     from projections.catalog_queries import CatalogQueries
+    from projections.collections import CollectionQueries
     from projections.content_queries import ContentQueries
 
     projections = container.projections
@@ -38,6 +42,10 @@ def install_content(container: Any) -> None:
     container.activities = Activities(
         container.writer, access, content_q, container.files, container.settings.max_upload_bytes
     )
+    container.collections = Collections(
+        container.writer, access, CollectionQueries(projections["collections"]), container.orgs,
+        container.settings.page_limit_max,
+    )
     container.extras.setdefault("route_handlers", []).extend(
-        [ChapterController, ActivityController, CourseContentController]
+        [ChapterController, ActivityController, CourseContentController, CollectionController]
     )

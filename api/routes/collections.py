@@ -1,0 +1,53 @@
+"""LearnHouse collections: ``/api/v1/collections`` (JSON)."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Controller, delete, get, post, put
+from litestar.datastructures import State
+
+from application.authorization import Principal
+from application.collections import CollectionCreate
+from application.content_views import CollectionView
+
+
+class CollectionUpdate(msgspec.Struct, kw_only=True):
+    name: str | None = None
+    description: str | None = None
+    public: bool | None = None
+    courses: list[int | str] | None = None
+
+
+class Detail(msgspec.Struct):
+    detail: str
+
+
+class CollectionController(Controller):
+    path = "/api/v1/collections"
+    tags = ["collections"]
+
+    @post("/", operation_id="create_collection", summary="Create a collection of courses", status_code=200, sync_to_thread=True)
+    def create(self, state: State, principal: Principal, data: CollectionCreate) -> CollectionView:
+        return state.container.collections.create(principal, data)  # type: ignore[no-any-return]
+
+    @get("/{collection_uuid:str}", operation_id="get_collection", summary="A collection with the courses the caller may see", sync_to_thread=True)
+    def read(self, state: State, principal: Principal, collection_uuid: str) -> CollectionView:
+        return state.container.collections.get(principal, collection_uuid)  # type: ignore[no-any-return]
+
+    @put("/{collection_uuid:str}", operation_id="update_collection", summary="Update a collection (partial)", sync_to_thread=True)
+    def change(self, state: State, principal: Principal, collection_uuid: str, data: CollectionUpdate) -> CollectionView:
+        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
+        return state.container.collections.update(principal, collection_uuid, changes)  # type: ignore[no-any-return]
+
+    @delete("/{collection_uuid:str}", operation_id="delete_collection", summary="Delete a collection", status_code=200, sync_to_thread=True)
+    def remove(self, state: State, principal: Principal, collection_uuid: str) -> Detail:
+        state.container.collections.delete(principal, collection_uuid)
+        return Detail(detail="Collection deleted")
+
+    @get("/org/{org_id:str}/page/{page:int}/limit/{limit:int}", operation_id="list_collections", summary="Collections of an organization, newest first (plain array)", sync_to_thread=True)
+    def list_page(self, state: State, principal: Principal, org_id: str, page: int, limit: int) -> list[CollectionView]:
+        return state.container.collections.page(principal, org_id, page, limit)  # type: ignore[no-any-return]
+
+    @get("/org_id/{org_id:str}/page/{page:int}/limit/{limit:int}", operation_id="list_collections_by_org_id", summary="Same as /org/{org_id}/… (older LearnHouse path)", sync_to_thread=True)
+    def list_page_legacy(self, state: State, principal: Principal, org_id: str, page: int, limit: int) -> list[CollectionView]:
+        return state.container.collections.page(principal, org_id, page, limit)  # type: ignore[no-any-return]
