@@ -1,0 +1,268 @@
+"""Foundation benchmark: the real ``learnstream serve`` process, measured over loopback HTTP.
+
+For each backend (SQLite file, then PostgreSQL in a fresh schema) it starts one server process,
+then measures
+  * course creation (multipart POST, read-your-writes included) at concurrency 8, which also
+    loads the org with ``--courses`` courses;
+  * the course list page (20 items) at concurrency 1 and 16: req/s, p50 and p99 latency.
+
+    .venv/bin/python bench/bench_foundation.py [--backends sqlite,postgres] [--courses 1000]
+
+Not a test: it prints a table. The load generator runs on the same machine (and cores) as the
+server, so the figures are a floor for what the server alone could do; when ``wrk`` is
+installed the list page is also driven by it (a C client that costs far less CPU).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ADMIN_EMAIL = "bench@example.com"
+ADMIN_PASSWORD = "bench-password-1"
+PG_URL = os.environ.get("LEARNSTREAM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+LIST_PATH = "/api/v1/courses/org_slug/default/page/1/limit/20"
+
+
+@dataclass
+class Result:
+    backend: str
+    scenario: str
+    concurrency: int
+    requests: int
+    seconds: float
+    latencies: list[float]
+    client: str = "httpx"
+    #: set when an external tool measured the percentiles itself (ms)
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, p: float) -> float:
+        if p == 50 and self.p50_ms is not None:
+            return self.p50_ms
+        if p == 99 and self.p99_ms is not None:
+            return self.p99_ms
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def learnstream() -> list[str]:
+    script = Path(sys.executable).parent / "learnstream"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "api.cli"]
+
+
+@contextmanager
+def server(backend: str, workdir: Path) -> Iterator[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEARNSTREAM_")}
+    env.update(
+        LEARNSTREAM_DATA_DIR=str(workdir / "var"),
+        LEARNSTREAM_ADMIN_EMAIL=ADMIN_EMAIL,
+        LEARNSTREAM_ADMIN_PASSWORD=ADMIN_PASSWORD,
+        LEARNSTREAM_JWT_SECRET="bench-" + uuid.uuid4().hex,
+        # One client hammering one token is exactly what the per-credential limits stop.
+        LEARNSTREAM_RATE_LIMIT_ENABLED="0",
+    )
+    schema = None
+    if backend == "postgres":
+        schema = "bench_" + uuid.uuid4().hex[:10]
+        env["LEARNSTREAM_DATABASE_URL"] = f"{PG_URL}?schema={schema}"
+    port = free_port()
+    log = (workdir / f"serve-{backend}.log").open("wb")
+    proc = subprocess.Popen(
+        [*learnstream(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError((workdir / f"serve-{backend}.log").read_text()[-3000:])
+            try:
+                if httpx.get(base + "/api/health", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("server did not become healthy")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        if schema is not None:
+            drop_schema(schema)
+
+
+def drop_schema(schema: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    from infrastructure.settings import PostgresDsn
+
+    with psycopg.connect(PostgresDsn.parse(PG_URL).conninfo(), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+async def run(
+    concurrency: int, total: int, request: Callable[[httpx.AsyncClient, int], Awaitable[None]],
+    base: str, headers: dict[str, str],
+) -> tuple[float, list[float]]:
+    """``total`` requests from ``concurrency`` workers; wall time and per-request latencies."""
+    latencies: list[float] = []
+    counter = iter(range(total))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=60) as c:
+
+        async def worker() -> None:
+            for i in counter:
+                started = time.perf_counter()
+                await request(c, i)
+                latencies.append(time.perf_counter() - started)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - began, latencies
+
+
+async def create_course(c: httpx.AsyncClient, i: int) -> None:
+    form = {
+        "name": f"Bench course {i}",
+        "description": "A beginner-friendly Python course",
+        "about": "Learn Python from scratch.",
+        "public": "true",
+    }
+    response = await c.post("/api/v1/courses/?org_id=1", files={k: (None, v) for k, v in form.items()})
+    if response.status_code != 200:
+        raise RuntimeError(f"create failed: {response.status_code} {response.text}")
+
+
+async def list_page(c: httpx.AsyncClient, _: int) -> None:
+    response = await c.get(LIST_PATH)
+    if response.status_code != 200 or len(response.json()) != 20:
+        raise RuntimeError(f"list failed: {response.status_code} {response.text[:200]}")
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text.strip()).groups()  # type: ignore[union-attr]
+    return float(value) * _UNITS[unit]
+
+
+def wrk_list(base: str, token: str, concurrency: int, seconds: int) -> Result | None:
+    """The same list page driven by wrk (C, one thread): the client costs the server little CPU."""
+    if shutil.which("wrk") is None:
+        return None
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "--latency",
+         "-H", f"Authorization: Bearer {token}", base + LIST_PATH],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    if "Non-2xx" in out:
+        raise RuntimeError(f"wrk saw errors:\n{out}")
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    elapsed = _ms(re.search(r"requests in ([\d.]+\w+),", out).group(1)) / 1000  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    return Result("", "list page of 20", concurrency, total, elapsed, [], "wrk", p50, p99)
+
+
+def bench_backend(
+    backend: str, courses: int, list_requests: int, wrk_seconds: int, workdir: Path
+) -> list[Result]:
+    results = []
+    with server(backend, workdir) as base:
+        login = httpx.post(
+            base + "/api/v1/auth/login",
+            data={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD}, timeout=60,
+        )
+        login.raise_for_status()
+        token = login.json()["tokens"]["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+
+        seconds, latencies = asyncio.run(run(8, courses, create_course, base, headers))
+        results.append(Result(backend, "course create", 8, courses, seconds, latencies))
+        count = httpx.get(base + "/api/v1/courses/org_slug/default/count", headers=headers)
+        assert count.json() == courses, count.text
+
+        asyncio.run(run(4, 200, list_page, base, headers))  # warm-up
+        for concurrency in (1, 16):
+            n = list_requests if concurrency > 1 else max(200, list_requests // 4)
+            seconds, latencies = asyncio.run(run(concurrency, n, list_page, base, headers))
+            results.append(Result(backend, "list page of 20", concurrency, n, seconds, latencies))
+        for concurrency in (1, 16):
+            measured = wrk_list(base, token, concurrency, wrk_seconds)
+            if measured is not None:
+                measured.backend = backend
+                results.append(measured)
+    return results
+
+
+def print_table(results: list[Result], courses: int) -> None:
+    print(f"\nlearnstream foundation benchmark ({os.cpu_count()} cores, {courses} courses)")
+    print(f"{'backend':<9} {'scenario':<16} {'client':<6} {'conc':>4} {'requests':>8}"
+          f" {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    for r in results:
+        print(f"{r.backend:<9} {r.scenario:<16} {r.client:<6} {r.concurrency:>4} {r.requests:>8}"
+              f" {r.rate:>8.0f} {r.percentile(50):>8.1f} {r.percentile(99):>8.1f}")
+    mean = statistics.fmean
+    for r in results:
+        if r.scenario == "course create":
+            print(f"{r.backend}: mean create latency {mean(r.latencies) * 1000:.1f} ms")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--courses", type=int, default=1000)
+    parser.add_argument("--list-requests", type=int, default=4000)
+    parser.add_argument("--wrk-seconds", type=int, default=10, help="per wrk run (if installed)")
+    args = parser.parse_args()
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="learnstream-bench-") as tmp:
+        for backend in args.backends.split(","):
+            try:
+                results += bench_backend(
+                    backend, args.courses, args.list_requests, args.wrk_seconds, Path(tmp)
+                )
+            except (OSError, RuntimeError) as exc:
+                print(f"{backend}: skipped ({exc})", file=sys.stderr)
+    print_table(results, args.courses)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
