@@ -17,8 +17,9 @@ from projections.framework import Projection
 def content_projections(store: ReadStore) -> list[Projection]:
     from projections.collections import CollectionsProjection
     from projections.content import ContentProjection
+    from projections.progress import ProgressProjection
 
-    return [ContentProjection(store), CollectionsProjection(store)]
+    return [ContentProjection(store), CollectionsProjection(store), ProgressProjection(store)]
 
 
 def install_content(container: Any) -> None:
@@ -26,13 +27,16 @@ def install_content(container: Any) -> None:
     from api.routes.chapters import ChapterController
     from api.routes.collections import CollectionController
     from api.routes.course_content import CourseContentController
+    from api.routes.trail import TrailController
     from application.activities import Activities
     from application.collections import Collections
     from application.content import Content
     from application.content_access import ContentAccess
+    from application.learning import Learning
     from projections.catalog_queries import CatalogQueries
     from projections.collections import CollectionQueries
     from projections.content_queries import ContentQueries
+    from projections.progress_queries import ProgressQueries
 
     projections = container.projections
     catalog = CatalogQueries(projections["catalog"], container.identity)
@@ -46,6 +50,11 @@ def install_content(container: Any) -> None:
         container.writer, access, CollectionQueries(projections["collections"]), container.orgs,
         container.settings.page_limit_max,
     )
+    container.learning = Learning(
+        container.writer, access, content_q,
+        ProgressQueries(projections["progress"], projections["content"]), container.identity,
+    )
     container.extras.setdefault("route_handlers", []).extend(
-        [ChapterController, ActivityController, CourseContentController, CollectionController]
+        [ChapterController, ActivityController, CourseContentController, CollectionController,
+         TrailController]
     )

@@ -31,6 +31,11 @@ def enrollment_id(user_id: UUID, course_id: UUID) -> UUID:
     return uuid5(_ENROLLMENTS, f"{user_id}:{course_id}")
 
 
+def trail_id(user_id: UUID, org_id: UUID | None) -> UUID:
+    """A learner's trail in one org (``None``: across every org) — a view, not an aggregate."""
+    return uuid5(_ENROLLMENTS, f"trail:{user_id}:{org_id or 'all'}")
+
+
 class Enrollment(Aggregate):
     class CourseEnrolled(Aggregate.Created):
         org_id: UUID

@@ -7,6 +7,7 @@ from litestar.datastructures import State
 
 from application.authorization import Principal
 from application.content_views import CourseMetaView
+from application.learning import EnrollmentPage
 
 
 class CourseContentController(Controller):
@@ -21,3 +22,7 @@ class CourseContentController(Controller):
         if learning is not None and not principal.is_anonymous:
             meta.trail = learning.run_for(principal, meta.course_uuid)
         return meta
+
+    @get("/{course_uuid:str}/enrollments", operation_id="list_course_enrollments", summary="Learners of a course with progress (instructors and admins)", sync_to_thread=True)
+    def enrollments(self, state: State, principal: Principal, course_uuid: str, page: int = 1, limit: int = 20) -> EnrollmentPage:
+        return state.container.learning.course_enrollments(principal, course_uuid, page, limit)  # type: ignore[no-any-return]
