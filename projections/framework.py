@@ -302,7 +302,11 @@ class _LostRace(Exception):
 
 
 class FollowerLoop:
-    """Runs followers in a background thread, woken on every append (or every second)."""
+    """Runs each follower in its own thread, woken on every append (or every ``idle_wait``).
+
+    One thread per projection keeps a slow read model (say, the search index) from delaying
+    the read-your-writes wait of the others.
+    """
 
     def __init__(
         self,
@@ -318,34 +322,38 @@ class FollowerLoop:
         # projection's advisory lock; the position compare-and-set stays the safety net.
         self._locks = {f.projection.name: lock_for(f.projection.name) for f in followers} if lock_for else {}
         self._held: set[str] = set()
-        self._wake = threading.Event()
+        self._wakes = {f.projection.name: threading.Event() for f in followers}
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        events.add_listener(lambda _position: self._wake.set())
+        self._threads: list[threading.Thread] = []
+        events.add_listener(lambda _position: self.wake())
 
     def wake(self) -> None:
-        self._wake.set()
+        for event in self._wakes.values():
+            event.set()
 
     def start(self) -> None:
         for follower in self.followers:
             follower.start()
-        self._thread = threading.Thread(target=self._run, name="followers", daemon=True)
-        self._thread.start()
+        for follower in self.followers:
+            thread = threading.Thread(
+                target=self._run, args=(follower,), name=f"follow-{follower.projection.name}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
 
-    def _run(self) -> None:
+    def _run(self, follower: Follower) -> None:
+        wake = self._wakes[follower.projection.name]
         while not self._stop.is_set():
-            self._wake.clear()
+            wake.clear()
             busy = False
-            for follower in self.followers:
-                if not self._holds(follower):
-                    continue
+            if self._holds(follower):
                 try:
-                    busy = follower.catch_up() > 0 or busy
+                    busy = follower.catch_up() > 0
                 except Exception:
                     log.exception("projection %s failed", follower.projection.name)
-                    time.sleep(0.5)
+                    self._stop.wait(0.5)
             if not busy:
-                self._wake.wait(self.idle_wait)
+                wake.wait(self.idle_wait)
 
     def _holds(self, follower: Follower) -> bool:
         name = follower.projection.name
@@ -364,9 +372,9 @@ class FollowerLoop:
 
     def stop(self) -> None:
         self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self.wake()
+        for thread in self._threads:
+            thread.join(timeout=10)
         for lock in self._locks.values():
             try:
                 lock.release()
