@@ -26,7 +26,7 @@ from domain.api_tokens import (
 from domain.claims import UniqueClaim
 from domain.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleBroken
 from domain.ids import claim_id
-from domain.rights import Action, allows
+from domain.rights import BUILTIN_ROLES, Action, allows
 from projections.api_tokens_queries import ApiTokenQueries, TokenUsage
 from projections.identity_queries import IdentityQueries
 
@@ -123,12 +123,12 @@ class UsageCoalescer:
     def __init__(self, usage: TokenUsage, interval: float) -> None:
         self._usage = usage
         self._interval = interval
-        self._pending: dict[str, str] = {}
+        self._pending: dict[str, datetime] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def touch(self, token_uuid: str, when: str) -> None:
+    def touch(self, token_uuid: str, when: datetime) -> None:
         with self._lock:
             self._pending[token_uuid] = when
             if self._thread is None:
@@ -137,13 +137,13 @@ class UsageCoalescer:
 
     def pending(self) -> dict[str, str]:
         with self._lock:
-            return dict(self._pending)
+            return {k: v.isoformat() for k, v in self._pending.items()}
 
     def flush(self) -> None:
         with self._lock:
             batch, self._pending = self._pending, {}
         try:
-            self._usage.record(batch)
+            self._usage.record({k: v.isoformat() for k, v in batch.items()})
         except Exception:
             log.warning("could not record API token usage; will retry", exc_info=True)
             with self._lock:
@@ -181,6 +181,7 @@ class ApiTokens:
         self._authz = authz
         self._orgs = orgs
         self._identity = identity
+        self._grants: dict[tuple[Any, ...], tuple[TokenRights, datetime | None]] = {}
 
     # -- management (user sessions only) -------------------------------------------------
     def _gate(self, principal: Principal, org_ref: str | int, action: Action) -> str:
@@ -408,6 +409,25 @@ class ApiTokens:
         return out
 
     # -- resolving a presented token (every request that carries one) ---------------------
+    def _grant_of(self, row: dict[str, Any]) -> tuple[TokenRights, datetime | None]:
+        """Effective rights and expiry, memoised on everything they depend on (built-in roles
+        never change; a custom role's rights are read again each time)."""
+        role = row["creator_role"]
+        key = (row["token_uuid"], row["rights"], row["expires_at"], role)
+        cacheable = role is None or role in BUILTIN_ROLES
+        if cacheable and (hit := self._grants.get(key)) is not None:
+            return hit
+        held = self._identity.role_rights(role, row["org_uuid"]) if role else None
+        grant = (
+            intersect(json.loads(row["rights"]), ceiling(held)),
+            datetime.fromisoformat(row["expires_at"]) if row["expires_at"] else None,
+        )
+        if cacheable:
+            if len(self._grants) >= 4096:
+                self._grants.clear()
+            self._grants[key] = grant
+        return grant
+
     def principal_for(self, token: str, ip: str = "") -> Principal | None:
         """The grant behind a token; None when it is unknown, revoked or expired.
 
@@ -423,13 +443,11 @@ class ApiTokens:
         )
         if row is None or not row["active"]:
             return None
+        rights, expires = self._grant_of(row)
         now = now_utc()
-        if row["expires_at"] and datetime.fromisoformat(row["expires_at"]) <= now:
+        if expires is not None and expires <= now:
             return None
-        role = row["creator_role"]
-        held = self._identity.role_rights(role, row["org_uuid"]) if role else None
-        rights = intersect(json.loads(row["rights"]), ceiling(held))
-        self.coalescer.touch(row["token_uuid"], now.isoformat())
+        self.coalescer.touch(row["token_uuid"], now)
         return Principal(
             token=TokenGrant(
                 token_uuid=f"apitoken_{row['token_uuid']}",
