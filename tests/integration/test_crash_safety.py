@@ -73,7 +73,7 @@ def course_created_events(env: dict[str, str]) -> list[Any]:
 
     store = EventStore(Settings.from_env(env))
     try:
-        found = []
+        found: list[Any] = []
         after = 0
         while True:
             batch = store.read(after, limit=500)
