@@ -216,7 +216,7 @@ class Webhooks:
             envelope=ENVELOPE_SCHEMA,
         )
 
-    def list(self, principal: Principal, org_ref: str | int, page: int, limit: int) -> list[WebhookView]:
+    def list_endpoints(self, principal: Principal, org_ref: str | int, page: int, limit: int) -> list[WebhookView]:
         org_uuid, org_id = self._admin(principal, org_ref)
         rows = self._store.endpoints(org_uuid, (page - 1) * limit, limit)
         return [self._view(r, org_id) for r in rows]
@@ -267,7 +267,7 @@ class Webhooks:
     def update(
         self, principal: Principal, org_ref: str | int, webhook_uuid: str, command: WebhookUpdate
     ) -> WebhookView:
-        org_uuid, org_id = self._admin(principal, org_ref)
+        org_uuid, _ = self._admin(principal, org_ref)
         row = self._row(org_uuid, webhook_uuid)
         changes: dict[str, Any] = {}
         if command.url is not None:

@@ -112,13 +112,12 @@ class WebhookSender:
             response = await self._client.post(url, content=body, headers=headers)
         except httpx.TimeoutException:
             return SendResult(False, None, "", f"Timed out after {self._timeout:g}s", elapsed())
-        except Exception as error:
-            detail = getattr(error, "detail", None) or str(error) or type(error).__name__
-            return SendResult(False, None, "", f"{type(error).__name__}: {detail}"[:500], elapsed())
+        except Exception as failure:
+            detail = getattr(failure, "detail", None) or str(failure) or type(failure).__name__
+            return SendResult(False, None, "", f"{type(failure).__name__}: {detail}"[:500], elapsed())
         text = response.content[:RESPONSE_KEEP].decode("utf-8", "replace")
         ok = 200 <= response.status_code < 300
-        error = "" if ok else f"HTTP {response.status_code}"
-        return SendResult(ok, response.status_code, text, error, elapsed())
+        return SendResult(ok, response.status_code, text, "" if ok else f"HTTP {response.status_code}", elapsed())
 
     async def aclose(self) -> None:
         await self._client.aclose()

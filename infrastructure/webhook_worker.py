@@ -10,6 +10,7 @@ process, through the position board), when a send finishes, or every ``poll_seco
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -94,10 +95,8 @@ class DeliveryWorker:
     def wake(self) -> None:
         loop, wake = self._loop, self._wake
         if loop is not None and wake is not None and not loop.is_closed():
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                 loop.call_soon_threadsafe(wake.set)
-            except RuntimeError:
-                pass
 
     def _follow_board(self) -> None:
         board = self.board
@@ -135,10 +134,8 @@ class DeliveryWorker:
                     last_prune = time.monotonic()
                     await asyncio.to_thread(self.outbox.prune, self.now_ms() - self.retention_ms)
                 if not busy:
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-                    except TimeoutError:
-                        pass
         finally:
             for task in tasks:
                 task.cancel()

@@ -49,11 +49,11 @@ class WebhookController(Controller):
         return _svc(state).create(principal, org_id, data)  # type: ignore[no-any-return]
 
     @get("/", operation_id="list_webhooks", summary="Webhook endpoints of the org (paginated)", sync_to_thread=True)
-    def list(
+    def index(
         self, state: State, principal: Principal, org_id: str,
         page: int = Parameter(default=1, ge=1), limit: int = Parameter(default=100, ge=1, le=100),
     ) -> list[WebhookView]:
-        return _svc(state).list(principal, org_id, page, limit)  # type: ignore[no-any-return]
+        return _svc(state).list_endpoints(principal, org_id, page, limit)  # type: ignore[no-any-return]
 
     @get("/{webhook_uuid:str}", operation_id="get_webhook", summary="One webhook endpoint", sync_to_thread=True)
     def read(self, state: State, principal: Principal, org_id: str, webhook_uuid: str) -> WebhookView:

@@ -8,16 +8,18 @@ import pytest
 
 from infrastructure.webhook_outbox import SCHEDULE
 from tests.conftest import free_port
+from tests.integration import webhook_support
 from tests.integration.webhook_receiver import Receiver
-from tests.integration.webhook_support import (  # noqa: F401 (fixtures)
+from tests.integration.webhook_support import (
     FakeClock,
-    clock,
-    clocked_worker,
     create_hook,
     delivery_rows,
     loopback_env,
     wait_until,
 )
+
+clock = webhook_support.clock
+clocked_worker = webhook_support.clocked_worker
 
 
 @pytest.fixture(autouse=True)
