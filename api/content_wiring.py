@@ -18,8 +18,12 @@ def content_projections(store: ReadStore) -> list[Projection]:
     from projections.collections import CollectionsProjection
     from projections.content import ContentProjection
     from projections.progress import ProgressProjection
+    from projections.search_index import SearchIndexProjection
 
-    return [ContentProjection(store), CollectionsProjection(store), ProgressProjection(store)]
+    return [
+        ContentProjection(store), CollectionsProjection(store), ProgressProjection(store),
+        SearchIndexProjection(store),
+    ]
 
 
 def install_content(container: Any) -> None:
@@ -27,16 +31,19 @@ def install_content(container: Any) -> None:
     from api.routes.chapters import ChapterController
     from api.routes.collections import CollectionController
     from api.routes.course_content import CourseContentController
+    from api.routes.search import SearchController
     from api.routes.trail import TrailController
     from application.activities import Activities
     from application.collections import Collections
     from application.content import Content
     from application.content_access import ContentAccess
     from application.learning import Learning
+    from application.search import Search
     from projections.catalog_queries import CatalogQueries
     from projections.collections import CollectionQueries
     from projections.content_queries import ContentQueries
     from projections.progress_queries import ProgressQueries
+    from projections.search_queries import SearchQueries
 
     projections = container.projections
     catalog = CatalogQueries(projections["catalog"], container.identity)
@@ -54,7 +61,11 @@ def install_content(container: Any) -> None:
         container.writer, access, content_q,
         ProgressQueries(projections["progress"], projections["content"]), container.identity,
     )
+    container.search = Search(
+        SearchQueries(projections["search"]), access, container.orgs, container.board,
+        container.events, container.settings.read_your_writes_timeout,
+    )
     container.extras.setdefault("route_handlers", []).extend(
         [ChapterController, ActivityController, CourseContentController, CollectionController,
-         TrailController]
+         TrailController, SearchController]
     )

@@ -19,7 +19,7 @@ from domain.errors import Forbidden, InvalidInput, NotFound
 from infrastructure.read_store import Row
 from projections.collections import CollectionQueries, course_ids
 
-COLLECTION_MODELS: tuple[str, ...] = ("collections",)
+COLLECTION_MODELS: tuple[str, ...] = ("collections", "search")
 
 
 class CollectionCreate(msgspec.Struct, kw_only=True):

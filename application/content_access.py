@@ -22,7 +22,7 @@ from infrastructure.read_store import Row
 from projections.catalog_queries import CatalogQueries
 
 COURSE_NOT_FOUND = "Course not found"
-CONTENT_MODELS: tuple[str, ...] = ("content",)
+CONTENT_MODELS: tuple[str, ...] = ("content", "search")
 
 
 class ContentAccess:

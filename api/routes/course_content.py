@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from litestar import Controller, get
 from litestar.datastructures import State
+from litestar.params import Parameter
 
 from application.authorization import Principal
 from application.content_views import CourseMetaView
 from application.learning import EnrollmentPage
+from application.views import CourseView
 
 
 class CourseContentController(Controller):
@@ -26,3 +28,7 @@ class CourseContentController(Controller):
     @get("/{course_uuid:str}/enrollments", operation_id="list_course_enrollments", summary="Learners of a course with progress (instructors and admins)", sync_to_thread=True)
     def enrollments(self, state: State, principal: Principal, course_uuid: str, page: int = 1, limit: int = 20) -> EnrollmentPage:
         return state.container.learning.course_enrollments(principal, course_uuid, page, limit)  # type: ignore[no-any-return]
+
+    @get("/org_slug/{slug:str}/search", operation_id="search_courses", summary="Ranked full-text course search (plain array; limit <= 50)", sync_to_thread=True)
+    def search(self, state: State, principal: Principal, slug: str, text: str = Parameter(query="query", default=""), page: int = 1, limit: int = 10) -> list[CourseView]:
+        return state.container.search.courses(principal, slug, text, page, limit)  # type: ignore[no-any-return]

@@ -1,0 +1,103 @@
+"""Ranked, visibility-filtered queries over the search index (FTS5 or tsvector)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from infrastructure.read_store import Row
+from projections.search_index import SearchIndexProjection, normalise
+
+KINDS = ("course", "chapter", "activity", "collection")
+MAX_TERMS = 8
+
+
+class SearchScope(msgspec.Struct, frozen=True):
+    """What of one org the caller may find (mirrors the catalog's course visibility)."""
+
+    org_uuid: str
+    everything: bool = False
+    member: bool = False
+    author_uuid: str | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        if self.everything:
+            return "d.org_uuid = ?", [self.org_uuid]
+        course = ["(d.course_published = 1 AND d.course_public = 1)"]
+        params: list[Any] = [self.org_uuid]
+        if self.member:
+            course.append("d.course_published = 1")
+        mine = ""
+        if self.author_uuid:
+            course.append("d.author_uuid = ?")
+            params.append(self.author_uuid)
+            mine = " OR d.author_uuid = ?"
+        collection = "d.public = 1" + (" OR 1 = 1" if self.member else "")
+        clause = (
+            f"d.org_uuid = ? AND ((d.kind <> 'collection' AND ({' OR '.join(course)})"
+            f" AND (d.published = 1{mine})) OR (d.kind = 'collection' AND ({collection})))"
+        )
+        if self.author_uuid:
+            params.append(self.author_uuid)
+        return clause, params
+
+
+def terms_of(query: str) -> list[str]:
+    return re.findall(r"\w+", normalise(query))[:MAX_TERMS]
+
+
+class SearchQueries:
+    def __init__(self, projection: SearchIndexProjection) -> None:
+        self._p = projection
+        self._db = projection.store
+        self.docs = projection.table("docs")
+
+    def _match(self, terms: list[str]) -> tuple[str, str, str, list[Any]]:
+        """(FROM clause, match condition, rank expression, params) for the dialect."""
+        if self._p.dialect == "postgres":
+            tsquery = " & ".join(f"{t}:*" for t in terms)
+            return (
+                f"{self.docs} d",
+                "d.tsv @@ to_tsquery('simple', ?)",
+                "ts_rank(d.tsv, to_tsquery('simple', ?)) DESC",
+                [tsquery, tsquery],
+            )
+        expression = " ".join(f'"{t}"*' for t in terms)
+        return (
+            f"{self._p.fts} f JOIN {self.docs} d ON d.doc_id = f.rowid",
+            f"{self._p.fts} MATCH ?",
+            f"bm25({self._p.fts}, 10.0, 1.0)",
+            [expression, None],
+        )
+
+    def search(self, scope: SearchScope, query: str, kinds: tuple[str, ...], page: int, limit: int) -> dict[str, list[Row]]:
+        terms = terms_of(query)
+        if not terms:
+            return {k: [] for k in kinds}
+        source, match, rank, (match_param, rank_param) = self._match(terms)
+        where, params = scope.where()
+        out = {}
+        for kind in kinds:
+            rank_params = [rank_param] if rank_param is not None else []
+            out[kind] = self._db.fetchall(
+                f"SELECT d.doc_id, d.kind, d.uuid, d.course_uuid, d.title, d.parts FROM {source}"
+                f" WHERE {match} AND d.kind = ? AND {where} ORDER BY {rank}, d.doc_id LIMIT ? OFFSET ?",
+                (match_param, kind, *params, *rank_params, limit, (page - 1) * limit),
+            )
+        return out
+
+    def totals(self, scope: SearchScope, query: str) -> dict[str, int]:
+        terms = terms_of(query)
+        counts = dict.fromkeys(KINDS, 0)
+        if not terms:
+            return counts
+        source, match, _, (match_param, _) = self._match(terms)
+        where, params = scope.where()
+        for r in self._db.fetchall(
+            f"SELECT d.kind, COUNT(*) AS n FROM {source} WHERE {match} AND {where} GROUP BY d.kind",
+            (match_param, *params),
+        ):
+            counts[r["kind"]] = int(r["n"])
+        return counts

@@ -1,0 +1,83 @@
+"""Search: prefix, accents/case, ranking, true totals, visibility, limits, read-your-writes."""
+
+from __future__ import annotations
+
+from tests.api.content_helpers import create_activity, create_chapter
+
+
+def _search(client, query, headers=None, **params):
+    response = client.get("/api/v1/search/org_slug/default", params={"query": query, **params}, headers=headers or {})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_prefix_accent_and_case_insensitive_course_search_reads_its_writes(api, client):
+    admin = api.admin()
+    python = api.create_course(admin, name="Introduction to Python")
+    api.create_course(admin, name="Café Crème basics", description="French pastry", about="Desserts.")
+    found = client.get("/api/v1/courses/org_slug/default/search?query=pyth&page=1&limit=10", headers=admin)
+    assert found.status_code == 200 and [c["course_uuid"] for c in found.json()] == [python["course_uuid"]]
+    assert {"id", "course_uuid", "name", "authors", "org_id"} <= set(found.json()[0])
+    for query in ("CAFE", "creme", "crè", "Café"):
+        names = [c["name"] for c in client.get(f"/api/v1/courses/org_slug/default/search?query={query}", headers=admin).json()]
+        assert names == ["Café Crème basics"], query
+
+
+def test_ranking_title_before_body_and_true_totals(api, client):
+    admin = api.admin()
+    api.create_course(admin, name="Cooking", about="Also a bit of rust removal from pans")
+    title = api.create_course(admin, name="Rust programming")
+    for i in range(11):
+        api.create_course(admin, name=f"Rust extra {i}")
+    ranked = client.get("/api/v1/courses/org_slug/default/search?query=rust&limit=50", headers=admin).json()
+    assert ranked[-1]["name"] == "Cooking" and title["course_uuid"] in [c["course_uuid"] for c in ranked[:12]]
+    grouped = _search(client, "rust", admin, limit=5)
+    assert grouped["total_courses"] == 13 and len(grouped["courses"]) == 5
+    page3 = client.get("/api/v1/courses/org_slug/default/search?query=rust&page=3&limit=5", headers=admin).json()
+    assert len(page3) == 3
+
+
+def test_grouped_search_covers_chapters_activities_collections(api, client):
+    admin = api.admin()
+    course = api.create_course(admin, name="Databases")
+    chapter = create_chapter(client, admin, course, name="Postgres internals")
+    create_activity(client, admin, chapter, name="Vacuum", content={"type": "doc", "content": [{"type": "text", "text": "postgres autovacuum tuning"}]})
+    client.post("/api/v1/collections/", json={"name": "Postgres path", "public": True, "org_id": 1, "courses": [course["id"]]}, headers=admin)
+    result = _search(client, "postgr", admin)
+    assert result["chapters"]["total"] == 1 and result["chapters"]["items"][0]["uuid"] == chapter["chapter_uuid"]
+    assert result["activities"]["total"] == 1 and result["activities"]["items"][0]["name"] == "Vacuum"
+    assert result["collections"]["total"] == 1 and result["total_courses"] == 0
+    assert result["index_lag"] >= 0
+
+
+def test_visibility_private_unpublished_and_other_orgs(api, client):
+    admin = api.admin()
+    public = api.create_course(admin, name="Kotlin open")
+    api.create_course(admin, name="Kotlin secret", public=False)
+    chapter = create_chapter(client, admin, public)
+    create_activity(client, admin, chapter, name="Kotlin draft", published=False)
+    create_activity(client, admin, chapter, name="Kotlin live")
+    other = api.create_org(admin, "rival")
+    outsider = api.member(other["id"], "outsider@example.com")
+    member = api.member(1, "member@example.com")
+    client.cookies.clear()
+    for headers in ({}, outsider):
+        r = _search(client, "kotlin", headers)
+        assert [c["name"] for c in r["courses"]] == ["Kotlin open"] and r["total_courses"] == 1
+        assert [a["name"] for a in r["activities"]["items"]] == ["Kotlin live"]
+    assert _search(client, "kotlin", member)["total_courses"] == 2
+    assert _search(client, "kotlin", member)["activities"]["total"] == 1
+    assert _search(client, "kotlin", admin)["activities"]["total"] == 2
+    rival = client.get("/api/v1/search/org_slug/rival", params={"query": "kotlin"}, headers=admin).json()
+    assert rival["total_courses"] == 0
+
+
+def test_limits_and_bad_queries(api, client):
+    admin = api.admin()
+    too_many = client.get("/api/v1/courses/org_slug/default/search?query=x&limit=51", headers=admin)
+    assert too_many.status_code == 422 and too_many.json()["field"] == "limit"
+    assert client.get("/api/v1/courses/org_slug/default/search?query=", headers=admin).status_code == 422
+    assert client.get("/api/v1/courses/org_slug/default/search?query=" + "a" * 201, headers=admin).status_code == 422
+    assert client.get("/api/v1/courses/org_slug/nowhere/search?query=x", headers=admin).status_code == 404
+    odd = client.get('/api/v1/courses/org_slug/default/search?query=" OR * NEAR(', headers=admin)
+    assert odd.status_code == 200 and odd.json() == []
