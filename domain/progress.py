@@ -18,7 +18,7 @@ def completion_requires_every_activity(
 
 
 def progress_percent(done: int, total: int) -> float:
-    """0–100 with one decimal; a course with nothing to do is 0 %, never NaN."""
+    """0-100 with one decimal; a course with nothing to do is 0 %, never NaN."""
     if total <= 0:
         return 0.0
     return round(100.0 * min(done, total) / total, 1)

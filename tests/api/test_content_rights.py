@@ -1,4 +1,4 @@
-"""Rights, table-driven: role × action × resource (chapters, activities, order, meta,
+"""Rights, table-driven: role x action x resource (chapters, activities, order, meta,
 versions, enrollments, collections). Instructors change only courses they author; private
 content is invisible (404) to other orgs and to anonymous callers."""
 

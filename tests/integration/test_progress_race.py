@@ -23,7 +23,7 @@ def _race(container, principal, refs):
         try:
             barrier.wait()
             container.learning.complete_activity(principal, ref)
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=run, args=(r,)) for r in refs]
