@@ -13,6 +13,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, Swagge
 from api.bootstrap import Container
 from api.errors import EXCEPTION_HANDLERS
 from api.rate_limits import abuse_protection
+from api.routes.admin import AdminController
 from api.routes.api_tokens import ApiTokenController
 from api.routes.auth_learnhouse import AuthController
 from api.routes.auth_openlearning import OpenLearningAuthController
@@ -33,6 +34,7 @@ ROUTE_HANDLERS: list[Any] = [
     RoleController,
     CourseController,
     ApiTokenController,
+    AdminController,
     WebhookController,
 ]
 

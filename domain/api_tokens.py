@@ -150,8 +150,8 @@ def normalise_token_rights(raw: Any) -> TokenRights:
 def ceiling(role_rights: dict[str, dict[str, bool]] | None) -> TokenRights:
     """The most a token may hold for a creator with these role rights.
 
-    Enrollment administration (``trails``) is user administration: reading it takes
-    ``users.action_read``, changing it ``users.action_update``. Search reads courses.
+    Enrollment administration (``trails``: other people's enrollments and progress) is user
+    administration, so every trails action takes ``users.action_update``. Search reads courses.
     """
     held = role_rights or {}
 
@@ -163,7 +163,7 @@ def ceiling(role_rights: dict[str, dict[str, bool]] | None) -> TokenRights:
         out[resource] = {a: has(resource, a) for a in token_actions(resource)}
     out["trails"] = {
         "action_create": has("users", "action_update"),
-        "action_read": has("users", "action_read"),
+        "action_read": has("users", "action_update"),
         "action_update": has("users", "action_update"),
         "action_delete": has("users", "action_update"),
     }
