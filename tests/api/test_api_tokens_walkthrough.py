@@ -34,3 +34,33 @@ def test_seed_000_walkthrough(api, client):
     assert course["name"] == "Introduction to Python"
     listed = client.get("/api/v1/courses/org_slug/default/page/1/limit/20", headers=token).json()
     assert [c["course_uuid"] for c in listed] == [course["course_uuid"]]
+
+
+def test_seed_000_chapters_and_search_with_the_token(api, client):
+    admin = api.admin()
+    token = {"Authorization": f"Bearer {create_token(client, admin).json()['token']}"}
+    course = api.create_course(token, org_id=1, name="Introduction to Python")
+    chapter = client.post(
+        "/api/v1/chapters/",
+        json={"name": "Getting started", "org_id": 1, "course_id": course["id"]},
+        headers=token,
+    )
+    assert chapter.status_code == 200, chapter.text
+    found = client.get(
+        "/api/v1/courses/org_slug/default/search?query=python&page=1&limit=10", headers=token
+    )
+    assert found.status_code == 200, found.text
+    assert [c["course_uuid"] for c in found.json()] == [course["course_uuid"]]
+
+
+def test_a_token_cannot_create_chapters_without_the_right(api, client):
+    admin = api.admin()
+    course = api.create_course(admin)
+    rights = {"courses": {"action_read": True, "action_update": True}}
+    narrow = create_token(client, admin, name="narrow", rights=rights).json()["token"]
+    refused = client.post(
+        "/api/v1/chapters/",
+        json={"name": "Getting started", "org_id": 1, "course_id": course["id"]},
+        headers={"Authorization": f"Bearer {narrow}"},
+    )
+    assert refused.status_code == 403
