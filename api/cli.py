@@ -7,7 +7,9 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from infrastructure.settings import Settings
 
@@ -38,6 +40,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # the log, and a client that got a 2xx before the restart must still read its write.
         container.catch_up()
         container.start_followers()
+    else:
+        _wait_for_workers(container)
     generated = container.bootstrap()
     if generated:
         email = container.settings.admin_email or "admin@learnstream.local"
@@ -49,6 +53,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(container)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0
+
+
+def _wait_for_workers(container: Any, report_every: float = 10.0) -> None:
+    """Without followers of its own, the API needs a worker's read models before it can serve.
+
+    Waits until every projection is tracked and has reached the log's head as it was when we
+    started (so a fresh store's first-start writes, and the reads after them, can succeed).
+    """
+    from projections.framework import saved_position
+
+    head = container.events.last_position()
+    next_report = 0.0
+    while True:
+        behind = []
+        for name, projection in container.projections.items():
+            position = saved_position(container.read_store, projection)
+            if position is None or position < head:
+                behind.append(name)
+        if not behind:
+            return
+        if time.monotonic() >= next_report:
+            next_report = time.monotonic() + report_every
+            print(
+                f"waiting for a learnstream worker to bring {', '.join(behind)} to position"
+                f" {head} (LEARNSTREAM_RUN_FOLLOWERS=0)",
+                flush=True,
+            )
+        time.sleep(0.5)
 
 
 def cmd_worker(_: argparse.Namespace) -> int:

@@ -117,3 +117,28 @@ def test_api_without_followers_plus_worker_reads_its_writes(pg_env, tmp_path):
             assert got.status_code == 200
     finally:
         worker.stop()
+
+
+def test_api_started_before_any_worker_waits_for_one(pg_env, tmp_path):
+    """compose starts api and worker together: an API first on a fresh store must not crash."""
+    port = free_port()
+    api = LearnstreamProcess(
+        ["serve", "--host", "127.0.0.1", "--port", str(port)],
+        {**pg_env, "LEARNSTREAM_RUN_FOLLOWERS": "0"},
+        tmp_path / "serve.log",
+        port,
+    ).start()
+    worker = None
+    try:
+        api.wait_for_output("waiting for a learnstream worker")
+        assert api.alive()
+        worker = start_worker(pg_env, tmp_path / "worker.log")
+        api.wait_healthy()
+        with httpx.Client(base_url=api.base_url, timeout=60) as http:
+            admin = login(http, ADMIN_EMAIL, ADMIN_PASSWORD)
+            created = http.post("/api/v1/courses/?org_id=1", files=course_form("X"), headers=admin)
+            assert created.status_code == 200, created.text
+    finally:
+        api.stop()
+        if worker is not None:
+            worker.stop()
