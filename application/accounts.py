@@ -22,7 +22,7 @@ IDENTITY = ("identity",)
 BAD_CREDENTIALS = "Incorrect Email or password"
 EMAIL_TAKEN = "An account with this email already exists"
 USERNAME_TAKEN = "Username already exists"
-PASSWORD_RULE = "Password must be between 8 and 128 characters"
+PASSWORD_RULE = "Password must be between 8 and 128 characters"  # noqa: S105 (a message)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 

@@ -21,6 +21,19 @@ CATALOG = ("catalog",)
 THUMBNAIL_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif"}
 
 
+def _looks_like(content_type: str, data: bytes) -> bool:
+    """The bytes match the declared image type (a stored file is later served under it)."""
+    if content_type == "image/png":
+        return data.startswith(b"\x89PNG\r\n\x1a\n")
+    if content_type == "image/jpeg":
+        return data.startswith(b"\xff\xd8\xff")
+    if content_type == "image/gif":
+        return data.startswith((b"GIF87a", b"GIF89a"))
+    if content_type == "image/webp":
+        return data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    return False
+
+
 class CourseCreate(msgspec.Struct, kw_only=True):
     name: str
     description: str
@@ -87,11 +100,14 @@ class Catalog:
         return self._view(str(course.id))
 
     def _store_thumbnail(self, course_id: UUID, upload: Upload) -> str:
-        ext = THUMBNAIL_TYPES.get(upload.content_type)
+        content_type = upload.content_type.split(";")[0].strip().lower()
+        ext = THUMBNAIL_TYPES.get(content_type)
         if ext is None:
             raise InvalidInput(
                 f"thumbnail must be one of {', '.join(sorted(THUMBNAIL_TYPES))}", field="thumbnail"
             )
+        if not _looks_like(content_type, upload.data):
+            raise InvalidInput(f"thumbnail is not a valid {content_type} file", field="thumbnail")
         return self._files.save(f"courses/course_{course_id}", f"thumbnail.{ext}", upload.data)
 
     def _row_for(self, principal: Principal, ref: str) -> dict[str, Any]:

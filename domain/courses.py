@@ -7,12 +7,14 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import NotFound
+from domain.errors import InvalidInput, NotFound
 
 COURSE_FIELDS = (
     "name", "description", "about", "learnings", "tags", "public", "open_to_contributors",
     "thumbnail_image",
 )
+
+REQUIRED_TEXT = ("name", "description", "about")
 
 
 class Course(Aggregate):
@@ -65,6 +67,9 @@ class Course(Aggregate):
 
     def update(self, changes: dict[str, Any]) -> None:
         self.ensure_alive()
+        for field in REQUIRED_TEXT:
+            if field in changes and not str(changes[field] or "").strip():
+                raise InvalidInput(f"{field} must not be empty", field=field)
         real = {
             k: v for k, v in changes.items() if k in COURSE_FIELDS and getattr(self, k) != v
         }

@@ -25,6 +25,15 @@ RESOURCES: dict[str, tuple[str, ...]] = {
     "activities": CRUD,
     "roles": CRUD,
     "dashboard": ("action_access",),
+    "communities": CRUD,
+    "discussions": CRUD + OWN,
+    "podcasts": CRUD + OWN,
+    "boards": CRUD + OWN,
+    # Newer LearnHouse Rights models carry these too; accepted so such payloads validate.
+    "folders": CRUD,
+    "media": CRUD,
+    "assignments": CRUD,
+    "playgrounds": CRUD + OWN,
 }
 
 
@@ -56,7 +65,8 @@ BUILTIN_ROLES: dict[str, tuple[int, str, str, Rights]] = {
         _rights(
             courses="crud", users="crud", usergroups="crud", collections="crud",
             organizations="crud", coursechapters="crud", activities="crud", roles="crud",
-            dashboard="a",
+            dashboard="a", communities="crud", discussions="crud", podcasts="crud",
+            boards="crud", folders="crud", media="crud", assignments="crud", playgrounds="crud",
         ),
     ),
     "role_global_maintainer": (
@@ -66,7 +76,8 @@ BUILTIN_ROLES: dict[str, tuple[int, str, str, Rights]] = {
         _rights(
             courses="crud", users="cru", usergroups="crud", collections="crud",
             organizations="r", coursechapters="crud", activities="crud", roles="r",
-            dashboard="a",
+            dashboard="a", communities="crud", discussions="crud", podcasts="crud",
+            boards="crud", folders="crud", media="crud", assignments="crud", playgrounds="crud",
         ),
     ),
     "role_global_instructor": (
@@ -78,7 +89,8 @@ BUILTIN_ROLES: dict[str, tuple[int, str, str, Rights]] = {
         _rights(
             courses="crRUD", users="r", usergroups="r", collections="cr",
             organizations="r", coursechapters="crud", activities="crud", roles="",
-            dashboard="a",
+            dashboard="a", communities="r", discussions="crRUD", podcasts="crRUD",
+            boards="crRUD",
         ),
     ),
     "role_global_user": (
@@ -87,7 +99,8 @@ BUILTIN_ROLES: dict[str, tuple[int, str, str, Rights]] = {
         "A learner: reads what is published and follows courses",
         _rights(
             courses="rR", users="r", usergroups="r", collections="r", organizations="r",
-            coursechapters="r", activities="r", roles="", dashboard="",
+            coursechapters="r", activities="r", roles="", dashboard="", communities="r",
+            discussions="crRUD", podcasts="r", boards="r",
         ),
     ),
 }
@@ -108,13 +121,17 @@ def normalise_rights(raw: Any) -> Rights:
         raise ValueError("rights must be an object")
     out: Rights = {}
     for resource, actions in RESOURCES.items():
-        given = raw.get(resource) or {}
+        given = raw.get(resource)
+        if given is None:
+            given = {}
         if not isinstance(given, dict):
             raise ValueError(f"rights.{resource} must be an object")
-        for key in given:
+        for key, value in given.items():
             if key not in actions:
                 raise ValueError(f"unknown right rights.{resource}.{key}")
-        out[resource] = {a: bool(given.get(a, False)) for a in actions}
+            if not isinstance(value, bool):
+                raise ValueError(f"rights.{resource}.{key} must be true or false")
+        out[resource] = {a: given.get(a, False) for a in actions}
     for resource in raw:
         if resource not in RESOURCES:
             raise ValueError(f"unknown resource rights.{resource}")

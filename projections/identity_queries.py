@@ -199,7 +199,10 @@ class IdentityQueries:
         for r in rows:
             role = roles.get(r["role_uuid"])
             if role is None:
-                role = roles[r["role_uuid"]] = self.role(r["role_uuid"], org_uuid)
+                # A deleted custom role grants nothing; show the member as a plain User.
+                role = roles[r["role_uuid"]] = self.role(
+                    r["role_uuid"], org_uuid
+                ) or builtin_role_view("role_global_user")
             items.append(MemberView(user=user_view(r), role=role, joined_at=r["joined_at"]))
         return MemberPage(
             items=items, total=int(total_row["n"]) if total_row else 0, page=page, limit=limit

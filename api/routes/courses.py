@@ -8,7 +8,6 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, delete, get, post, put
 from litestar.datastructures import State, UploadFile
-from litestar.params import Parameter
 
 from application.authorization import Principal
 from application.catalog import CourseCreate, Upload
@@ -58,8 +57,6 @@ async def read_course_form(request: Request[Any, Any, Any], max_upload: int) -> 
     if isinstance(thumbnail, UploadFile) and thumbnail.filename:
         data = await thumbnail.read()
         if len(data) > max_upload:
-            from domain.errors import DomainError
-
             raise _TooLarge(f"thumbnail is larger than the {max_upload} bytes allowed")
         upload = Upload(filename=thumbnail.filename, content_type=thumbnail.content_type, data=data)
     command = CourseCreate(
@@ -137,5 +134,3 @@ class CourseController(Controller):
         state.container.catalog.delete_course(principal, course_uuid)
         return Detail(detail="Course deleted")
 
-
-_ = Parameter
