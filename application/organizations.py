@@ -150,6 +150,10 @@ class Organizations:
         self._authz.require(principal, org_uuid, "organizations", "update")
         allowed = {"name", "description", "email", "slug", "logo_image"}
         changes = {k: v for k, v in changes.items() if k in allowed and v is not None}
+        if "name" in changes:
+            changes["name"] = str(changes["name"]).strip()
+            if not changes["name"]:
+                raise InvalidInput("name must not be empty", field="name")
         if "slug" in changes:
             changes["slug"] = check_slug(str(changes["slug"]))
 
@@ -245,17 +249,26 @@ class Organizations:
         self._authz.require_user(principal)
         org_uuid = self.org_uuid(ref)
         self._authz.require(principal, org_uuid, "roles", "update")
-        if self._identity.role(role_uuid, org_uuid) is None:
+        target = self._identity.role_rights(role_uuid, org_uuid)
+        if target is None:
             raise NotFound("Role not found")
         user = self._identity.user_row_by_ref(user_ref)
         if user is None:
             raise NotFound("User not found")
         member_id = membership_id(UUID(org_uuid), UUID(user["user_uuid"]))
+        held = self._authz.rights_in(principal, org_uuid) or {}
+        # Without this, any role allowed to update roles could make its holder an Admin.
+        beyond = exceeds(target, held)
+        if beyond is not None:
+            raise Forbidden(f"You cannot give a role with the right {beyond} that you do not hold")
 
         def apply() -> None:
             membership = self._writer.events.get(member_id, Membership)
             if membership is None or not membership.active:
                 raise NotFound("User not found")
+            current = self._identity.role_rights(membership.role_uuid, org_uuid) or {}
+            if exceeds(current, held) is not None:
+                raise Forbidden("You cannot change the role of a member who holds rights you do not")
             if (
                 membership.role_uuid == ADMIN_ROLE
                 and role_uuid != ADMIN_ROLE

@@ -95,6 +95,8 @@ def test_update_org_only_admins_and_slug_change_frees_old_slug(client, api):
     # Maintainers and Users of the org may not change it.
     member = api.member(org["id"], "m@example.com")
     api.set_role(admin, org["id"], user_id(client, member), "role_global_maintainer")
+    blank = client.put(f"/api/v1/orgs/{org['id']}", json={"name": "  "}, headers=admin)
+    assert blank.status_code == 422 and blank.json()["field"] == "name"
     refused = client.put(f"/api/v1/orgs/{org['id']}", json={"name": "Mine"}, headers=member)
     assert refused.status_code == 403
     assert client.get(f"/api/v1/orgs/{org['id']}").json()["name"] == "Renamed"

@@ -151,3 +151,34 @@ def test_roles_of_another_org_are_hidden(client, api):
         f"/api/v1/orgs/1/users/{user_id(client, stranger)}/role/{role['role_uuid']}", headers=admin
     )
     assert response.status_code == 404 and response.json()["detail"] == "Role not found"
+
+
+def test_a_role_manager_cannot_escalate(client, api):
+    admin = api.admin()
+    roles = client.get("/api/v1/roles/org/1", headers=admin).json()
+    manager_rights = {k: dict(v) for k, v in roles[3]["rights"].items()}  # User's rights…
+    manager_rights["roles"] = {a: True for a in CRUD}  # …plus managing roles
+    manager_role = client.post(
+        "/api/v1/roles/org/1", json={"name": "Role manager", "rights": manager_rights}, headers=admin
+    ).json()
+    reader_role = client.post(
+        "/api/v1/roles/org/1",
+        json={"name": "Reader", "rights": {"courses": {"action_read": True}}},
+        headers=admin,
+    ).json()
+    manager = api.member(1, "manager@example.com")
+    manager_id = user_id(client, manager)
+    api.set_role(admin, 1, manager_id, manager_role["role_uuid"])
+    learner_id = user_id(client, api.member(1, "learner2@example.com"))
+    admin_id = user_id(client, admin)
+    for target in ("role_global_admin", "role_global_instructor", "role_global_maintainer"):
+        for who in (manager_id, learner_id):
+            response = client.put(f"/api/v1/orgs/1/users/{who}/role/{target}", headers=manager)
+            assert response.status_code == 403, (target, who)
+    demote = client.put(f"/api/v1/orgs/1/users/{admin_id}/role/role_global_user", headers=manager)
+    assert demote.status_code == 403
+    # Within their own rights the manager may act.
+    ok = client.put(f"/api/v1/orgs/1/users/{learner_id}/role/{reader_role['role_uuid']}", headers=manager)
+    assert ok.status_code == 200, ok.text
+    back = client.put(f"/api/v1/orgs/1/users/{learner_id}/role/role_global_user", headers=manager)
+    assert back.status_code == 200
