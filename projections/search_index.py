@@ -35,6 +35,10 @@ def normalise(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
+def org_token(org_uuid: str) -> str:
+    return "o" + org_uuid.replace("-", "")
+
+
 def content_text(value: Any, out: list[str] | None = None) -> list[str]:
     """The words of an activity's content: every string under ``text``/``markdown``/``title``."""
     out = [] if out is None else out
@@ -52,7 +56,7 @@ def content_text(value: Any, out: list[str] | None = None) -> list[str]:
 
 class SearchIndexProjection(Projection):
     name = "search"
-    version = 1
+    version = 2
     tables = {
         "docs": (
             "doc_id BIGINT PRIMARY KEY, kind TEXT NOT NULL, uuid TEXT NOT NULL UNIQUE,"
@@ -85,7 +89,9 @@ class SearchIndexProjection(Projection):
                 f"CREATE INDEX IF NOT EXISTS {docs}_tsv ON {docs} USING GIN (tsv)",
             )
         return (
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS {self.fts} USING fts5(title, body,"
+            # kind and org are single tokens, so a query intersects their posting lists
+            # instead of ranking every match of the org-less, kind-less text.
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {self.fts} USING fts5(kind, org, title, body,"
             " tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4')",
         )
 
@@ -96,7 +102,7 @@ class SearchIndexProjection(Projection):
     def dump(self) -> dict[str, list[dict[str, Any]]]:
         out = super().dump()
         if self.dialect == "sqlite":
-            out["fts"] = self.store.fetchall(f"SELECT rowid, title, body FROM {self.fts} ORDER BY rowid")
+            out["fts"] = self.store.fetchall(f"SELECT rowid, * FROM {self.fts} ORDER BY rowid")
         return out
 
     def handlers(self) -> dict[type, Handler]:
@@ -135,9 +141,11 @@ class SearchIndexProjection(Projection):
             tx.execute(f"UPDATE {self.table('docs')} SET {assigns} WHERE doc_id = ?", (*values.values(), doc_id))
         if self.dialect == "sqlite":
             tx.execute(f"DELETE FROM {self.fts} WHERE rowid = ?", (doc_id,))
+            doc = tx.fetchone(f"SELECT kind, org_uuid FROM {self.table('docs')} WHERE doc_id = ?", (doc_id,))
+            assert doc is not None
             tx.execute(
-                f"INSERT INTO {self.fts} (rowid, title, body) VALUES (?, ?, ?)",
-                (doc_id, values["norm_title"], values["norm_body"]),
+                f"INSERT INTO {self.fts} (rowid, kind, org, title, body) VALUES (?, ?, ?, ?, ?)",
+                (doc_id, doc["kind"], org_token(doc["org_uuid"]), values["norm_title"], values["norm_body"]),
             )
 
     def _remove(self, tx: Tx, where: str, params: tuple[Any, ...]) -> None:

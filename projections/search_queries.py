@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 
 from infrastructure.read_store import Row
-from projections.search_index import SearchIndexProjection, normalise
+from projections.search_index import SearchIndexProjection, normalise, org_token
 
 KINDS = ("course", "chapter", "activity", "collection")
 MAX_TERMS = 8
@@ -54,7 +54,7 @@ class SearchQueries:
         self._db = projection.store
         self.docs = projection.table("docs")
 
-    def _match(self, terms: list[str]) -> tuple[str, str, str, list[Any]]:
+    def _match(self, terms: list[str], scope: SearchScope, kind: str | None) -> tuple[str, str, str, list[Any]]:
         """(FROM clause, match condition, rank expression, params) for the dialect."""
         if self._p.dialect == "postgres":
             tsquery = " & ".join(f"{t}:*" for t in terms)
@@ -64,11 +64,14 @@ class SearchQueries:
                 "ts_rank(d.tsv, to_tsquery('simple', ?)) DESC",
                 [tsquery, tsquery],
             )
-        expression = " ".join(f'"{t}"*' for t in terms)
+        text = " ".join(f'"{t}"*' for t in terms)
+        kind_filter = f"kind:{kind} AND " if kind else ""
+        expression = f"{kind_filter}org:{org_token(scope.org_uuid)} AND {{title body}}: ({text})"
         return (
-            f"{self._p.fts} f JOIN {self.docs} d ON d.doc_id = f.rowid",
+            # CROSS JOIN keeps SQLite from driving the join from the docs table
+            f"{self._p.fts} f CROSS JOIN {self.docs} d ON d.doc_id = f.rowid",
             f"{self._p.fts} MATCH ?",
-            f"bm25({self._p.fts}, 10.0, 1.0)",
+            f"bm25({self._p.fts}, 0.0, 0.0, 10.0, 1.0)",
             [expression, None],
         )
 
@@ -76,10 +79,10 @@ class SearchQueries:
         terms = terms_of(query)
         if not terms:
             return {k: [] for k in kinds}
-        source, match, rank, (match_param, rank_param) = self._match(terms)
         where, params = scope.where()
         out = {}
         for kind in kinds:
+            source, match, rank, (match_param, rank_param) = self._match(terms, scope, kind)
             rank_params = [rank_param] if rank_param is not None else []
             out[kind] = self._db.fetchall(
                 f"SELECT d.doc_id, d.kind, d.uuid, d.course_uuid, d.title, d.parts FROM {source}"
@@ -93,7 +96,7 @@ class SearchQueries:
         counts = dict.fromkeys(KINDS, 0)
         if not terms:
             return counts
-        source, match, _, (match_param, _) = self._match(terms)
+        source, match, _, (match_param, _) = self._match(terms, scope, None)
         where, params = scope.where()
         for r in self._db.fetchall(
             f"SELECT d.kind, COUNT(*) AS n FROM {source} WHERE {match} AND {where} GROUP BY d.kind",

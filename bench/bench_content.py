@@ -1,0 +1,245 @@
+"""Content benchmark: search, course meta and activity completions on a loaded catalog.
+
+Loads ``--courses`` courses with ``--activities`` activities each (issue size: 10,000 x 20 =
+200,000) through the application services (``Catalog.create_course`` and
+``Content.import_outline``, one append per course tree), then measures, in process:
+
+1. search p50/p99 (``Search.courses``, random vocabulary words, prefixes included);
+2. ``courses/{uuid}/meta`` p99 (``Content.course_meta`` + the caller's run);
+3. activity completions at ``--rate``/s for ``--seconds`` from ``--threads`` threads:
+   commands/s achieved and projection lag (append → progress read model applied) p50/p99.
+
+    .venv/bin/python bench/bench_content.py [--backend sqlite|postgres] [--courses 10000]
+        [--activities 20] [--rate 300] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+PG_URL = os.environ.get("LEARNSTREAM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+WORDS = [
+    "python", "rust", "kotlin", "databases", "postgres", "algebra", "calculus", "history",
+    "biology", "chemistry", "music", "design", "marketing", "finance", "statistics", "machine",
+    "learning", "networks", "security", "cooking", "french", "spanish", "painting",
+    "photography", "writing", "economics", "physics", "astronomy", "geology", "robotics",
+]
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
+
+
+def build(backend: str, workdir: Path) -> tuple[Any, str | None]:
+    from api.bootstrap import Container
+    from infrastructure.settings import Settings
+
+    env = {
+        "LEARNSTREAM_DATA_DIR": str(workdir),
+        "LEARNSTREAM_ADMIN_EMAIL": "admin@example.com",
+        "LEARNSTREAM_ADMIN_PASSWORD": "admin-password-1",
+        "LEARNSTREAM_ARGON2_PROFILE": "test",
+        "LEARNSTREAM_READ_YOUR_WRITES_TIMEOUT": "30",
+    }
+    schema = None
+    if backend == "postgres":
+        schema = "bench_content_" + uuid.uuid4().hex[:8]
+        env["LEARNSTREAM_DATABASE_URL"] = f"{PG_URL}?schema={schema}"
+    container = Container.build(Settings.from_env(env))
+    container.start_followers()
+    container.bootstrap()
+    return container, schema
+
+
+def load(container: Any, admin: Any, courses: int, activities: int, threads: int) -> list[str]:
+    from application.catalog import CourseCreate
+    from application.content import ActivityDraft, ChapterImport
+
+    rng = random.Random(7)
+    uuids: list[str] = []
+    lock = threading.Lock()
+    per_chapter = max(1, activities // 4)
+
+    def one(i: int) -> None:
+        words = " ".join(rng.sample(WORDS, 3))
+        view = container.catalog.create_course(admin, 1, CourseCreate(
+            name=f"{words.title()} {i}", description=f"About {words}", about="A course.", public=True,
+        ))
+        chapters = []
+        left = activities
+        for c in range(4):
+            n = min(per_chapter if c < 3 else left, left)
+            left -= n
+            chapters.append(ChapterImport(name=f"Part {c + 1} {rng.choice(WORDS)}", activities=[
+                ActivityDraft(name=f"Lesson {j} {rng.choice(WORDS)}",
+                              content={"type": "doc", "content": [{"type": "text", "text": " ".join(rng.sample(WORDS, 6))}]})
+                for j in range(n)
+            ]))
+        container.content.import_outline(admin, view.course_uuid, chapters)
+        with lock:
+            uuids.append(view.course_uuid)
+
+    start = time.perf_counter()
+    done = 0
+
+    def worker(offset: int) -> None:
+        nonlocal done
+        for i in range(offset, courses, threads):
+            one(i)
+            with lock:
+                done += 1
+                if done % 500 == 0:
+                    rate = done / (time.perf_counter() - start)
+                    print(f"  loaded {done}/{courses} courses ({rate:.0f} courses/s)", flush=True)
+
+    pool = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    elapsed = time.perf_counter() - start
+    print(f"load: {courses} courses, {courses * activities} activities in {elapsed:.1f}s"
+          f" ({courses * activities / elapsed:.0f} activities/s)")
+    return uuids
+
+
+def bench_reads(container: Any, admin: Any, uuids: list[str], n: int) -> None:
+    from application.authorization import ANONYMOUS
+
+    rng = random.Random(11)
+    search: list[float] = []
+    for i in range(n):
+        word = rng.choice(WORDS)
+        query = word[: rng.randint(3, len(word))] if i % 2 else f"{word} {rng.choice(WORDS)}"
+        t = time.perf_counter()
+        container.search.courses(ANONYMOUS if i % 3 else admin, "default", query, 1, 10)
+        search.append(time.perf_counter() - t)
+    print(f"search (courses, limit 10): n={n} p50={pct(search, .5):.2f} ms p99={pct(search, .99):.2f} ms")
+    grouped: list[float] = []
+    for _ in range(n // 4):
+        t = time.perf_counter()
+        container.search.everything(admin, "default", rng.choice(WORDS)[:4], 1, 10)
+        grouped.append(time.perf_counter() - t)
+    print(f"search (grouped, 4 types + totals): n={len(grouped)} p50={pct(grouped, .5):.2f} ms p99={pct(grouped, .99):.2f} ms")
+    meta: list[float] = []
+    for _ in range(n):
+        course = rng.choice(uuids)
+        t = time.perf_counter()
+        view = container.content.course_meta(admin, course)
+        view.trail = container.learning.run_for(admin, view.course_uuid)
+        meta.append(time.perf_counter() - t)
+    print(f"courses/{{uuid}}/meta (20 activities): n={n} p50={pct(meta, .5):.2f} ms p99={pct(meta, .99):.2f} ms")
+
+
+def bench_completions(container: Any, uuids: list[str], rate: float, seconds: float, threads: int) -> None:
+    from application.accounts import NewAccount
+    from application.authorization import Principal
+
+    learners = []
+    for i in range(threads * 8):
+        view = container.accounts.register(NewAccount(email=f"learner{i}@example.com", password="password-123"))
+        user = uuid.UUID(view.user_uuid.removeprefix("user_"))
+        container.orgs.join(container.orgs.org_uuid(1), user, "role_global_user")
+        learners.append(Principal(user_id=user))
+    work: list[tuple[Any, str]] = []
+    rng = random.Random(5)
+    for learner in learners:
+        course = container.content.course_meta(learner, rng.choice(uuids))
+        for chapter in course.chapters:
+            for activity in chapter.activities:
+                work.append((learner, activity.activity_uuid))
+    rng.shuffle(work)
+    saved: dict[int, float] = {}
+    lags: list[float] = []
+    board = container.board
+    original = board.publish
+
+    def publish(name: str, position: int) -> None:
+        original(name, position)
+        if name == "progress":
+            now = time.perf_counter()
+            for p in [p for p in saved if p <= position]:
+                lags.append(now - saved.pop(p))
+
+    board.publish = publish
+    container.events.add_listener(lambda position: saved.__setitem__(position, time.perf_counter()))
+    latencies: list[float] = []
+    interval = threads / rate
+    stop = time.perf_counter() + seconds
+    lock = threading.Lock()
+    cursor = iter(work)
+
+    def worker() -> None:
+        next_at = time.perf_counter()
+        while time.perf_counter() < stop:
+            with lock:
+                item = next(cursor, None)
+            if item is None:
+                return
+            t = time.perf_counter()
+            container.learning.complete_activity(*item)
+            latencies.append(time.perf_counter() - t)
+            next_at += interval
+            time.sleep(max(0.0, next_at - time.perf_counter()))
+
+    start = time.perf_counter()
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    elapsed = time.perf_counter() - start
+    board.publish = original
+    print(f"completions: {len(latencies)} in {elapsed:.1f}s = {len(latencies) / elapsed:.0f}/s"
+          f" (target {rate:.0f}/s, {threads} threads); command p50={pct(latencies, .5):.1f} ms"
+          f" p99={pct(latencies, .99):.1f} ms")
+    print(f"progress projection lag: n={len(lags)} p50={pct(lags, .5):.1f} ms p99={pct(lags, .99):.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--courses", type=int, default=10_000)
+    parser.add_argument("--activities", type=int, default=20)
+    parser.add_argument("--load-threads", type=int, default=4)
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=300)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="bench_content_"))
+    container, schema = build(args.backend, workdir)
+    try:
+        from application.authorization import Principal
+
+        admin_row = container.identity.user_by_email("admin@example.com")
+        admin = Principal(user_id=uuid.UUID(admin_row["user_uuid"]))
+        print(f"backend={args.backend} courses={args.courses} activities/course={args.activities}")
+        uuids = load(container, admin, args.courses, args.activities, args.load_threads)
+        bench_reads(container, admin, uuids, args.queries)
+        bench_completions(container, uuids, args.rate, args.seconds, args.threads)
+    finally:
+        container.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+        if schema is not None:
+            import psycopg
+
+            with psycopg.connect(PG_URL, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+if __name__ == "__main__":
+    main()
