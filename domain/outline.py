@@ -3,6 +3,8 @@
 One aggregate per course (deterministic id), so two concurrent reorders of one course are a
 version conflict rather than a silent interleaving. New chapters and activities need no outline
 event: they sort after everything ordered so far (read models place them by creation position).
+Chapters or activities left out of a reorder keep their previous place value (ties are broken
+by creation order); an activity listed under another chapter moves there.
 """
 
 from __future__ import annotations
