@@ -18,6 +18,7 @@ from api.routes.api_tokens import ApiTokenController
 from api.routes.auth_learnhouse import AuthController
 from api.routes.auth_openlearning import OpenLearningAuthController
 from api.routes.courses import CourseController
+from api.routes.docs import DOC_ROUTES
 from api.routes.health import health
 from api.routes.orgs import OrgController
 from api.routes.roles import RoleController
@@ -26,6 +27,7 @@ from api.routes.webhooks import WebhookController
 from api.security import resolve_principal
 
 ROUTE_HANDLERS: list[Any] = [
+    *DOC_ROUTES,
     health,
     AuthController,
     OpenLearningAuthController,
@@ -65,10 +67,10 @@ def create_app(container: Container, *, run_followers: bool | None = None) -> Li
             version="0.1.0",
             description="Event-sourced learning platform: LearnHouse-compatible LMS, "
             "LearningStudio-compatible course generation, OpenLearning-compatible assessments.",
-            path="/",
+            path="/schema",
             render_plugins=[
                 JsonRenderPlugin(path="/openapi.json"),
-                SwaggerRenderPlugin(path=["/docs", "/api/docs"]),
+                SwaggerRenderPlugin(path="/swagger"),
                 RedocRenderPlugin(path="/redoc"),
             ],
         ),
