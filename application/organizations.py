@@ -121,11 +121,10 @@ class Organizations:
             creator_id=admin_id,
         )
         claim = self._claim_slug(slug, org.id)
-        membership = (
-            Membership(org_id=org.id, user_id=admin_id, role_uuid=ADMIN_ROLE)
-            if admin_id is not None
-            else None
-        )
+        membership = None
+        if admin_id is not None:
+            membership = Membership(org_id=org.id, user_id=admin_id, role_uuid=ADMIN_ROLE)
+            org.appoint_admin(admin_id)
         try:
             self._writer.save(org, claim, membership, read_models=ORG_READ_MODELS)
         except IntegrityError:
@@ -228,18 +227,16 @@ class Organizations:
         """Add an existing user to an org (bootstrap, invitations)."""
 
         def apply() -> None:
+            org = self._load(org_uuid)
             existing = self._writer.events.get(membership_id(UUID(org_uuid), user_id), Membership)
             if existing is None:
-                self._writer.save(
-                    Membership(org_id=UUID(org_uuid), user_id=user_id, role_uuid=role_uuid),
-                    read_models=IDENTITY,
-                )
+                existing = Membership(org_id=UUID(org_uuid), user_id=user_id, role_uuid=role_uuid)
             elif not existing.active:
                 existing.rejoin(role_uuid)
-                self._writer.save(existing, read_models=IDENTITY)
             elif existing.role_uuid != role_uuid:
                 existing.change_role(role_uuid)
-                self._writer.save(existing, read_models=IDENTITY)
+            self._sync_admins(org, user_id, role_uuid)
+            self._writer.save(existing, org, read_models=IDENTITY)
 
         self._writer.retrying(apply)
 
@@ -269,16 +266,21 @@ class Organizations:
             current = self._identity.role_rights(membership.role_uuid, org_uuid) or {}
             if exceeds(current, held) is not None:
                 raise Forbidden("You cannot change the role of a member who holds rights you do not")
-            if (
-                membership.role_uuid == ADMIN_ROLE
-                and role_uuid != ADMIN_ROLE
-                and self._identity.admin_count(org_uuid) <= 1
-            ):
-                raise RuleBroken("Organization must have at least one admin", code="LAST_ADMIN")
+            org = self._load(org_uuid)
+            self._sync_admins(org, membership.user_id, role_uuid)
             membership.change_role(role_uuid)
-            self._writer.save(membership, read_models=IDENTITY)
+            self._writer.save(membership, org, read_models=IDENTITY)
 
         self._writer.retrying(apply)
+
+    @staticmethod
+    def _sync_admins(org: Org, user_id: UUID, role_uuid: str) -> None:
+        """Keep the org's admin roster in step with a member's new role (refuses to remove
+        the last admin; a concurrent change of the roster makes the save conflict and retry)."""
+        if role_uuid == ADMIN_ROLE:
+            org.appoint_admin(user_id)
+        else:
+            org.dismiss_admin(user_id)
 
     # -- roles --------------------------------------------------------------------------
     def roles(self, principal: Principal, ref: str | int) -> list[RoleView]:

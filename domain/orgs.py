@@ -7,7 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import Gone
+from domain.errors import Gone, RuleBroken
 
 
 class Org(Aggregate):
@@ -29,6 +29,10 @@ class Org(Aggregate):
         self.creator_id = creator_id
         self.logo_image = ""
         self.deleted = False
+        # Who holds the Admin role: kept here (not only in memberships) so that "an org keeps
+        # at least one admin" is decided under this aggregate's optimistic concurrency, and two
+        # admins demoting each other at once cannot both succeed.
+        self.admins: list[UUID] = []
 
     class OrgUpdated(Aggregate.Event):
         changes: dict[str, Any]
@@ -58,3 +62,28 @@ class Org(Aggregate):
     def ensure_alive(self) -> None:
         if self.deleted:
             raise Gone("Organization has been deleted")
+
+    class OrgAdminAppointed(Aggregate.Event):
+        user_id: UUID
+
+    @event(OrgAdminAppointed)
+    def _appoint(self, user_id: UUID) -> None:
+        self.admins.append(user_id)
+
+    def appoint_admin(self, user_id: UUID) -> None:
+        if user_id not in self.admins:
+            self._appoint(user_id)
+
+    class OrgAdminDismissed(Aggregate.Event):
+        user_id: UUID
+
+    @event(OrgAdminDismissed)
+    def _dismiss(self, user_id: UUID) -> None:
+        self.admins.remove(user_id)
+
+    def dismiss_admin(self, user_id: UUID) -> None:
+        if user_id not in self.admins:
+            return
+        if len(self.admins) <= 1:
+            raise RuleBroken("Organization must have at least one admin", code="LAST_ADMIN")
+        self._dismiss(user_id)
