@@ -27,16 +27,13 @@ from projections.framework import Handler, Projection
 from projections.identity import oid
 
 COURSE_TEXT = ("description", "about", "learnings", "tags")
+KINDS = ("course", "chapter", "activity", "collection")
 MAX_BODY = 20_000
 
 
 def normalise(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-
-
-def org_token(org_uuid: str) -> str:
-    return "o" + org_uuid.replace("-", "")
 
 
 def content_text(value: Any, out: list[str] | None = None) -> list[str]:
@@ -56,7 +53,7 @@ def content_text(value: Any, out: list[str] | None = None) -> list[str]:
 
 class SearchIndexProjection(Projection):
     name = "search"
-    version = 2
+    version = 3
     tables = {
         "docs": (
             "doc_id BIGINT PRIMARY KEY, kind TEXT NOT NULL, uuid TEXT NOT NULL UNIQUE,"
@@ -75,34 +72,41 @@ class SearchIndexProjection(Projection):
         super().__init__(store)
         self.dialect = store.dialect
 
-    @property
-    def fts(self) -> str:
-        return self.table("fts")
+    def fts(self, kind: str) -> str:
+        """One FTS5 table per kind: a course search never walks activity postings."""
+        return self.table(f"fts_{kind}")
 
     def extra_ddl(self) -> Sequence[str]:
         docs = self.table("docs")
         if self.dialect == "postgres":
+            # One partial GIN index per kind (queries name the kind literally, so the planner
+            # can use it): a course search never reads activity postings.
             return (
                 f"ALTER TABLE {docs} ADD COLUMN IF NOT EXISTS tsv tsvector GENERATED ALWAYS AS"
                 " (setweight(to_tsvector('simple', norm_title), 'A') ||"
                 " setweight(to_tsvector('simple', norm_body), 'B')) STORED",
-                f"CREATE INDEX IF NOT EXISTS {docs}_tsv ON {docs} USING GIN (tsv)",
+                *(
+                    f"CREATE INDEX IF NOT EXISTS {docs}_tsv_{kind} ON {docs} USING GIN (tsv)"
+                    f" WHERE kind = '{kind}'"
+                    for kind in KINDS
+                ),
             )
-        return (
-            # kind and org are single tokens, so a query intersects their posting lists
-            # instead of ranking every match of the org-less, kind-less text.
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS {self.fts} USING fts5(kind, org, title, body,"
-            " tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4')",
+        return tuple(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {self.fts(kind)} USING fts5(title, body,"
+            " tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4')"
+            for kind in KINDS
         )
 
     def drop_extra(self, tx: Tx) -> None:
         if self.dialect == "sqlite":
-            tx.execute(f"DROP TABLE IF EXISTS {self.fts}")
+            for kind in KINDS:
+                tx.execute(f"DROP TABLE IF EXISTS {self.fts(kind)}")
 
     def dump(self) -> dict[str, list[dict[str, Any]]]:
         out = super().dump()
         if self.dialect == "sqlite":
-            out["fts"] = self.store.fetchall(f"SELECT rowid, * FROM {self.fts} ORDER BY rowid")
+            for kind in KINDS:
+                out[f"fts_{kind}"] = self.store.fetchall(f"SELECT rowid, * FROM {self.fts(kind)} ORDER BY rowid")
         return out
 
     def handlers(self) -> dict[type, Handler]:
@@ -140,20 +144,23 @@ class SearchIndexProjection(Projection):
             assigns = ", ".join(f"{k} = ?" for k in values)
             tx.execute(f"UPDATE {self.table('docs')} SET {assigns} WHERE doc_id = ?", (*values.values(), doc_id))
         if self.dialect == "sqlite":
-            tx.execute(f"DELETE FROM {self.fts} WHERE rowid = ?", (doc_id,))
-            doc = tx.fetchone(f"SELECT kind, org_uuid FROM {self.table('docs')} WHERE doc_id = ?", (doc_id,))
+            doc = tx.fetchone(f"SELECT kind FROM {self.table('docs')} WHERE doc_id = ?", (doc_id,))
             assert doc is not None
+            fts = self.fts(doc["kind"])
+            tx.execute(f"DELETE FROM {fts} WHERE rowid = ?", (doc_id,))
             tx.execute(
-                f"INSERT INTO {self.fts} (rowid, kind, org, title, body) VALUES (?, ?, ?, ?, ?)",
-                (doc_id, doc["kind"], org_token(doc["org_uuid"]), values["norm_title"], values["norm_body"]),
+                f"INSERT INTO {fts} (rowid, title, body) VALUES (?, ?, ?)",
+                (doc_id, values["norm_title"], values["norm_body"]),
             )
 
     def _remove(self, tx: Tx, where: str, params: tuple[Any, ...]) -> None:
         if self.dialect == "sqlite":
-            tx.execute(
-                f"DELETE FROM {self.fts} WHERE rowid IN (SELECT doc_id FROM {self.table('docs')} WHERE {where})",
-                params,
-            )
+            for kind in KINDS:
+                tx.execute(
+                    f"DELETE FROM {self.fts(kind)} WHERE rowid IN"
+                    f" (SELECT doc_id FROM {self.table('docs')} WHERE kind = '{kind}' AND ({where}))",
+                    params,
+                )
         tx.execute(f"DELETE FROM {self.table('docs')} WHERE {where}", params)
 
     def _doc(self, tx: Tx, uuid: str) -> dict[str, Any] | None:

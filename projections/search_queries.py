@@ -8,9 +8,8 @@ from typing import Any
 import msgspec
 
 from infrastructure.read_store import Row
-from projections.search_index import SearchIndexProjection, normalise, org_token
+from projections.search_index import KINDS, SearchIndexProjection, normalise
 
-KINDS = ("course", "chapter", "activity", "collection")
 MAX_TERMS = 8
 
 
@@ -54,25 +53,25 @@ class SearchQueries:
         self._db = projection.store
         self.docs = projection.table("docs")
 
-    def _match(self, terms: list[str], scope: SearchScope, kind: str | None) -> tuple[str, str, str, list[Any]]:
-        """(FROM clause, match condition, rank expression, params) for the dialect."""
+    def _match(self, terms: list[str], kind: str) -> tuple[str, str, str, list[Any]]:
+        """(FROM clause, match condition, rank expression, params) for the dialect.
+        ``kind`` is one of KINDS and is inlined so PostgreSQL can pick its partial index."""
+        assert kind in KINDS
         if self._p.dialect == "postgres":
             tsquery = " & ".join(f"{t}:*" for t in terms)
             return (
                 f"{self.docs} d",
-                "d.tsv @@ to_tsquery('simple', ?)",
+                f"d.kind = '{kind}' AND d.tsv @@ to_tsquery('simple', ?)",
                 "ts_rank(d.tsv, to_tsquery('simple', ?)) DESC",
                 [tsquery, tsquery],
             )
-        text = " ".join(f'"{t}"*' for t in terms)
-        kind_filter = f"kind:{kind} AND " if kind else ""
-        expression = f"{kind_filter}org:{org_token(scope.org_uuid)} AND {{title body}}: ({text})"
+        fts = self._p.fts(kind)
         return (
             # CROSS JOIN keeps SQLite from driving the join from the docs table
-            f"{self._p.fts} f CROSS JOIN {self.docs} d ON d.doc_id = f.rowid",
-            f"{self._p.fts} MATCH ?",
-            f"bm25({self._p.fts}, 0.0, 0.0, 10.0, 1.0)",
-            [expression, None],
+            f"{fts} f CROSS JOIN {self.docs} d ON d.doc_id = f.rowid",
+            f"{fts} MATCH ?",
+            f"bm25({fts}, 10.0, 1.0)",
+            [" ".join(f'"{t}"*' for t in terms), None],
         )
 
     def search(self, scope: SearchScope, query: str, kinds: tuple[str, ...], page: int, limit: int) -> dict[str, list[Row]]:
@@ -82,12 +81,12 @@ class SearchQueries:
         where, params = scope.where()
         out = {}
         for kind in kinds:
-            source, match, rank, (match_param, rank_param) = self._match(terms, scope, kind)
+            source, match, rank, (match_param, rank_param) = self._match(terms, kind)
             rank_params = [rank_param] if rank_param is not None else []
             out[kind] = self._db.fetchall(
-                f"SELECT d.doc_id, d.kind, d.uuid, d.course_uuid, d.title, d.parts FROM {source}"
-                f" WHERE {match} AND d.kind = ? AND {where} ORDER BY {rank}, d.doc_id LIMIT ? OFFSET ?",
-                (match_param, kind, *params, *rank_params, limit, (page - 1) * limit),
+                f"SELECT d.doc_id, d.kind, d.uuid, d.course_uuid, d.title FROM {source}"
+                f" WHERE {match} AND {where} ORDER BY {rank}, d.doc_id LIMIT ? OFFSET ?",
+                (match_param, *params, *rank_params, limit, (page - 1) * limit),
             )
         return out
 
@@ -96,11 +95,11 @@ class SearchQueries:
         counts = dict.fromkeys(KINDS, 0)
         if not terms:
             return counts
-        source, match, _, (match_param, _) = self._match(terms, scope, None)
         where, params = scope.where()
-        for r in self._db.fetchall(
-            f"SELECT d.kind, COUNT(*) AS n FROM {source} WHERE {match} AND {where} GROUP BY d.kind",
-            (match_param, *params),
-        ):
-            counts[r["kind"]] = int(r["n"])
+        for kind in KINDS:
+            source, match, _, (match_param, _) = self._match(terms, kind)
+            row = self._db.fetchone(
+                f"SELECT COUNT(*) AS n FROM {source} WHERE {match} AND {where}", (match_param, *params)
+            )
+            counts[kind] = int(row["n"]) if row else 0
         return counts
