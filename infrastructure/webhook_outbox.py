@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -67,10 +67,22 @@ class Outbox:
 
     # -- claiming ---------------------------------------------------------------------------
     def claim(
-        self, now_ms: int, limit: int, exclude: Sequence[str] = (), lease_ms: int = 30_000
+        self,
+        now_ms: int,
+        limit: int,
+        inflight: Mapping[str, int] | None = None,
+        per_endpoint: int = 1_000_000,
+        lease_ms: int = 30_000,
     ) -> list[Claimed]:
+        """Lease up to ``limit`` due deliveries, at most ``per_endpoint`` in flight per endpoint.
+
+        Rows over an endpoint's quota are left alone (not leased), so they stay due for the
+        next claim instead of waiting out a lease.
+        """
         if limit <= 0:
             return []
+        inflight = dict(inflight or {})
+        exclude = [e for e, n in inflight.items() if n >= per_endpoint]
         skip = ""
         if exclude:
             skip = f" AND d.endpoint_uuid NOT IN ({', '.join('?' for _ in exclude)})"
@@ -84,6 +96,12 @@ class Outbox:
                 f" ORDER BY d.due_ms LIMIT ?{self._skip_locked}",
                 (now_ms, *exclude, limit),
             )
+            chosen = []
+            for row in rows:
+                if inflight.get(row["endpoint_uuid"], 0) < per_endpoint:
+                    inflight[row["endpoint_uuid"]] = inflight.get(row["endpoint_uuid"], 0) + 1
+                    chosen.append(row)
+            rows = chosen
             if rows:
                 tx.executemany(
                     f"UPDATE {self.t['deliveries']} SET due_ms = ? WHERE delivery_id = ?",

@@ -152,9 +152,9 @@ class DeliveryWorker:
                 await self._record(done)
                 busy = True
             free = self.concurrency - sum(self._inflight.values())
-            saturated = [e for e, n in self._inflight.items() if n >= self.per_endpoint]
             claimed = await asyncio.to_thread(
-                self.outbox.claim, self.now_ms(), free, saturated, self.lease_ms
+                self.outbox.claim, self.now_ms(), free, dict(self._inflight), self.per_endpoint,
+                self.lease_ms,
             )
             for item in self._admit(claimed):
                 task = asyncio.create_task(self._send(sender, item))
@@ -169,8 +169,7 @@ class DeliveryWorker:
         return busy
 
     def _admit(self, claimed: list[Claimed]) -> list[Claimed]:
-        # A claim may return more rows of one endpoint than its free slots: the extra rows
-        # keep their lease and come back when it ends (rare: claims exclude full endpoints).
+        # Claims respect the per-endpoint quota already; this only guards the counter.
         admitted = []
         for item in claimed:
             if self._inflight[item.endpoint_uuid] < self.per_endpoint:
