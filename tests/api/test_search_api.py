@@ -81,3 +81,18 @@ def test_limits_and_bad_queries(api, client):
     assert client.get("/api/v1/courses/org_slug/nowhere/search?query=x", headers=admin).status_code == 404
     odd = client.get('/api/v1/courses/org_slug/default/search?query=" OR * NEAR(', headers=admin)
     assert odd.status_code == 200 and odd.json() == []
+
+
+def test_activity_hits_title_first_then_body_and_pages_across_both(api, client):
+    admin = api.admin()
+    chapter = create_chapter(client, admin, api.create_course(admin, name="Numbers"))
+    body_only = [
+        create_activity(client, admin, chapter, name=f"Lesson {i}", content={"text": "about matrices"})
+        for i in range(3)
+    ]
+    titled = create_activity(client, admin, chapter, name="Matrices explained")
+    first = _search(client, "matri", admin, limit=2)
+    assert first["activities"]["total"] == 4
+    assert [a["uuid"] for a in first["activities"]["items"]] == [titled["activity_uuid"], body_only[2]["activity_uuid"]]
+    rest = _search(client, "matri", admin, limit=2, page=2)
+    assert [a["uuid"] for a in rest["activities"]["items"]] == [body_only[1]["activity_uuid"], body_only[0]["activity_uuid"]]
