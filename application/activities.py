@@ -24,6 +24,7 @@ from domain.activities import ACTIVITY_NOT_FOUND, Activity
 from domain.chapters import CHAPTER_NOT_FOUND
 from domain.errors import DomainError, InvalidInput, NotFound
 from infrastructure.read_store import Row
+from projections.content import sql_value
 from projections.content_queries import ContentQueries, activity_view
 
 UPLOAD_TYPES: dict[str, dict[str, str]] = {
@@ -191,7 +192,7 @@ class Activities:
         row = self._editable(principal, ref)
         old = self._at(row, number)
         return activity_view({
-            **row, **{k: _sql(v) for k, v in old.state().items()}, "version": number,
+            **row, **{k: sql_value(v) for k, v in old.state().items()}, "version": number,
             "update_date": old.modified_on.isoformat(),
         })
 
@@ -208,9 +209,3 @@ class Activities:
         old = self._at(row, number)
         self._change(principal, ref, "update", lambda a: a.restore(number, old))
         return activity_view(self._row(row["activity_uuid"]))
-
-
-def _sql(value: Any) -> Any:
-    from projections.content import sql_value
-
-    return sql_value(value)

@@ -21,7 +21,7 @@ from domain.chapters import CHAPTER_NOT_FOUND, Chapter
 from domain.errors import InvalidInput, NotFound
 from domain.outline import CourseOutline, outline_id
 from infrastructure.read_store import Row
-from projections.content_queries import ContentQueries, chapter_view
+from projections.content_queries import ContentQueries, activity_view, chapter_view
 
 
 class ChapterCreate(msgspec.Struct, kw_only=True):
@@ -103,8 +103,6 @@ class Content:
         return row, course
 
     def _chapter_view(self, principal: Principal, row: Row, course: Row) -> ChapterView:
-        from projections.content_queries import activity_view
-
         published_only = not self._access.editor(principal, course)
         activities = [
             activity_view(r)
