@@ -6,14 +6,16 @@ log could move to another persistence module without changing the callers.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, Mapper, Notification
+from eventsourcing.persistence import IntegrityError, Mapper, Notification, PersistenceError
 
 from infrastructure.msgspec_mapper import MsgspecMapper
 from infrastructure.settings import PostgresDsn, Settings
@@ -165,8 +167,25 @@ def ensure_schema(dsn: PostgresDsn) -> None:
     import psycopg
     from psycopg import sql
 
-    with psycopg.connect(dsn.conninfo(), autocommit=True, connect_timeout=5) as conn:
+    # Another process may create it at the same instant: IF NOT EXISTS is not atomic.
+    with psycopg.connect(
+        dsn.conninfo(), autocommit=True, connect_timeout=5
+    ) as conn, contextlib.suppress(psycopg.errors.UniqueViolation):
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(dsn.schema)))
+
+
+def _open_event_log(env: dict[str, str], attempts: int = 5) -> _EventLog:
+    """Processes starting together on a fresh PostgreSQL database race to create the tables:
+    ``CREATE TABLE IF NOT EXISTS`` is not atomic there, so the loser retries (and then finds
+    them)."""
+    for attempt in range(attempts):
+        try:
+            return _EventLog(env=env)
+        except PersistenceError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.1 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 class EventStore:
@@ -175,7 +194,7 @@ class EventStore:
     def __init__(self, settings: Settings) -> None:
         if settings.uses_postgres:
             ensure_schema(PostgresDsn.parse(settings.database_url))
-        self._app = _EventLog(env=event_store_env(settings))
+        self._app = _open_event_log(event_store_env(settings))
         self._listeners: list[Callable[[int], None]] = []
         self._lock = threading.Lock()
         self._combiner = _GroupCommit(self._app)

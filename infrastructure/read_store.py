@@ -126,11 +126,24 @@ def to_pyformat(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
+_DDL = ("CREATE ", "DROP ", "ALTER ")
+_DDL_LOCK_CLASS = 0x1EA5  # first key of the two-key advisory lock space: read-model DDL
+
+
 class _PostgresTx:
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, schema: str = "") -> None:
         self._conn = conn
+        self._schema = schema
+        self._ddl_locked = False
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        if not self._ddl_locked and sql.lstrip()[:7].upper().startswith(_DDL):
+            # Processes starting together race on ``CREATE ... IF NOT EXISTS``, which is not
+            # atomic on PostgreSQL (duplicate pg_type rows): DDL transactions take turns.
+            self._conn.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_DDL_LOCK_CLASS, self._schema)
+            )
+            self._ddl_locked = True
         cur = self._conn.execute(to_pyformat(sql), params)
         return int(cur.rowcount)
 
@@ -177,7 +190,7 @@ class PostgresReadStore:
             # tracking position are lost together and re-derived from the log, so waiting for
             # the WAL flush buys nothing here. The event store keeps synchronous commits.
             conn.execute("SET LOCAL synchronous_commit TO OFF")
-            yield _PostgresTx(conn)
+            yield _PostgresTx(conn, self.schema)
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self._pool.connection() as conn:

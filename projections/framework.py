@@ -99,6 +99,22 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
+def _racing_ddl(step: Callable[[], None], done: Callable[[], bool], attempts: int = 5) -> None:
+    """Run set-up that processes starting together may race on (two first ``prepare`` calls
+    both see no tracking row; the second insert fails): the loser's transaction rolls back
+    whole, and it retries unless ``done()`` says the winner's work is already there."""
+    for attempt in range(attempts):
+        try:
+            step()
+            return
+        except Exception:
+            if done():
+                return
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.1 * (attempt + 1))
+
+
 def ensure_tracking(store: ReadStore) -> None:
     with store.transaction() as tx:
         tx.execute(TRACKING_DDL)
@@ -115,21 +131,27 @@ def saved_position(store: ReadStore, projection: Projection) -> int | None:
 def prepare(projection: Projection) -> None:
     """Create this version's tables (fresh, from position 0) if they are not tracked yet."""
     store = projection.store
-    if saved_position(store, projection) is not None:
-        return
-    with store.transaction() as tx:
-        if tx.fetchone(
-            "SELECT position FROM projection_tracking WHERE name = ? AND version = ?",
-            (projection.name, projection.version),
-        ):
-            return
-        projection.drop(tx)
-        projection.create(tx)
-        tx.execute(
-            "INSERT INTO projection_tracking (name, version, position, updated_at)"
-            " VALUES (?, ?, 0, ?)",
-            (projection.name, projection.version, _now()),
-        )
+
+    def tracked() -> bool:
+        return saved_position(store, projection) is not None
+
+    def create() -> None:
+        with store.transaction() as tx:
+            if tx.fetchone(
+                "SELECT position FROM projection_tracking WHERE name = ? AND version = ?",
+                (projection.name, projection.version),
+            ):
+                return
+            projection.drop(tx)
+            projection.create(tx)
+            tx.execute(
+                "INSERT INTO projection_tracking (name, version, position, updated_at)"
+                " VALUES (?, ?, 0, ?)",
+                (projection.name, projection.version, _now()),
+            )
+
+    if not tracked():
+        _racing_ddl(create, tracked)
 
 
 def reset(projection: Projection) -> None:

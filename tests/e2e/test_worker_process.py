@@ -142,3 +142,26 @@ def test_api_started_before_any_worker_waits_for_one(pg_env, tmp_path):
         api.stop()
         if worker is not None:
             worker.stop()
+
+
+def test_workers_started_together_on_a_fresh_store_all_come_up(pg_env, tmp_path):
+    """``--scale worker=3`` on an empty database: they race to create the read-model tables."""
+    workers = [
+        LearnstreamProcess(["worker"], pg_env, tmp_path / f"worker{i}.log").start()
+        for i in range(3)
+    ]
+    try:
+        for worker in workers:
+            worker.wait_for_output("learnstream worker: following the event log")
+        assert all(worker.alive() for worker in workers)
+        # Not "no Traceback": a loaded shared PostgreSQL may log connection refusals here.
+        output = "".join(worker.output() for worker in workers)
+        assert "UniqueViolation" not in output and "already exists" not in output, output
+        wait_until(lambda: held_projection_locks(pg_env_schema(pg_env)) == len(PROJECTIONS))
+    finally:
+        for worker in workers:
+            worker.stop()
+
+
+def pg_env_schema(env: dict[str, str]) -> str:
+    return PostgresDsn.parse(env["LEARNSTREAM_DATABASE_URL"]).schema
