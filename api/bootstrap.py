@@ -64,6 +64,7 @@ class Container:
     loop: FollowerLoop | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     _wakeups: Any = None
+    _lock_session: Any = None
 
     @classmethod
     def build(cls, settings: Settings) -> Container:
@@ -126,11 +127,12 @@ class Container:
     def start_followers(self) -> None:
         lock_for = None
         if self.settings.uses_postgres:
-            from infrastructure.advisory_lock import AdvisoryLock
+            from infrastructure.advisory_lock import AdvisoryLockSession
             from infrastructure.pg_wakeups import PostgresWakeups
 
             dsn = PostgresDsn.parse(self.settings.database_url)
-            lock_for = lambda name: AdvisoryLock(dsn.conninfo(), f"{dsn.schema}:{name}")  # noqa: E731
+            locks = self._lock_session = AdvisoryLockSession(dsn.conninfo())
+            lock_for = lambda name: locks.lock(f"{dsn.schema}:{name}")  # noqa: E731
         self.loop = FollowerLoop(self.followers(), self.events, lock_for=lock_for)
         self.loop.start()
         if self.settings.uses_postgres and self.events.channel_name:
@@ -178,6 +180,8 @@ class Container:
             self._wakeups.stop()
         if self.loop is not None:
             self.loop.stop()
+        if self._lock_session is not None:
+            self._lock_session.close()
         self.events.close()
         self.read_store.close()
 

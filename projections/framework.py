@@ -380,8 +380,12 @@ class FollowerLoop:
     def _holds(self, follower: Follower) -> bool:
         name = follower.projection.name
         lock = self._locks.get(name)
-        if lock is None or name in self._held:
+        if lock is None:
             return True
+        if name in self._held:
+            if lock.held():
+                return True
+            self._held.discard(name)  # the lock's session was lost: win it again first
         try:
             if lock.try_acquire():
                 self._held.add(name)
