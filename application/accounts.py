@@ -138,9 +138,9 @@ class Accounts:
     def principal_for(self, token: str, ip: str = "") -> Principal | None:
         """The user behind an access token, or None if it is invalid, expired or revoked."""
         claims = self._tokens.decode(token, "access")
-        if claims is None or self._identity.session_revoked(claims.session_id):
-            return None
-        if self._identity.user_row(str(claims.user_id)) is None:
+        if claims is None or not self._identity.session_is_live(
+            str(claims.user_id), claims.session_id
+        ):
             return None
         return Principal(user_id=claims.user_id, session_id=claims.session_id, ip=ip)
 

@@ -39,8 +39,16 @@ class ReadStore(Protocol):
     def close(self) -> None: ...
 
 
+_names = threading.local()
+
+
 def _dict_factory(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Row:
-    return dict(zip([col[0] for col in cursor.description], row, strict=True))
+    # Column names are worked out once per result set, not once per row.
+    description = cursor.description
+    if getattr(_names, "description", None) is not description:
+        _names.description = description
+        _names.names = [col[0] for col in description]
+    return dict(zip(_names.names, row, strict=True))
 
 
 class _SqliteTx:

@@ -118,6 +118,15 @@ class IdentityQueries:
         )
         return {r["user_uuid"]: user_view(r) for r in rows}
 
+    def session_is_live(self, user_uuid: str, session_id: str) -> bool:
+        """The user exists and this session was not revoked (one query on the hot path)."""
+        row = self._db.fetchone(
+            f"SELECT (SELECT COUNT(*) FROM {self.revoked} WHERE session_id = ?) AS revoked"
+            f" FROM {self.users} WHERE user_uuid = ?",
+            (session_id, user_uuid),
+        )
+        return row is not None and not row["revoked"]
+
     def session_revoked(self, session_id: str) -> bool:
         return (
             self._db.fetchone(f"SELECT 1 AS x FROM {self.revoked} WHERE session_id = ?", (session_id,))
