@@ -76,8 +76,7 @@ class Search:
 
     def _courses(self, rows: list[Row]) -> list[CourseView]:
         catalog = self._access.catalog
-        found = [catalog.course_row(r["uuid"]) for r in rows]
-        return catalog.views([r for r in found if r is not None])
+        return catalog.views(self._q.rows_by_uuid(catalog.courses, "course_uuid", [r["uuid"] for r in rows]))
 
     def courses(self, principal: Principal, slug: str, query: str, page: int, limit: int) -> list[CourseView]:
         scope = self._scope(principal, slug, query, page, limit)

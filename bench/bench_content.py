@@ -218,7 +218,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=300)
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema (to EXPLAIN queries)")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench_content_"))
     container, schema = build(args.backend, workdir)
@@ -234,7 +235,9 @@ def main() -> None:
     finally:
         container.close()
         shutil.rmtree(workdir, ignore_errors=True)
-        if schema is not None:
+        if schema is not None and args.keep:
+            print(f"kept schema {schema}")
+        elif schema is not None:
             import psycopg
 
             with psycopg.connect(PG_URL, autocommit=True) as conn:

@@ -81,7 +81,7 @@ class SearchQueries:
         where, params = scope.where()
         out = {}
         for kind in kinds:
-            if kind == "activity" and self._p.dialect == "sqlite":
+            if kind == "activity":
                 out[kind] = self._tiered(terms, where, params, page, limit)
                 continue
             source, match, rank, (match_param, rank_param) = self._match(terms, kind)
@@ -94,33 +94,54 @@ class SearchQueries:
         return out
 
     def _tiered(self, terms: list[str], where: str, params: list[Any], page: int, limit: int) -> list[Row]:
-        """Activities (the large corpus) on SQLite: title matches ranked by bm25 first, then
-        body-only matches newest first. Ranking every body match with bm25 cost ~50 ms per
-        query at 200,000 activities; this keeps the rank work to the (few) title hits and lets
-        FTS5 stream the rest in rowid order, stopping at the page."""
-        fts = self._p.fts("activity")
-        text = " ".join(f'"{t}"*' for t in terms)
-        in_title = f"{{title}}: ({text})"
-        base = (
-            f"FROM {fts} f CROSS JOIN {self.docs} d ON d.doc_id = f.rowid"
-            f" WHERE {fts} MATCH ? AND {where}"
-        )
+        """Activities (the large corpus): title matches ranked first, then body-only matches
+        newest first. Ranking every body match cost ~50 ms per query at 200,000 activities;
+        this keeps the rank work to the (few) title hits, and the body tier needs no rank
+        (SQLite streams it in rowid order; PostgreSQL has a title-only tsvector for tier one)."""
         columns = "SELECT d.doc_id, d.kind, d.uuid, d.course_uuid, d.title "
+        if self._p.dialect == "postgres":
+            tsquery = " & ".join(f"{t}:*" for t in terms)
+            source = f"FROM {self.docs} d WHERE d.kind = 'activity' AND "
+            title = (f"{source}d.tsv_title @@ to_tsquery('simple', ?) AND {where}", [tsquery, *params])
+            title_order = ("ts_rank(d.tsv_title, to_tsquery('simple', ?)) DESC, d.doc_id DESC", [tsquery])
+            body = (
+                f"{source}d.tsv @@ to_tsquery('simple', ?) AND NOT d.tsv_title @@ to_tsquery('simple', ?)"
+                f" AND {where}",
+                [tsquery, tsquery, *params],
+            )
+            body_order = "d.doc_id DESC"
+        else:
+            fts = self._p.fts("activity")
+            text = " ".join(f'"{t}"*' for t in terms)
+            in_title = f"{{title}}: ({text})"
+            source = f"FROM {fts} f CROSS JOIN {self.docs} d ON d.doc_id = f.rowid WHERE {fts} MATCH ? AND "
+            title = (f"{source}{where}", [in_title, *params])
+            title_order = (f"bm25({fts}, 10.0, 1.0), d.doc_id DESC", [])
+            body = (f"{source}{where}", [f"({text}) NOT {in_title}", *params])
+            body_order = "f.rowid DESC"
         offset = (page - 1) * limit
-        counted = self._db.fetchone(f"SELECT COUNT(*) AS n {base}", (in_title, *params))
+        counted = self._db.fetchone(f"SELECT COUNT(*) AS n {title[0]}", title[1])
         title_hits = int(counted["n"]) if counted else 0
         rows: list[Row] = []
         if offset < title_hits:
             rows = self._db.fetchall(
-                f"{columns}{base} ORDER BY bm25({fts}, 10.0, 1.0), d.doc_id DESC LIMIT ? OFFSET ?",
-                (in_title, *params, limit, offset),
+                f"{columns}{title[0]} ORDER BY {title_order[0]} LIMIT ? OFFSET ?",
+                (*title[1], *title_order[1], limit, offset),
             )
         if len(rows) < limit:
             rows += self._db.fetchall(
-                f"{columns}{base} ORDER BY f.rowid DESC LIMIT ? OFFSET ?",
-                (f"({text}) NOT {in_title}", *params, limit - len(rows), max(0, offset - title_hits)),
+                f"{columns}{body[0]} ORDER BY {body_order} LIMIT ? OFFSET ?",
+                (*body[1], limit - len(rows), max(0, offset - title_hits)),
             )
         return rows
+
+    def rows_by_uuid(self, table: str, column: str, uuids: list[str]) -> list[Row]:
+        """Rows of another read model (e.g. the catalog) in the given order, in one query."""
+        if not uuids:
+            return []
+        marks = ", ".join("?" for _ in uuids)
+        found = {r[column]: r for r in self._db.fetchall(f"SELECT * FROM {table} WHERE {column} IN ({marks})", tuple(uuids))}
+        return [found[u] for u in uuids if u in found]
 
     def totals(self, scope: SearchScope, query: str) -> dict[str, int]:
         terms = terms_of(query)
