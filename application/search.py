@@ -69,6 +69,7 @@ class Search:
         org_uuid = self._orgs.org_uuid_by_slug(slug)
         if principal.token is not None and principal.token.org_uuid != org_uuid:
             raise Forbidden("API token cannot access resources outside its organization")
+        self._access.authz.require_token_right(principal, org_uuid, "search", "read")
         # Course writes wait for the catalog only: let the index catch up with it (bounded).
         self._board.wait(self._board.position("catalog"), ("search",), self._timeout)
         v = self._access.authz.course_visibility(principal, org_uuid)

@@ -126,6 +126,16 @@ def routes() -> list[tuple[str, tuple[str, str] | None, Call, dict[str, int]]]:
         body = {"name": "Getting started", "org_id": 1, "course_id": s.course()["id"]}
         return s.client.post("/api/v1/chapters/", json=body, headers=h)
 
+    def search_courses(s: Setup, h: dict[str, str]) -> Any:
+        return s.client.get("/api/v1/courses/org_slug/default/search?query=target&page=1&limit=10", headers=h)
+
+    def search_everything(s: Setup, h: dict[str, str]) -> Any:
+        return s.client.get("/api/v1/search/org_slug/default?query=target", headers=h)
+
+    def create_collection(s: Setup, h: dict[str, str]) -> Any:
+        body = {"name": "Picks", "description": "", "public": True, "courses": [], "org_id": 1}
+        return s.client.post("/api/v1/collections/", json=body, headers=h)
+
     public_read = {"none": 200, **RESOURCE_ROUTE}
     write = {"none": 401, **RESOURCE_ROUTE}
     return [
@@ -136,6 +146,9 @@ def routes() -> list[tuple[str, tuple[str, str] | None, Call, dict[str, int]]]:
         ("update course", ("courses", "action_update"), update_course, write),
         ("delete course", ("courses", "action_delete"), delete_course, write),
         ("create chapter", ("coursechapters", "action_create"), create_chapter, write),
+        ("search courses", ("search", "action_read"), search_courses, public_read),
+        ("search everything", ("search", "action_read"), search_everything, public_read),
+        ("create collection", ("collections", "action_create"), create_collection, write),
         ("user profile", None, profile, {"none": 200, "jwt": 200, **USER_ONLY}),
         ("read org", None, read_org, {"jwt": 200, **USER_ONLY}),
         ("org members", None, org_members, {"none": 401, "jwt": 200, **USER_ONLY}),
