@@ -3,20 +3,27 @@
 Each public event name has a category, a description and the JSON schema of its ``data``;
 bindings map domain event classes to those names with a function that builds ``data`` from
 the event and the publisher's lookups (its own small read model, filled in log order, so
-the data never depends on another projection's lag). Modules of other contexts are imported
-lazily: a binding whose class does not exist (yet) is simply absent.
+the data never depends on another projection's lag). The bound domain classes are imported
+directly: a missing one is an import error, never a silently absent binding.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from application.webhook_schemas import EVENT_TYPES, EventType
+from domain.activities import Activity
+from domain.api_tokens import ApiToken
+from domain.chapters import Chapter
+from domain.collections import Collection
+from domain.courses import Course
+from domain.enrollments import Enrollment
+from domain.memberships import Membership
+from domain.webhooks import WebhookEndpoint
 
-__all__ = ["EVENT_TYPES", "Binding", "EventType", "Lookups", "Published", "bindings"]
+__all__ = ["BINDINGS", "EVENT_TYPES", "Binding", "EventType", "Lookups", "Published", "bindings"]
 
 
 class Lookups(Protocol):
@@ -154,6 +161,11 @@ def _token_data(lk: Lookups, event: Any, row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _collection_fields(changes: dict[str, Any]) -> list[str]:
+    # The API calls the member list ``courses``; ``course_ids`` is only the event's name for it.
+    return sorted("courses" if key == "course_ids" else key for key in changes)
+
+
 def _webhook_disabled(lk: Lookups, event: Any) -> Published | None:
     row = lk.entity(oid(event))
     if row is None:
@@ -170,69 +182,64 @@ def _webhook_disabled(lk: Lookups, event: Any) -> Published | None:
 
 _NO_DATA: Callable[[Lookups, Any], dict[str, Any]] = lambda lk, e: {}  # noqa: E731
 
-# (module, "Aggregate.Event", public name, builder)
-_BINDINGS: list[tuple[str, str, str, Builder]] = [
-    ("domain.memberships", "Membership.UserJoinedOrg", "user_signed_up",
+# (domain event class, public name, builder); imported eagerly so a renamed or removed class
+# fails at import time instead of silently never publishing.
+_BINDINGS: list[tuple[type, str, Builder]] = [
+    (Membership.UserJoinedOrg, "user_signed_up",
      _membership(lambda e: {"role_uuid": e.role_uuid})),
-    ("domain.memberships", "Membership.UserRoleChanged", "user_role_changed",
+    (Membership.UserRejoinedOrg, "user_signed_up",
      _membership(lambda e: {"role_uuid": e.role_uuid})),
-    ("domain.memberships", "Membership.UserRemovedFromOrg", "user_removed_from_org",
+    (Membership.UserRoleChanged, "user_role_changed",
+     _membership(lambda e: {"role_uuid": e.role_uuid})),
+    (Membership.UserRemovedFromOrg, "user_removed_from_org",
      _membership(lambda e: {})),
-    ("domain.courses", "Course.CourseCreated", "course_created", _owned("course", _course_data)),
-    ("domain.courses", "Course.CourseUpdated", "course_updated", _owned("course", _course_data)),
-    ("domain.courses", "Course.CoursePublished", "course_published", _owned("course", _course_data)),
-    ("domain.courses", "Course.CourseDeleted", "course_deleted", _owned("course", _course_data)),
-    ("domain.chapters", "Chapter.ChapterCreated", "chapter_created", _created_in_org(
+    (Course.CourseCreated, "course_created", _owned("course", _course_data)),
+    (Course.CourseUpdated, "course_updated", _owned("course", _course_data)),
+    (Course.CoursePublished, "course_published", _owned("course", _course_data)),
+    (Course.CourseDeleted, "course_deleted", _owned("course", _course_data)),
+    (Chapter.ChapterCreated, "chapter_created", _created_in_org(
         lambda lk, e: {"chapter": chapter_obj(lk, oid(e)), "course": course_obj(lk, str(e.course_id))})),
-    ("domain.activities", "Activity.ActivityCreated", "activity_created", _created_in_org(
+    (Activity.ActivityCreated, "activity_created", _created_in_org(
         lambda lk, e: {"activity": activity_obj(lk, oid(e)), "course": course_obj(lk, str(e.course_id)),
                        "chapter": chapter_obj(lk, str(e.chapter_id))})),
-    ("domain.activities", "Activity.ActivityUpdated", "activity_version_created", _owned(
+    (Activity.ActivityUpdated, "activity_version_created", _owned(
         "activity", lambda lk, e, row: {
             "activity": activity_obj(lk, oid(e)), "course": course_obj(lk, str(row["course_uuid"])),
             "version": e.originator_version, "changed_fields": sorted(e.changes)})),
-    ("domain.activities", "Activity.ActivityRestored", "activity_version_restored", _owned(
+    (Activity.ActivityRestored, "activity_version_restored", _owned(
         "activity", lambda lk, e, row: {
             "activity": activity_obj(lk, oid(e)), "course": course_obj(lk, str(row["course_uuid"])),
             "version": e.originator_version, "restored_from_version": e.from_version})),
-    ("domain.collections", "Collection.CollectionCreated", "collection_created", _owned(
+    (Collection.CollectionCreated, "collection_created", _owned(
         "collection", lambda lk, e, row: {"collection": collection_obj(lk, oid(e))})),
-    ("domain.collections", "Collection.CollectionUpdated", "collection_updated", _owned(
+    (Collection.CollectionUpdated, "collection_updated", _owned(
         "collection", lambda lk, e, row: {"collection": collection_obj(lk, oid(e)),
-                                          "changed_fields": sorted(e.changes)})),
-    ("domain.collections", "Collection.CollectionDeleted", "collection_deleted", _owned(
+                                          "changed_fields": _collection_fields(e.changes)})),
+    (Collection.CollectionDeleted, "collection_deleted", _owned(
         "collection", lambda lk, e, row: {"collection": collection_obj(lk, oid(e))})),
-    ("domain.enrollments", "Enrollment.CourseEnrolled", "course_enrolled", _enrollment(_NO_DATA)),
-    ("domain.enrollments", "Enrollment.CourseReenrolled", "course_enrolled", _enrollment(_NO_DATA)),
-    ("domain.enrollments", "Enrollment.CourseUnenrolled", "course_unenrolled", _enrollment(_NO_DATA)),
-    ("domain.enrollments", "Enrollment.ActivityCompleted", "activity_completed", _enrollment(
+    (Enrollment.CourseEnrolled, "course_enrolled", _enrollment(_NO_DATA)),
+    (Enrollment.CourseReenrolled, "course_enrolled", _enrollment(_NO_DATA)),
+    (Enrollment.CourseUnenrolled, "course_unenrolled", _enrollment(_NO_DATA)),
+    (Enrollment.ActivityCompleted, "activity_completed", _enrollment(
         lambda lk, e: {"activity": activity_obj(lk, str(e.activity_id))})),
-    ("domain.enrollments", "Enrollment.EnrollmentCompleted", "course_completed", _enrollment(_NO_DATA)),
-    ("domain.api_tokens", "ApiToken.ApiTokenIssued", "api_token_created", _owned("api_token", _token_data)),
-    ("domain.api_tokens", "ApiToken.ApiTokenRevoked", "api_token_revoked", _owned("api_token", _token_data)),
-    ("domain.webhooks", "WebhookEndpoint.WebhookEndpointDisabled", "webhook_endpoint_disabled",
+    (Enrollment.EnrollmentCompleted, "course_completed", _enrollment(_NO_DATA)),
+    (ApiToken.ApiTokenIssued, "api_token_created", _owned("api_token", _token_data)),
+    (ApiToken.ApiTokenRevoked, "api_token_revoked", _owned("api_token", _token_data)),
+    (WebhookEndpoint.WebhookEndpointDisabled, "webhook_endpoint_disabled",
      _webhook_disabled),
 ]
 
 
-def resolve(module: str, path: str) -> type | None:
-    try:
-        target: Any = importlib.import_module(module)
-    except ImportError:
-        return None
-    for part in path.split("."):
-        target = getattr(target, part, None)
-        if target is None:
-            return None
-    return target if isinstance(target, type) else None
+def _checked(entries: list[tuple[type, str, Builder]]) -> tuple[Binding, ...]:
+    unknown = sorted({name for _, name, _ in entries if name not in EVENT_TYPES})
+    if unknown:
+        raise ValueError(f"webhook bindings name events missing from EVENT_TYPES: {unknown}")
+    return tuple(Binding(cls, name, build) for cls, name, build in entries)
+
+
+BINDINGS = _checked(_BINDINGS)
 
 
 def bindings() -> list[Binding]:
-    """Every binding whose domain class exists now (call again to pick up new modules)."""
-    out: list[Binding] = []
-    for module, path, name, build in _BINDINGS:
-        assert name in EVENT_TYPES, name
-        cls = resolve(module, path)
-        if cls is not None:
-            out.append(Binding(cls, name, build))
-    return out
+    """Every binding of a domain event class to a public event name."""
+    return list(BINDINGS)

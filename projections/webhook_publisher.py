@@ -21,7 +21,13 @@ from typing import Any
 import msgspec
 from eventsourcing.utils import get_topic
 
-from application.webhook_catalogue import Binding, Published, bindings, resolve
+from application.webhook_catalogue import Binding, Published, bindings
+from domain.activities import Activity
+from domain.api_tokens import ApiToken
+from domain.chapters import Chapter
+from domain.collections import Collection
+from domain.courses import Course
+from domain.enrollments import Enrollment
 from domain.memberships import Membership
 from domain.orgs import Org
 from domain.users import User
@@ -32,25 +38,25 @@ from projections.framework import Handler, Projection
 
 PING_MESSAGE = "This is a test webhook event from learnstream."
 
-# Entities the payloads name: (module, class path, action, kind, extra attributes)
-_TRACKED: list[tuple[str, str, str, str, tuple[str, ...]]] = [
-    ("domain.courses", "Course.CourseCreated", "create", "course", ()),
-    ("domain.courses", "Course.CourseUpdated", "update", "course", ()),
-    ("domain.courses", "Course.CourseDeleted", "delete", "course", ()),
-    ("domain.chapters", "Chapter.ChapterCreated", "create", "chapter", ()),
-    ("domain.chapters", "Chapter.ChapterUpdated", "update", "chapter", ()),
-    ("domain.chapters", "Chapter.ChapterDeleted", "delete", "chapter", ()),
-    ("domain.activities", "Activity.ActivityCreated", "create", "activity", ("activity_type",)),
-    ("domain.activities", "Activity.ActivityUpdated", "update", "activity", ("activity_type",)),
-    ("domain.activities", "Activity.ActivityRestored", "update", "activity", ("activity_type",)),
-    ("domain.activities", "Activity.ActivityDeleted", "delete", "activity", ()),
-    ("domain.collections", "Collection.CollectionCreated", "create", "collection", ()),
-    ("domain.collections", "Collection.CollectionUpdated", "update", "collection", ()),
-    ("domain.collections", "Collection.CollectionDeleted", "delete", "collection", ()),
-    ("domain.enrollments", "Enrollment.CourseEnrolled", "create", "enrollment", ("user_id",)),
-    ("domain.api_tokens", "ApiToken.ApiTokenIssued", "create", "api_token", ("token_prefix",)),
-    ("domain.api_tokens", "ApiToken.ApiTokenUpdated", "update", "api_token", ()),
-    ("domain.api_tokens", "ApiToken.ApiTokenRegenerated", "update", "api_token", ("token_prefix",)),
+# Entities the payloads name: (event class, action, kind, extra attributes)
+_TRACKED: list[tuple[type, str, str, tuple[str, ...]]] = [
+    (Course.CourseCreated, "create", "course", ()),
+    (Course.CourseUpdated, "update", "course", ()),
+    (Course.CourseDeleted, "delete", "course", ()),
+    (Chapter.ChapterCreated, "create", "chapter", ()),
+    (Chapter.ChapterUpdated, "update", "chapter", ()),
+    (Chapter.ChapterDeleted, "delete", "chapter", ()),
+    (Activity.ActivityCreated, "create", "activity", ("activity_type",)),
+    (Activity.ActivityUpdated, "update", "activity", ("activity_type",)),
+    (Activity.ActivityRestored, "update", "activity", ("activity_type",)),
+    (Activity.ActivityDeleted, "delete", "activity", ()),
+    (Collection.CollectionCreated, "create", "collection", ()),
+    (Collection.CollectionUpdated, "update", "collection", ()),
+    (Collection.CollectionDeleted, "delete", "collection", ()),
+    (Enrollment.CourseEnrolled, "create", "enrollment", ("user_id",)),
+    (ApiToken.ApiTokenIssued, "create", "api_token", ("token_prefix",)),
+    (ApiToken.ApiTokenUpdated, "update", "api_token", ()),
+    (ApiToken.ApiTokenRegenerated, "update", "api_token", ("token_prefix",)),
 ]
 
 
@@ -157,10 +163,8 @@ class WebhookPublisher(Projection):
             W.WebhookPingRequested: [self._ping],
             W.WebhookReplayRequested: [self._replay_requested],
         }
-        for module, path, action, kind, extra in _TRACKED:
-            cls = resolve(module, path)
-            if cls is not None:
-                chains.setdefault(cls, []).append(self._tracker(action, kind, extra))
+        for cls, action, kind, extra in _TRACKED:
+            chains.setdefault(cls, []).append(self._tracker(action, kind, extra))
         self.bindings: dict[type, list[Binding]] = {}
         for binding in bindings():
             self.bindings.setdefault(binding.cls, []).append(binding)
