@@ -105,15 +105,15 @@ class ActivityController(Controller):
         )
         return state.container.activities.create(principal, command)  # type: ignore[no-any-return]
 
-    @get("/id/{activity_id:int}", operation_id="get_activity_by_id", summary="An activity by numeric id", sync_to_thread=True)
+    @get("/id/{activity_id:int}", operation_id="get_activity_by_id", summary="An activity by numeric id", sync_to_thread=False)
     def by_id(self, state: State, principal: Principal, activity_id: int) -> ActivityView:
         return state.container.activities.get(principal, str(activity_id))  # type: ignore[no-any-return]
 
-    @get("/chapter/{chapter_id:str}", operation_id="list_chapter_activities", summary="Activities of a chapter, in order (plain array)", sync_to_thread=True)
+    @get("/chapter/{chapter_id:str}", operation_id="list_chapter_activities", summary="Activities of a chapter, in order (plain array)", sync_to_thread=False)
     def of_chapter(self, state: State, principal: Principal, chapter_id: str, page: int = 1, limit: int = 100) -> list[ActivityView]:
         return state.container.activities.of_chapter(principal, chapter_id, page, limit)  # type: ignore[no-any-return]
 
-    @get("/{activity_uuid:str}", operation_id="get_activity", summary="An activity", sync_to_thread=True)
+    @get("/{activity_uuid:str}", operation_id="get_activity", summary="An activity", sync_to_thread=False)
     def read(self, state: State, principal: Principal, activity_uuid: str) -> ActivityView:
         return state.container.activities.get(principal, activity_uuid)  # type: ignore[no-any-return]
 
@@ -127,11 +127,11 @@ class ActivityController(Controller):
         state.container.activities.delete(principal, activity_uuid)
         return Detail(detail="Activity deleted")
 
-    @get("/{activity_uuid:str}/versions", operation_id="list_activity_versions", summary="Every version of an activity (one per event)", sync_to_thread=True)
+    @get("/{activity_uuid:str}/versions", operation_id="list_activity_versions", summary="Every version of an activity (one per event)", sync_to_thread=False)
     def versions(self, state: State, principal: Principal, activity_uuid: str) -> list[ActivityVersionView]:
         return state.container.activities.versions(principal, activity_uuid)  # type: ignore[no-any-return]
 
-    @get("/{activity_uuid:str}/versions/{number:int}", operation_id="get_activity_version", summary="The activity as it was at version n", sync_to_thread=True)
+    @get("/{activity_uuid:str}/versions/{number:int}", operation_id="get_activity_version", summary="The activity as it was at version n", sync_to_thread=False)
     def version(self, state: State, principal: Principal, activity_uuid: str, number: int) -> ActivityView:
         return state.container.activities.version(principal, activity_uuid, number)  # type: ignore[no-any-return]
 

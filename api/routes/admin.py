@@ -59,6 +59,6 @@ class AdminController(Controller):
     def uncomplete(self, state: State, principal: Principal, org_slug: str, course_ref: str, user_ref: str, activity_ref: str) -> TrailRunView:
         return admin_of(state).set_activity_done(principal, org_slug, course_ref, user_ref, activity_ref, False)
 
-    @get(BASE + "/progress", operation_id="admin_user_progress", summary="A member's progress in a course", sync_to_thread=True)
+    @get(BASE + "/progress", operation_id="admin_user_progress", summary="A member's progress in a course", sync_to_thread=False)
     def progress(self, state: State, principal: Principal, org_slug: str, course_ref: str, user_ref: str) -> TrailRunView:
         return admin_of(state).progress(principal, org_slug, course_ref, user_ref)

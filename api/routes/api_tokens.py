@@ -26,7 +26,7 @@ class ApiTokenController(Controller):
     def create(self, state: State, principal: Principal, org_id: str, data: TokenCreate) -> ApiTokenCreated:
         return state.container.extras["api_tokens"].issue(principal, org_id, data)  # type: ignore[no-any-return]
 
-    @get("/", operation_id="list_api_tokens", summary="API tokens of an organization, newest first (plain array)", sync_to_thread=True)
+    @get("/", operation_id="list_api_tokens", summary="API tokens of an organization, newest first (plain array)", sync_to_thread=False)
     def list_tokens(
         self,
         state: State,
@@ -37,7 +37,7 @@ class ApiTokenController(Controller):
     ) -> list[ApiTokenView]:
         return state.container.extras["api_tokens"].list_tokens(principal, org_id, page, limit)  # type: ignore[no-any-return]
 
-    @get("/{token_uuid:str}", operation_id="get_api_token", summary="One API token (never its secret)", sync_to_thread=True)
+    @get("/{token_uuid:str}", operation_id="get_api_token", summary="One API token (never its secret)", sync_to_thread=False)
     def read(self, state: State, principal: Principal, org_id: str, token_uuid: str) -> ApiTokenView:
         return state.container.extras["api_tokens"].get(principal, org_id, token_uuid)  # type: ignore[no-any-return]
 

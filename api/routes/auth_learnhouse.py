@@ -66,7 +66,7 @@ class AuthController(Controller):
         set_auth_cookie(response, request, REFRESH_COOKIE, tokens.refresh_token, settings.refresh_token_days * 86400)
         return response
 
-    @get("/refresh", operation_id="lh_refresh", summary="New access token from the refresh cookie", sync_to_thread=True)
+    @get("/refresh", operation_id="lh_refresh", summary="New access token from the refresh cookie", sync_to_thread=False)
     def refresh(self, request: Request[Any, Any, Any], state: State) -> Response[Refreshed]:
         token = request.cookies.get(REFRESH_COOKIE)
         header = request.headers.get("authorization", "")

@@ -71,7 +71,7 @@ class OpenLearningAuthController(Controller):
             raise Unauthenticated("Invalid email or password", code="INVALID_CREDENTIALS") from None
         return self._signed_in(request, state, user)
 
-    @get("/me", operation_id="ol_me", summary="The signed-in user's profile", sync_to_thread=True)
+    @get("/me", operation_id="ol_me", summary="The signed-in user's profile", sync_to_thread=False)
     def me(self, state: State, principal: Principal) -> AuthMeResponse:
         if principal.user_id is None or principal.token is not None:
             raise Unauthenticated("Not authenticated")

@@ -44,7 +44,7 @@ class ChapterController(Controller):
     def create(self, state: State, principal: Principal, data: ChapterCreate) -> ChapterView:
         return state.container.content.create_chapter(principal, data)  # type: ignore[no-any-return]
 
-    @get("/{chapter_id:str}", operation_id="get_chapter", summary="A chapter with its activities", sync_to_thread=True)
+    @get("/{chapter_id:str}", operation_id="get_chapter", summary="A chapter with its activities", sync_to_thread=False)
     def read(self, state: State, principal: Principal, chapter_id: str) -> ChapterView:
         return state.container.content.get_chapter(principal, chapter_id)  # type: ignore[no-any-return]
 
@@ -58,11 +58,11 @@ class ChapterController(Controller):
         state.container.content.delete_chapter(principal, chapter_id)
         return Detail(detail="Chapter deleted")
 
-    @get("/course/{course_id:str}/page/{page:int}/limit/{limit:int}", operation_id="list_chapters", summary="Chapters of a course, in order (plain array)", sync_to_thread=True)
+    @get("/course/{course_id:str}/page/{page:int}/limit/{limit:int}", operation_id="list_chapters", summary="Chapters of a course, in order (plain array)", sync_to_thread=False)
     def list_page(self, state: State, principal: Principal, course_id: str, page: int, limit: int) -> list[ChapterView]:
         return state.container.content.list_chapters(principal, course_id, page, limit)  # type: ignore[no-any-return]
 
-    @get("/course/{course_uuid:str}/meta", operation_id="chapters_meta", summary="Deprecated LearnHouse outline {chapterOrder, chapters, activities}", sync_to_thread=True)
+    @get("/course/{course_uuid:str}/meta", operation_id="chapters_meta", summary="Deprecated LearnHouse outline {chapterOrder, chapters, activities}", sync_to_thread=False)
     def meta(self, state: State, principal: Principal, course_uuid: str) -> dict[str, Any]:
         return state.container.content.legacy_meta(principal, course_uuid)  # type: ignore[no-any-return]
 

@@ -30,7 +30,7 @@ class CollectionController(Controller):
     def create(self, state: State, principal: Principal, data: CollectionCreate) -> CollectionView:
         return state.container.collections.create(principal, data)  # type: ignore[no-any-return]
 
-    @get("/{collection_uuid:str}", operation_id="get_collection", summary="A collection with the courses the caller may see", sync_to_thread=True)
+    @get("/{collection_uuid:str}", operation_id="get_collection", summary="A collection with the courses the caller may see", sync_to_thread=False)
     def read(self, state: State, principal: Principal, collection_uuid: str) -> CollectionView:
         return state.container.collections.get(principal, collection_uuid)  # type: ignore[no-any-return]
 
@@ -44,10 +44,10 @@ class CollectionController(Controller):
         state.container.collections.delete(principal, collection_uuid)
         return Detail(detail="Collection deleted")
 
-    @get("/org/{org_id:str}/page/{page:int}/limit/{limit:int}", operation_id="list_collections", summary="Collections of an organization, newest first (plain array)", sync_to_thread=True)
+    @get("/org/{org_id:str}/page/{page:int}/limit/{limit:int}", operation_id="list_collections", summary="Collections of an organization, newest first (plain array)", sync_to_thread=False)
     def list_page(self, state: State, principal: Principal, org_id: str, page: int, limit: int) -> list[CollectionView]:
         return state.container.collections.page(principal, org_id, page, limit)  # type: ignore[no-any-return]
 
-    @get("/org_id/{org_id:str}/page/{page:int}/limit/{limit:int}", operation_id="list_collections_by_org_id", summary="Same as /org/{org_id}/… (older LearnHouse path)", sync_to_thread=True)
+    @get("/org_id/{org_id:str}/page/{page:int}/limit/{limit:int}", operation_id="list_collections_by_org_id", summary="Same as /org/{org_id}/… (older LearnHouse path)", sync_to_thread=False)
     def list_page_legacy(self, state: State, principal: Principal, org_id: str, page: int, limit: int) -> list[CollectionView]:
         return state.container.collections.page(principal, org_id, page, limit)  # type: ignore[no-any-return]

@@ -106,21 +106,21 @@ class CourseController(Controller):
             return error_response(413, str(error), "PAYLOAD_TOO_LARGE")
         return await run_sync(container.catalog.create_course, principal, org_id, command, upload)
 
-    @get("/id/{course_id:str}", operation_id="get_course_by_id", summary="A course by numeric id", sync_to_thread=True)
+    @get("/id/{course_id:str}", operation_id="get_course_by_id", summary="A course by numeric id", sync_to_thread=False)
     def by_id(self, state: State, principal: Principal, course_id: str) -> CourseView:
         if not course_id.isdigit():
             raise InvalidInput("course_id must be a number", field="course_id")
         return state.container.catalog.get_course(principal, course_id)  # type: ignore[no-any-return]
 
-    @get("/org_slug/{slug:str}/page/{page:int}/limit/{limit:int}", operation_id="list_courses", summary="Courses of an organization, newest first (plain array)", sync_to_thread=True)
+    @get("/org_slug/{slug:str}/page/{page:int}/limit/{limit:int}", operation_id="list_courses", summary="Courses of an organization, newest first (plain array)", sync_to_thread=False)
     def list_page(self, state: State, principal: Principal, slug: str, page: int, limit: int) -> list[CourseView]:
         return state.container.catalog.list_courses(principal, slug, page, limit)  # type: ignore[no-any-return]
 
-    @get("/org_slug/{slug:str}/count", operation_id="count_courses", summary="How many courses the caller can see", sync_to_thread=True)
+    @get("/org_slug/{slug:str}/count", operation_id="count_courses", summary="How many courses the caller can see", sync_to_thread=False)
     def count(self, state: State, principal: Principal, slug: str) -> int:
         return state.container.catalog.count_courses(principal, slug)  # type: ignore[no-any-return]
 
-    @get("/{course_uuid:str}", operation_id="get_course", summary="A course by course_uuid", sync_to_thread=True)
+    @get("/{course_uuid:str}", operation_id="get_course", summary="A course by course_uuid", sync_to_thread=False)
     def read(self, state: State, principal: Principal, course_uuid: str) -> CourseView:
         return state.container.catalog.get_course(principal, course_uuid)  # type: ignore[no-any-return]
 

@@ -42,11 +42,11 @@ class OrgController(Controller):
     def create(self, state: State, principal: Principal, data: OrgCreate) -> OrgView:
         return state.container.orgs.create(principal, data)  # type: ignore[no-any-return]
 
-    @get("/slug/{slug:str}", operation_id="get_org_by_slug", summary="An organization by slug", sync_to_thread=True)
+    @get("/slug/{slug:str}", operation_id="get_org_by_slug", summary="An organization by slug", sync_to_thread=False)
     def by_slug(self, state: State, slug: str) -> OrgView:
         return state.container.orgs.get_by_slug(slug)  # type: ignore[no-any-return]
 
-    @get("/{org_id:str}", operation_id="get_org", summary="An organization by numeric id or org_uuid", sync_to_thread=True)
+    @get("/{org_id:str}", operation_id="get_org", summary="An organization by numeric id or org_uuid", sync_to_thread=False)
     def read(self, state: State, org_id: str) -> OrgView:
         return state.container.orgs.get(org_id)  # type: ignore[no-any-return]
 
@@ -60,7 +60,7 @@ class OrgController(Controller):
         view = state.container.orgs.delete(principal, org_id)
         return OrgDeleted(detail="Organization deleted", org_id=view.id, org_name=view.name)
 
-    @get("/{org_id:str}/users", operation_id="list_org_members", summary="Members of an organization (paginated)", sync_to_thread=True)
+    @get("/{org_id:str}/users", operation_id="list_org_members", summary="Members of an organization (paginated)", sync_to_thread=False)
     def members(
         self,
         state: State,

@@ -16,7 +16,7 @@ class RoleController(Controller):
     tags = ["roles"]
     guards = [no_api_tokens]
 
-    @get("/org/{org_id:str}", operation_id="list_org_roles", summary="Built-in and custom roles of an organization", sync_to_thread=True)
+    @get("/org/{org_id:str}", operation_id="list_org_roles", summary="Built-in and custom roles of an organization", sync_to_thread=False)
     def list_roles(self, state: State, principal: Principal, org_id: str) -> list[RoleView]:
         return state.container.orgs.roles(principal, org_id)  # type: ignore[no-any-return]
 

@@ -21,11 +21,11 @@ class TrailController(Controller):
     tags = ["trail"]
     guards = [no_api_tokens]
 
-    @get("/", operation_id="get_trail", summary="The caller's trail across organizations", sync_to_thread=True)
+    @get("/", operation_id="get_trail", summary="The caller's trail across organizations", sync_to_thread=False)
     def mine(self, state: State, principal: Principal, page: int = 1, limit: int = 100) -> TrailView:
         return state.container.learning.trail(principal, None, page, limit)  # type: ignore[no-any-return]
 
-    @get("/org/{org_id:str}/trail", operation_id="get_org_trail", summary="The caller's trail in one organization", sync_to_thread=True)
+    @get("/org/{org_id:str}/trail", operation_id="get_org_trail", summary="The caller's trail in one organization", sync_to_thread=False)
     def in_org(self, state: State, principal: Principal, org_id: str, page: int = 1, limit: int = 100) -> TrailView:
         return state.container.learning.trail(principal, org_id, page, limit)  # type: ignore[no-any-return]
 

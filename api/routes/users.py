@@ -31,7 +31,7 @@ class UserController(Controller):
     tags = ["users"]
     guards = [no_api_tokens]
 
-    @get("/profile", operation_id="user_profile", summary="The caller's profile (anonymous when not signed in)", sync_to_thread=True)
+    @get("/profile", operation_id="user_profile", summary="The caller's profile (anonymous when not signed in)", sync_to_thread=False)
     def profile(self, state: State, principal: Principal) -> UserView | AnonymousUserView:
         if principal.token is not None:
             state.container.authz.require_user(principal)

@@ -40,7 +40,7 @@ class WebhookController(Controller):
     tags = ["webhooks"]
     guards = [no_api_tokens]
 
-    @get("/events", operation_id="list_webhook_events", summary="The webhook event catalogue with data schemas", sync_to_thread=True)
+    @get("/events", operation_id="list_webhook_events", summary="The webhook event catalogue with data schemas", sync_to_thread=False)
     def events(self, state: State, principal: Principal, org_id: str) -> Catalogue:
         return _svc(state).catalogue(principal, org_id)  # type: ignore[no-any-return]
 
@@ -48,14 +48,14 @@ class WebhookController(Controller):
     def create(self, state: State, principal: Principal, org_id: str, data: WebhookCreate) -> WebhookWithSecret:
         return _svc(state).create(principal, org_id, data)  # type: ignore[no-any-return]
 
-    @get("/", operation_id="list_webhooks", summary="Webhook endpoints of the org (paginated)", sync_to_thread=True)
+    @get("/", operation_id="list_webhooks", summary="Webhook endpoints of the org (paginated)", sync_to_thread=False)
     def index(
         self, state: State, principal: Principal, org_id: str,
         page: int = Parameter(default=1, ge=1), limit: int = Parameter(default=100, ge=1, le=100),
     ) -> list[WebhookView]:
         return _svc(state).list_endpoints(principal, org_id, page, limit)  # type: ignore[no-any-return]
 
-    @get("/{webhook_uuid:str}", operation_id="get_webhook", summary="One webhook endpoint", sync_to_thread=True)
+    @get("/{webhook_uuid:str}", operation_id="get_webhook", summary="One webhook endpoint", sync_to_thread=False)
     def read(self, state: State, principal: Principal, org_id: str, webhook_uuid: str) -> WebhookView:
         return _svc(state).get(principal, org_id, webhook_uuid)  # type: ignore[no-any-return]
 
@@ -77,7 +77,7 @@ class WebhookController(Controller):
         _svc(state).test(principal, org_id, webhook_uuid)
         return Detail("Test event dispatched")
 
-    @get("/{webhook_uuid:str}/deliveries", operation_id="list_webhook_deliveries", summary="Newest delivery attempts first", sync_to_thread=True)
+    @get("/{webhook_uuid:str}/deliveries", operation_id="list_webhook_deliveries", summary="Newest delivery attempts first", sync_to_thread=False)
     def deliveries(
         self, state: State, principal: Principal, org_id: str, webhook_uuid: str,
         limit: int = Parameter(default=50, ge=1, le=200),
