@@ -179,13 +179,14 @@ class PostgresReadStore:
 
         def configure(conn: Any) -> None:
             conn.execute(f'SET search_path TO "{schema}"')
-            conn.commit()
 
         self._pool = ConnectionPool(
             conninfo,
             min_size=2,
             max_size=max_size,
-            kwargs={"row_factory": dict_row, "connect_timeout": 5},
+            # Autocommit: a lone read is one round trip, with no BEGIN and no ROLLBACK when the
+            # connection goes back to the pool; writes open explicit transactions.
+            kwargs={"row_factory": dict_row, "connect_timeout": 5, "autocommit": True},
             configure=configure,
             open=True,
             timeout=10,

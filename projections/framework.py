@@ -12,6 +12,7 @@ code read the new tables (and the write path's read-your-writes wait covers the 
 
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
 import time
@@ -230,6 +231,62 @@ class PositionBoard:
         return True
 
 
+class LogTail:
+    """The log's recent entries, read ONCE per wake-up for every follower of this process.
+
+    Without it, each of a dozen followers queries the log after every append; with it, one
+    reader does, and followers take their slice from memory. The tail knows every entry with
+    a position in ``(start, head]``; a follower outside that range (rebuilding from 0, say)
+    reads the store itself. Positions are handed out in commit order (PostgreSQL appends hold a
+    table lock; SQLite has one writer), so reading after ``head`` never skips an entry.
+    """
+
+    def __init__(self, events: EventStore, capacity: int = 20_000, batch_size: int = 1_000):
+        self._events = events
+        self._capacity = capacity
+        self._batch_size = batch_size
+        self._lock = threading.Lock()
+        self._reading = threading.Lock()
+        self._items: list[Any] = []
+        self._ids: list[int] = []
+        self._start: int | None = None
+        self._head = 0
+
+    def refresh(self) -> int:
+        """Read what was appended since the last refresh; returns how many entries arrived."""
+        with self._reading:
+            if self._start is None:
+                self._start = self._head = self._events.last_position()
+                return 0
+            new: list[Any] = []
+            while True:
+                chunk = self._events.read_raw(self._head, self._batch_size)
+                if not chunk:
+                    break
+                new.extend(chunk)
+                self._head = chunk[-1].id
+                if len(chunk) < self._batch_size:
+                    break
+            if new:
+                with self._lock:
+                    self._items.extend(new)
+                    self._ids.extend(n.id for n in new)
+                    overflow = len(self._items) - self._capacity
+                    if overflow > 0:
+                        self._start = self._ids[overflow - 1]
+                        del self._items[:overflow]
+                        del self._ids[:overflow]
+            return len(new)
+
+    def after(self, position: int, limit: int) -> list[Any] | None:
+        """Entries after ``position`` (at most ``limit``), or None if the tail cannot tell."""
+        with self._lock:
+            if self._start is None or not self._start <= position <= self._head:
+                return None
+            index = bisect.bisect_right(self._ids, position)
+            return self._items[index : index + limit]
+
+
 class Follower:
     """Pulls the global log and applies it to one projection, batch by batch."""
 
@@ -244,6 +301,7 @@ class Follower:
         self.events = events
         self.board = board
         self.batch_size = batch_size
+        self.tail: LogTail | None = None  # set by FollowerLoop: entries read once per process
         self.position = 0
         self._persisted = 0  # the position as saved in the tracking table
         self._persisted_at = 0.0
@@ -263,7 +321,10 @@ class Follower:
 
     def run_once(self) -> int:
         """Apply the next batch; returns how many log entries it moved past."""
-        notifications = self.events.read_raw(self.position, self.batch_size)
+        cached = self.tail.after(self.position, self.batch_size) if self.tail else None
+        notifications = (
+            cached if cached is not None else self.events.read_raw(self.position, self.batch_size)
+        )
         if not notifications:
             self.flush()
             return 0
@@ -347,15 +408,37 @@ class FollowerLoop:
         self._wakes = {f.projection.name: threading.Event() for f in followers}
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.tail = LogTail(events)
+        self._read = threading.Event()
         events.add_listener(lambda _position: self.wake())
 
     def wake(self) -> None:
+        """Something was appended (here or, via LISTEN, elsewhere): read it, then dispatch."""
+        self._read.set()
+
+    def _wake_followers(self) -> None:
         for event in self._wakes.values():
             event.set()
 
+    def _read_log(self) -> None:
+        while not self._stop.is_set():
+            self._read.wait(self.idle_wait)
+            self._read.clear()
+            try:
+                if self.tail.refresh():
+                    self._wake_followers()
+            except Exception:
+                log.exception("reading the log failed")
+                self._stop.wait(0.5)
+
     def start(self) -> None:
+        self.tail.refresh()
         for follower in self.followers:
+            follower.tail = self.tail
             follower.start()
+        reader = threading.Thread(target=self._read_log, name="log-reader", daemon=True)
+        reader.start()
+        self._threads.append(reader)
         for follower in self.followers:
             thread = threading.Thread(
                 target=self._run, args=(follower,), name=f"follow-{follower.projection.name}", daemon=True
@@ -399,6 +482,7 @@ class FollowerLoop:
     def stop(self) -> None:
         self._stop.set()
         self.wake()
+        self._wake_followers()
         for thread in self._threads:
             thread.join(timeout=10)
         for lock in self._locks.values():

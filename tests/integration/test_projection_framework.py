@@ -152,3 +152,29 @@ def test_the_board_polls_the_tracking_table_for_followers_of_other_processes(par
     board = PositionBoard(parts.read_store)
     threading.Timer(0.1, follower.catch_up).start()
     assert board.wait(position, ["tally_log"], timeout=10)
+
+
+def test_the_log_tail_serves_followers_from_memory_only_within_what_it_has_read(parts: Any) -> None:
+    from projections.framework import LogTail
+
+    _open(parts.events, 3)
+    tail = LogTail(parts.events, capacity=5, batch_size=2)
+    tail.refresh()  # starts covering from the current head (3)
+    assert tail.after(0, 10) is None  # before its start: the follower must read the store
+    assert tail.after(3, 10) == []
+    _open(parts.events, 4)
+    assert tail.refresh() == 4
+    assert [n.id for n in tail.after(3, 10)] == [4, 5, 6, 7]
+    assert [n.id for n in tail.after(5, 1)] == [6]
+    _open(parts.events, 3)
+    tail.refresh()  # 7 entries read, capacity 5: the two oldest drop out
+    assert tail.after(4, 10) is None
+    assert [n.id for n in tail.after(5, 10)] == [6, 7, 8, 9, 10]
+
+    # A follower fed by the tail ends with exactly the rows of one that reads the store.
+    projection = TallyLog(parts.read_store)
+    follower = Follower(projection, parts.events, batch_size=3)
+    follower.tail = tail
+    follower.start()
+    follower.catch_up()
+    assert [p for p, _ in _rows(projection)] == list(range(1, 11))
