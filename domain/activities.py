@@ -13,6 +13,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.editing import real_changes
 from domain.errors import InvalidInput, NotFound
 
 ACTIVITY_NOT_FOUND = "Activity not found"
@@ -120,10 +121,7 @@ class Activity(Aggregate):
 
     def update(self, changes: dict[str, Any]) -> None:
         self.ensure_alive()
-        real = {
-            k: v for k, v in changes.items()
-            if k in EDITABLE and v is not None and getattr(self, k) != v
-        }
+        real = real_changes(self, changes, EDITABLE, skip_none=True)
         if real:
             check_activity({**self.state(), **real})
             self._apply_update(real)

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.editing import real_changes
 from domain.errors import RuleBroken
 
 TOKEN_RESOURCES = ("courses", "coursechapters", "activities", "collections", "trails", "search")
@@ -67,11 +68,7 @@ class ApiToken(Aggregate):
 
     def update(self, changes: dict[str, Any]) -> None:
         self.ensure_active()
-        real = {
-            k: v
-            for k, v in changes.items()
-            if k in ("name", "description", "expires_at") and getattr(self, k) != v
-        }
+        real = real_changes(self, changes, ("name", "description", "expires_at"))
         if real:
             self._apply_update(real)
 

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.editing import real_changes
 from domain.errors import NotFound
 
 CHAPTER_FIELDS = ("name", "description", "thumbnail_image")
@@ -42,10 +43,7 @@ class Chapter(Aggregate):
 
     def update(self, changes: dict[str, Any]) -> None:
         self.ensure_alive()
-        real = {
-            k: v for k, v in changes.items()
-            if k in CHAPTER_FIELDS and v is not None and getattr(self, k) != v
-        }
+        real = real_changes(self, changes, CHAPTER_FIELDS, skip_none=True)
         if real:
             self._apply_update(real)
 

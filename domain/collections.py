@@ -7,6 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.editing import real_changes
 from domain.errors import NotFound
 
 COLLECTION_FIELDS = ("name", "description", "public", "course_ids")
@@ -42,10 +43,7 @@ class Collection(Aggregate):
 
     def update(self, changes: dict[str, Any]) -> None:
         self.ensure_alive()
-        real = {
-            k: v for k, v in changes.items()
-            if k in COLLECTION_FIELDS and v is not None and getattr(self, k) != v
-        }
+        real = real_changes(self, changes, COLLECTION_FIELDS, skip_none=True)
         if real:
             self._apply_update(real)
 

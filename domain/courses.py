@@ -7,6 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.editing import real_changes
 from domain.errors import InvalidInput, NotFound
 
 COURSE_FIELDS = (
@@ -70,9 +71,7 @@ class Course(Aggregate):
         for field in REQUIRED_TEXT:
             if field in changes and not str(changes[field] or "").strip():
                 raise InvalidInput(f"{field} must not be empty", field=field)
-        real = {
-            k: v for k, v in changes.items() if k in COURSE_FIELDS and getattr(self, k) != v
-        }
+        real = real_changes(self, changes, COURSE_FIELDS)
         if real:
             self._apply_update(real)
 

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.editing import real_changes
 from domain.errors import Gone, RuleBroken
 
 
@@ -44,7 +45,7 @@ class Org(Aggregate):
 
     def update(self, changes: dict[str, Any]) -> None:
         self.ensure_alive()
-        real = {k: v for k, v in changes.items() if getattr(self, k, None) != v}
+        real = real_changes(self, changes)
         if real:
             self._apply_update(real)
 

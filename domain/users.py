@@ -7,6 +7,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.editing import real_changes
+
 
 class User(Aggregate):
     class UserRegistered(Aggregate.Created):
@@ -45,7 +47,7 @@ class User(Aggregate):
             setattr(self, key, value)
 
     def update_profile(self, changes: dict[str, Any]) -> None:
-        real = {k: v for k, v in changes.items() if getattr(self, k, None) != v}
+        real = real_changes(self, changes)
         if real:
             self._apply_profile(real)
 

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.editing import real_changes
 from domain.errors import NotFound
 
 ENDPOINT_NOT_FOUND = "Webhook endpoint not found"
@@ -65,7 +66,7 @@ class WebhookEndpoint(Aggregate):
 
     def update(self, changes: dict[str, Any]) -> None:
         self.ensure_alive()
-        real = {k: v for k, v in changes.items() if k in UPDATABLE and getattr(self, k) != v}
+        real = real_changes(self, changes, UPDATABLE)
         if real:
             self._apply_update(real)
 
