@@ -146,6 +146,7 @@ class Container:
         for follower in self.followers():
             follower.start()
             follower.catch_up()
+            follower.flush()
 
     # -- first start --------------------------------------------------------------------
     def bootstrap(self) -> str | None:

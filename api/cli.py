@@ -116,6 +116,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         follower = Follower(projection, container.events, batch_size=1000)
         follower.start()
         follower.catch_up(progress=_progress(name, total))
+        follower.flush()
         done = f"rebuilt to position {follower.position} of {total}"
         sys.stderr.write(f"\r{name:<12} {done}{' ' * 30}\n")
     container.close()

@@ -326,7 +326,8 @@ class Follower:
             cached if cached is not None else self.events.read_raw(self.position, self.batch_size)
         )
         if not notifications:
-            self.flush()
+            if time.monotonic() - self._persisted_at >= self.PERSIST_IDLE_SECONDS:
+                self.flush()  # idle: save an in-memory advance, at most every half second
             return 0
         projection = self.projection
         topics = projection.topics

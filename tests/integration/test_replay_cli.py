@@ -110,6 +110,7 @@ def test_version_bump_builds_fresh_tables_from_zero_with_identical_rows(history,
         assert follower.position == 0  # fresh tables, from the start of the log
         seen: list[int] = []
         follower.catch_up(progress=seen.append)
+        follower.flush()  # an advance over trailing events it ignores is saved lazily
         assert seen[-1] == head and len(seen) > 1
         assert new.dump() == before[name]
 
