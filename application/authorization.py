@@ -14,7 +14,7 @@ from projections.identity_queries import IdentityQueries
 
 FORBIDDEN = "User rights (roles & authorship) : You don't have the right to perform this action"
 NOT_SIGNED_IN = "You should be logged in to perform this action"
-TOKEN_OTHER_ORG = "API token cannot access resources outside its organization"
+TOKEN_OTHER_ORG = "API token cannot access resources outside its organization"  # noqa: S105 (a message)
 
 
 @dataclass(frozen=True)

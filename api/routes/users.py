@@ -8,8 +8,8 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.datastructures import State
 
-from application.accounts import NewAccount
 from api.security import no_api_tokens
+from application.accounts import NewAccount
 from application.authorization import Principal
 from application.views import AnonymousUserView, UserView
 

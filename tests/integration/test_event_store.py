@@ -124,7 +124,7 @@ def test_old_event_shapes_are_upcast_when_read(store: EventStore, monkeypatch: p
 
     monkeypatch.setattr(Gadget.GadgetRenamed, "class_version", 2, raising=False)
     monkeypatch.setattr(Gadget.GadgetRenamed, "upcast_v1_v2", staticmethod(upcast_v1_v2), raising=False)
-    renamed = [e for e in store.read(after=0) if e.name == "GadgetRenamed"][0].event
+    renamed = next(e for e in store.read(after=0) if e.name == "GadgetRenamed").event
     assert renamed.reason == "unknown (recorded before v2)"  # type: ignore[attr-defined]
     assert renamed.name == "older"  # type: ignore[attr-defined]
 
