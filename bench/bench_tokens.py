@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import socket
 import statistics
 import subprocess
@@ -28,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+from serve_process import terminate, wait_until_healthy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -74,25 +74,10 @@ def server(backend: str, workdir: Path) -> Iterator[str]:
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(log_path.read_text()[-3000:])
-            try:
-                if httpx.get(base + "/api/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("server did not become healthy")
-            time.sleep(0.2)
+        wait_until_healthy(proc, base, lambda: log_path.read_text())
         yield base
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        terminate(proc)
         if schema is not None:
             import psycopg
             from psycopg import sql
