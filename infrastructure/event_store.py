@@ -61,6 +61,9 @@ def event_store_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_MAX_OVERFLOW": "8",
             "POSTGRES_CONNECT_TIMEOUT": "5",
             "POSTGRES_LOCK_TIMEOUT": "10",
+            # One round trip per append, table lock included (see pg_event_recorder).
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+            "APPLICATION_RECORDER_TOPIC": "infrastructure.pg_event_recorder:OrderedPostgresRecorder",
             "CREATE_TABLE": "y",
         }
     settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -206,3 +206,41 @@ def test_concurrent_saves_are_combined_yet_each_gets_its_own_position_and_confli
         assert by_position[position].event.originator_id == gadget_id
         assert by_position[position].name == "GadgetRenamed"
     assert len(by_position) == 1 + 10 * 2 + 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_an_append_waits_for_an_earlier_uncommitted_append_so_ids_commit_in_order(
+    store: EventStore, settings: Any
+) -> None:
+    """A follower that reads id N+1 must never miss N: our one-statement append takes the
+    table lock, so it cannot commit past another process's append that is still open."""
+    import psycopg
+    from psycopg import sql
+
+    from infrastructure.settings import PostgresDsn
+
+    store.save(Gadget(name="first", tags=[]))
+    dsn = PostgresDsn.parse(settings.database_url)
+    table = sql.Identifier(dsn.schema, "eventlog_events")
+    other = psycopg.connect(dsn.conninfo())  # another process, mid-append
+    saved: list[int] = []
+    try:
+        other.execute(
+            sql.SQL("INSERT INTO {} (originator_id, originator_version, topic, state)"
+                    " VALUES (%s, 1, 'x', '\\x00')").format(table),
+            (uuid4(),),
+        )
+        appender = threading.Thread(
+            target=lambda: saved.append(store.save(Gadget(name="b", tags=[])))
+        )
+        appender.start()
+        appender.join(timeout=0.5)
+        blocked = appender.is_alive()
+        other.commit()
+        appender.join(timeout=10)
+    finally:
+        other.close()
+    assert blocked, "the append committed while an earlier append was still open"
+    assert saved == [3]
+    assert [n.id for n in store.read_raw(after=0)] == [1, 2, 3]
