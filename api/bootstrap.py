@@ -25,15 +25,11 @@ from infrastructure.settings import PostgresDsn, Settings
 from projections.api_tokens import ApiTokenProjection
 from projections.catalog import CatalogProjection
 from projections.catalog_queries import CatalogQueries
-from projections.framework import (
-    Follower,
-    FollowerLoop,
-    PositionBoard,
-    Projection,
-    ensure_tracking,
-)
+from projections.followers import Follower, FollowerLoop
+from projections.framework import Projection, ensure_tracking
 from projections.identity import IdentityProjection
 from projections.identity_queries import IdentityQueries
+from projections.positions import PositionBoard
 
 log = logging.getLogger("learnstream")
 

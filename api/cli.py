@@ -99,7 +99,8 @@ def cmd_worker(_: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from api.bootstrap import Container
-    from projections.framework import Follower, reset
+    from projections.followers import Follower
+    from projections.framework import reset
 
     container = Container.build(Settings.from_env())
     names = [args.projection] if args.projection else list(container.projections)

@@ -16,7 +16,7 @@ from application.organizations import Organizations
 from application.views import CourseView
 from domain.errors import Forbidden, InvalidInput
 from infrastructure.read_store import Row
-from projections.framework import PositionBoard
+from projections.positions import PositionBoard
 from projections.search_queries import KINDS, SearchQueries, SearchScope
 
 MAX_LIMIT = 50

@@ -179,6 +179,12 @@ class PostgresReadStore:
 
         def configure(conn: Any) -> None:
             conn.execute(f'SET search_path TO "{schema}"')
+            # Read models are derived: a server crash may lose the last commits, but rows and
+            # tracking positions are lost together and re-derived from the log, so waiting for
+            # the WAL flush buys nothing. The event store keeps synchronous commits. (The
+            # webhook outbox's delivery marks live here too: a lost mark means one more
+            # delivery with the same id, which receivers already handle.)
+            conn.execute("SET synchronous_commit TO OFF")
 
         self._pool = ConnectionPool(
             conninfo,
@@ -195,10 +201,6 @@ class PostgresReadStore:
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         with self._pool.connection() as conn, conn.transaction():
-            # Read models are derived: a crash may lose the last commits, but rows and the
-            # tracking position are lost together and re-derived from the log, so waiting for
-            # the WAL flush buys nothing here. The event store keeps synchronous commits.
-            conn.execute("SET LOCAL synchronous_commit TO OFF")
             yield _PostgresTx(conn, self.schema)
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:

@@ -23,7 +23,7 @@ from infrastructure.event_store import EventStore
 from infrastructure.secret_box import SecretBox
 from infrastructure.webhook_outbox import Claimed, Outbox
 from infrastructure.webhook_sender import SendResult, WebhookSender
-from projections.framework import PositionBoard
+from projections.positions import PositionBoard
 
 log = logging.getLogger("learnstream.webhooks")
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from projections.framework import Follower, reset
+from projections.followers import Follower
+from projections.framework import reset
 from tests.api.content_helpers import create_activity, create_chapter
 
 PROJECTIONS = ("content", "collections", "progress", "search")

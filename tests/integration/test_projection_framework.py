@@ -13,9 +13,8 @@ from eventsourcing.domain import Aggregate, event
 from api.bootstrap import Container
 from infrastructure.event_store import EventStore, LoggedEvent
 from infrastructure.read_store import Tx
+from projections.followers import Follower
 from projections.framework import (
-    Follower,
-    PositionBoard,
     Projection,
     drop_older_versions,
     ensure_tracking,
@@ -23,6 +22,7 @@ from projections.framework import (
     reset,
     saved_position,
 )
+from projections.positions import PositionBoard
 
 
 class Tally(Aggregate):
@@ -155,7 +155,7 @@ def test_the_board_polls_the_tracking_table_for_followers_of_other_processes(par
 
 
 def test_the_log_tail_serves_followers_from_memory_only_within_what_it_has_read(parts: Any) -> None:
-    from projections.framework import LogTail
+    from projections.log_tail import LogTail
 
     _open(parts.events, 3)
     tail = LogTail(parts.events, capacity=5, batch_size=2)
@@ -178,3 +178,72 @@ def test_the_log_tail_serves_followers_from_memory_only_within_what_it_has_read(
     follower.start()
     follower.catch_up()
     assert [p for p, _ in _rows(projection)] == list(range(1, 11))
+
+
+class TallyCopy(TallyLog):
+    name = "tally_copy"
+
+
+class GatedTally(TallyLog):
+    """Blocks inside its handler until the gate opens: a read model that is slow to rebuild."""
+
+    name = "tally_gated"
+    gate = threading.Event()
+
+    def _opened(self, tx: Tx, logged: LoggedEvent) -> None:
+        self.gate.wait(10)
+        super()._opened(tx, logged)
+
+
+def _loop(parts: Any, *projections: Projection) -> tuple[Any, PositionBoard]:
+    from projections.followers import FollowerLoop
+
+    board = PositionBoard(parts.read_store)
+    loop = FollowerLoop([Follower(p, parts.events, board) for p in projections], parts.events)
+    return loop, board
+
+
+def test_a_failing_read_model_does_not_hold_up_the_others_and_catches_up_once_fixed(parts: Any) -> None:
+    failing, healthy = TallyLog(parts.read_store), TallyCopy(parts.read_store)
+    loop, board = _loop(parts, failing, healthy)
+    loop.start()
+    try:
+        _open(parts.events, 2)
+        failing.fail_at = parts.events.last_position() + 2
+        _open(parts.events, 3)
+        last = parts.events.last_position()
+        assert board.wait(last, ["tally_copy"], timeout=10)
+        assert board.position("tally_log") < failing.fail_at
+        failing.fail_at = None
+        assert board.wait(last, ["tally_log"], timeout=10)
+    finally:
+        loop.stop()
+    assert _rows(failing) == _rows(healthy)
+    assert [p for p, _ in _rows(failing)] == list(range(1, last + 1))
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_read_model_far_behind_catches_up_alone_while_the_others_keep_up(parts: Any) -> None:
+    """PostgreSQL only: SQLite has one writer at a time, so there a rebuild's batch in progress
+    holds the others back for that batch (at most ``batch_size`` events), not for the rebuild."""
+    _open(parts.events, 30)
+    current, rebuilding = TallyLog(parts.read_store), GatedTally(parts.read_store)
+    ahead = Follower(current, parts.events)
+    ahead.start()
+    ahead.catch_up()
+    GatedTally.gate.clear()
+    loop, board = _loop(parts, current, rebuilding)
+    loop.LAG_LIMIT = 10  # type: ignore[misc]
+    loop.start()
+    try:
+        position = parts.events.save(Tally(label="new"))
+        assert board.wait(position, ["tally_log"], timeout=10)
+        assert board.position("tally_gated") == 0  # still blocked in its first batch
+        GatedTally.gate.set()
+        assert board.wait(position, ["tally_gated"], timeout=20)
+    finally:
+        GatedTally.gate.set()
+        loop.stop()
+    assert _rows(rebuilding) == _rows(current)
+    assert len(_rows(current)) == 31
