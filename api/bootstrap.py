@@ -30,6 +30,7 @@ from projections.framework import Projection, ensure_tracking
 from projections.identity import IdentityProjection
 from projections.identity_queries import IdentityQueries
 from projections.positions import PositionBoard
+from projections.read_cache import ReadCache
 
 log = logging.getLogger("learnstream")
 
@@ -77,7 +78,7 @@ class Container:
         projections = build_projections(read_store)
         board = PositionBoard(read_store)
         writer = Writer(events, board, settings.read_your_writes_timeout)
-        identity = IdentityQueries(projections["identity"])  # type: ignore[arg-type]
+        identity = IdentityQueries(projections["identity"], ReadCache(board))  # type: ignore[arg-type]
         authz = Authorization(identity)
         secret = settings.jwt_secret or load_or_create_secret(settings.data_dir)
         accounts = Accounts(

@@ -13,6 +13,10 @@ from infrastructure.read_store import Row
 from projections.catalog import CatalogProjection
 from projections.identity_queries import IdentityQueries, user_view
 
+CATALOG = ("catalog",)
+#: course views carry their authors' user rows (identity)
+CATALOG_AND_AUTHORS = ("catalog", "identity")
+
 
 class CourseVisibility(msgspec.Struct, frozen=True):
     """What of one org's catalog a caller may see.
@@ -50,16 +54,20 @@ class CatalogQueries:
     def __init__(self, projection: CatalogProjection, identity: IdentityQueries) -> None:
         self._db = projection.store
         self._identity = identity
+        self._cache = identity.cache
         self.courses = projection.table("courses")
         self.orgs = projection.table("orgs")
 
     def course_row(self, ref: str) -> Row | None:
         """A course by ``course_<uuid>``, bare uuid or numeric id."""
+        params: tuple[int | str, ...]
         if ref.isdigit():
-            return self._db.fetchone(f"SELECT * FROM {self.courses} WHERE id = ?", (int(ref),))
-        return self._db.fetchone(
-            f"SELECT * FROM {self.courses} WHERE course_uuid = ?", (ref.removeprefix("course_"),)
-        )
+            sql, params = f"SELECT * FROM {self.courses} WHERE id = ?", (int(ref),)
+        else:
+            sql = f"SELECT * FROM {self.courses} WHERE course_uuid = ?"
+            params = (ref.removeprefix("course_"),)
+        row = self._cache.get((sql, params), CATALOG, lambda: self._db.fetchone(sql, params))
+        return None if row is None else dict(row)  # a copy: callers may add to it
 
     @functools.cached_property
     def _with_author(self) -> str:
@@ -117,18 +125,25 @@ class CatalogQueries:
     def page(
         self, org_uuid: str, visibility: CourseVisibility, page: int, limit: int
     ) -> list[CourseView]:
-        where, params = visibility.where()
-        rows = self._db.fetchall(
-            f"{self._with_author} WHERE c.org_uuid = ? AND {where}"
-            " ORDER BY c.id DESC LIMIT ? OFFSET ?",
-            (org_uuid, *params, limit, (page - 1) * limit),
-        )
-        return self.views(rows)
+        def load() -> list[CourseView]:
+            where, params = visibility.where()
+            rows = self._db.fetchall(
+                f"{self._with_author} WHERE c.org_uuid = ? AND {where}"
+                " ORDER BY c.id DESC LIMIT ? OFFSET ?",
+                (org_uuid, *params, limit, (page - 1) * limit),
+            )
+            return self.views(rows)
+
+        key = ("course_page", org_uuid, visibility, page, limit)
+        return list(self._cache.get(key, CATALOG_AND_AUTHORS, load))
 
     def count(self, org_uuid: str, visibility: CourseVisibility) -> int:
-        where, params = visibility.where()
-        row = self._db.fetchone(
-            f"SELECT COUNT(*) AS n FROM {self.courses} WHERE org_uuid = ? AND {where}",
-            (org_uuid, *params),
-        )
-        return int(row["n"]) if row else 0
+        def load() -> int:
+            where, params = visibility.where()
+            row = self._db.fetchone(
+                f"SELECT COUNT(*) AS n FROM {self.courses} WHERE org_uuid = ? AND {where}",
+                (org_uuid, *params),
+            )
+            return int(row["n"]) if row else 0
+
+        return self._cache.get(("course_count", org_uuid, visibility), CATALOG, load)

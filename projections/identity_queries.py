@@ -9,6 +9,9 @@ from application.views import MemberPage, MemberView, OrgView, RoleView, UserVie
 from domain.rights import BUILTIN_ROLES, Rights
 from infrastructure.read_store import Row
 from projections.identity import IdentityProjection
+from projections.read_cache import ReadCache
+
+IDENTITY = ("identity",)
 
 _USER_FIELDS = (
     "id, user_uuid, email, username, first_name, last_name, avatar_image, bio,"
@@ -59,9 +62,10 @@ def builtin_role_view(role_uuid: str) -> RoleView:
 
 
 class IdentityQueries:
-    def __init__(self, projection: IdentityProjection) -> None:
+    def __init__(self, projection: IdentityProjection, cache: ReadCache | None = None) -> None:
         self._p = projection
         self._db = projection.store
+        self.cache = cache or ReadCache(None)
         self.orgs = projection.table("orgs")
         self.users = projection.table("users")
         self.memberships = projection.table("memberships")
@@ -69,16 +73,22 @@ class IdentityQueries:
         self.revoked = projection.table("revoked_sessions")
 
     # -- orgs ---------------------------------------------------------------------------
+    def _row(self, sql: str, params: tuple[Any, ...]) -> Row | None:
+        """One row, remembered while the identity read model does not change (a copy each
+        time: callers may add to the rows they get)."""
+        row = self.cache.get((sql, params), IDENTITY, lambda: self._db.fetchone(sql, params))
+        return None if row is None else dict(row)
+
     def org_row(self, ref: str | int) -> Row | None:
         """An org by numeric id, ``org_<uuid>`` or bare uuid."""
         if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-            return self._db.fetchone(f"SELECT * FROM {self.orgs} WHERE id = ?", (int(ref),))
-        return self._db.fetchone(
+            return self._row(f"SELECT * FROM {self.orgs} WHERE id = ?", (int(ref),))
+        return self._row(
             f"SELECT * FROM {self.orgs} WHERE org_uuid = ?", (str(ref).removeprefix("org_"),)
         )
 
     def org_by_slug(self, slug: str) -> Row | None:
-        return self._db.fetchone(f"SELECT * FROM {self.orgs} WHERE slug = ?", (slug,))
+        return self._row(f"SELECT * FROM {self.orgs} WHERE slug = ?", (slug,))
 
     def orgs_of_user(self, user_uuid: str) -> list[OrgView]:
         rows = self._db.fetchall(
@@ -90,7 +100,7 @@ class IdentityQueries:
 
     # -- users --------------------------------------------------------------------------
     def user_row(self, user_uuid: str) -> Row | None:
-        return self._db.fetchone(
+        return self._row(
             f"SELECT * FROM {self.users} WHERE user_uuid = ?", (user_uuid.removeprefix("user_"),)
         )
 
@@ -111,16 +121,20 @@ class IdentityQueries:
     def users_by_uuid(self, user_uuids: set[str]) -> dict[str, UserView]:
         if not user_uuids:
             return {}
-        marks = ", ".join("?" for _ in user_uuids)
-        rows = self._db.fetchall(
-            f"SELECT {_USER_FIELDS} FROM {self.users} WHERE user_uuid IN ({marks})",
-            tuple(user_uuids),
-        )
-        return {r["user_uuid"]: user_view(r) for r in rows}
+        key = tuple(sorted(user_uuids))
+
+        def load() -> dict[str, UserView]:
+            marks = ", ".join("?" for _ in key)
+            rows = self._db.fetchall(
+                f"SELECT {_USER_FIELDS} FROM {self.users} WHERE user_uuid IN ({marks})", key
+            )
+            return {r["user_uuid"]: user_view(r) for r in rows}
+
+        return dict(self.cache.get(("users_by_uuid", key), IDENTITY, load))
 
     def session_is_live(self, user_uuid: str, session_id: str) -> bool:
-        """The user exists and this session was not revoked (one query on the hot path)."""
-        row = self._db.fetchone(
+        """The user exists and this session was not revoked (asked on every request)."""
+        row = self._row(
             f"SELECT (SELECT COUNT(*) FROM {self.revoked} WHERE session_id = ?) AS revoked"
             f" FROM {self.users} WHERE user_uuid = ?",
             (session_id, user_uuid),
@@ -135,7 +149,7 @@ class IdentityQueries:
 
     # -- memberships and roles ----------------------------------------------------------
     def membership(self, org_uuid: str, user_uuid: str) -> Row | None:
-        return self._db.fetchone(
+        return self._row(
             f"SELECT * FROM {self.memberships} WHERE org_uuid = ? AND user_uuid = ? AND active = 1",
             (org_uuid, user_uuid),
         )
@@ -152,7 +166,7 @@ class IdentityQueries:
         builtin = BUILTIN_ROLES.get(role_uuid)
         if builtin is not None:
             return builtin[3]
-        row = self._db.fetchone(
+        row = self._row(
             f"SELECT rights FROM {self.roles} WHERE role_uuid = ? AND org_uuid = ?",
             (role_uuid, org_uuid),
         )

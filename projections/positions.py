@@ -27,11 +27,13 @@ class PositionBoard:
 
     def publish(self, name: str, position: int, changed: bool = True) -> None:
         with self._cond:
+            # The change stamp moves before the position: whoever sees the new position (a
+            # write's read-your-writes wait) then also sees cached reads go stale.
+            if changed or name not in self._changed:
+                self._changed[name] = position
             self._local.add(name)
             if position > self._positions.get(name, -1):
                 self._positions[name] = position
-            if changed or name not in self._changed:
-                self._changed[name] = position
             self._cond.notify_all()
 
     def forget(self, name: str) -> None:
