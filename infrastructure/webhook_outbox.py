@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -59,6 +59,13 @@ class Outbox:
         self.rng = rng or random.Random()
         self.t = {name: publisher.table(name) for name in publisher.tables}
         self._skip_locked = " FOR UPDATE OF d SKIP LOCKED" if self.store.dialect == "postgres" else ""
+        self._on_work: list[Callable[[], None]] = []
+
+    def on_work(self, listener: Callable[[], None]) -> None:
+        """``listener()`` runs when deliveries become due in this process: the publisher
+        queued some (after its commit), or one was redelivered."""
+        self._on_work.append(listener)
+        self.publisher.on_queued(listener)
 
     def retry_delay_ms(self, attempt: int) -> int:
         """Delay after failed attempt ``attempt`` (1-based), with ±jitter."""
@@ -219,12 +226,16 @@ class Outbox:
     def redeliver(self, endpoint_uuid: str, delivery_id: str) -> bool:
         """Due now, with at least one more attempt; the same delivery id is sent again."""
         with self.store.transaction() as tx:
-            return tx.execute(
+            due = tx.execute(
                 f"UPDATE {self.t['deliveries']} SET status = 'pending', due_ms = 0,"
                 " attempts = CASE WHEN attempts > ? THEN ? ELSE attempts END"
                 " WHERE delivery_id = ? AND endpoint_uuid = ? AND status <> 'cancelled'",
                 (len(self.schedule), len(self.schedule), delivery_id, endpoint_uuid),
             ) == 1
+        if due:
+            for listener in list(self._on_work):
+                listener()
+        return due
 
     def attempts(self, endpoint_uuid: str, limit: int) -> list[Row]:
         return self.store.fetchall(

@@ -4,7 +4,8 @@ One thread runs an event loop with a shared httpx client. Each claimed delivery 
 task, at most ``per_endpoint`` in flight per endpoint and ``concurrency`` overall, so one
 slow or dead endpoint only ever holds its own few slots. Results are recorded in batches
 (one transaction per loop turn). The worker wakes when the publisher's position moves (in
-process, through the position board), when a send finishes, or every ``poll_seconds``.
+process, when the publisher queued deliveries; for a publisher in another process, when its
+position moves), when a send finishes, or every ``poll_seconds``.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class DeliveryWorker:
         self._thread = threading.Thread(target=self._main, args=(ready,), name="webhooks", daemon=True)
         self._thread.start()
         ready.wait(5)
+        self.outbox.on_work(self.wake)
         if self.board is not None:
             self._waker = threading.Thread(target=self._follow_board, name="webhooks-waker", daemon=True)
             self._waker.start()
@@ -104,6 +106,12 @@ class DeliveryWorker:
         name = self.outbox.publisher.name
         seen = board.position(name)
         while not self._stop.is_set():
+            if board.changed_at(name) is not None:
+                # Followed here: the publisher says when it queued work (``on_work``); waking
+                # for every batch would cost two queries per batch for nothing.
+                self._stop.wait(1.0)
+                seen = board.position(name)
+                continue
             if board.wait(seen + 1, [name], timeout=1.0):
                 seen = board.position(name)
                 self.wake()

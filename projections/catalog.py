@@ -74,16 +74,16 @@ class CatalogProjection(Projection):
 
     def _created(self, tx: Tx, logged: LoggedEvent) -> None:
         e = logged.event
-        org = tx.fetchone(
-            f"SELECT id FROM {self.table('orgs')} WHERE org_uuid = ?", (str(e.org_id),)  # type: ignore[attr-defined]
-        )
-        tx.execute(
+        org_uuid = str(e.org_id)  # type: ignore[attr-defined]
+        tx.execute(  # the org's numeric id looked up in the same statement: one round trip
             f"INSERT INTO {self.table('courses')} (course_uuid, id, org_uuid, org_id,"
             " author_uuid, name, description, about, learnings, tags, thumbnail_image, public,"
             " published, open_to_contributors, creation_date, update_date)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+            " VALUES (?, ?, ?,"
+            f" COALESCE((SELECT id FROM {self.table('orgs')} WHERE org_uuid = ?), 0),"
+            " ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
             (
-                oid(logged), logged.position, str(e.org_id), org["id"] if org else 0,  # type: ignore[attr-defined]
+                oid(logged), logged.position, org_uuid, org_uuid,
                 str(e.author_id), e.name, e.description, e.about, e.learnings, e.tags,  # type: ignore[attr-defined]
                 e.thumbnail_image, int(e.public), int(e.published), ts(logged), ts(logged),  # type: ignore[attr-defined]
             ),

@@ -60,6 +60,7 @@ class Follower:
         """Take the saved position as ours (after start, or after another writer moved it)."""
         self.position = self._persisted = saved_position(self.projection.store, self.projection) or 0
         self._persisted_at = time.monotonic()
+        self.projection.resumed()
         self._publish(changed=True)
 
     def _publish(self, changed: bool) -> None:
@@ -189,6 +190,8 @@ def _commit(
         member.position = member._persisted = last
         member._persisted_at = now
         member._publish(changed=bool(relevant))
+        if relevant:
+            member.projection.committed()
 
 
 class FollowerLoop:

@@ -53,6 +53,14 @@ class Projection:
     def drop_extra(self, tx: Tx) -> None:
         """Drop what ``extra_ddl`` created that is not one of ``tables``."""
 
+    def resumed(self) -> None:
+        """Called when a follower takes this projection's position from the tracking table
+        (start, or after another process moved it): forget anything remembered in memory."""
+
+    def committed(self) -> None:
+        """Called after a batch that this projection handled events of was committed (not
+        called when the batch rolled back). A place to tell others that new rows exist."""
+
     # -- provided -----------------------------------------------------------------------
     @property
     def topics(self) -> frozenset[str]:

@@ -150,10 +150,13 @@ class SearchIndexProjection(Projection):
             assigns = ", ".join(f"{k} = ?" for k in values)
             tx.execute(f"UPDATE {self.table('docs')} SET {assigns} WHERE doc_id = ?", (*values.values(), doc_id))
         if self.dialect == "sqlite":
-            doc = tx.fetchone(f"SELECT kind FROM {self.table('docs')} WHERE doc_id = ?", (doc_id,))
-            assert doc is not None
-            fts = self.fts(doc["kind"])
-            tx.execute(f"DELETE FROM {fts} WHERE rowid = ?", (doc_id,))
+            kind = cols.get("kind")
+            if kind is None:  # an edit: the doc's index row is replaced
+                doc = tx.fetchone(f"SELECT kind FROM {self.table('docs')} WHERE doc_id = ?", (doc_id,))
+                assert doc is not None
+                kind = doc["kind"]
+                tx.execute(f"DELETE FROM {self.fts(kind)} WHERE rowid = ?", (doc_id,))
+            fts = self.fts(kind)
             tx.execute(
                 f"INSERT INTO {fts} (rowid, title, body) VALUES (?, ?, ?)",
                 (doc_id, values["norm_title"], values["norm_body"]),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -149,6 +150,36 @@ class WebhookPublisher(Projection):
         "CREATE INDEX IF NOT EXISTS {attempts}_endpoint ON {attempts} (endpoint_uuid, attempt_id)",
     )
 
+    def __init__(self, store: Any) -> None:
+        super().__init__(store)
+        self._queued = False
+        self._on_queued: list[Callable[[], None]] = []
+        # Event names some active endpoint subscribes to, or None (load on next use). Cleared
+        # by every endpoint change, so it may include too much (harmless), never too little.
+        self._subscribed: frozenset[str] | None = None
+
+    def resumed(self) -> None:
+        self._subscribed = None  # another process may have changed endpoints meanwhile
+
+    def _subscribed_names(self, tx: Tx) -> frozenset[str]:
+        if self._subscribed is None:
+            rows = tx.fetchall(
+                f"SELECT events FROM {self.table('endpoints')} WHERE is_active = 1 AND deleted = 0"
+            )
+            self._subscribed = frozenset(n for r in rows for n in json.loads(r["events"]))
+        return self._subscribed
+
+    def on_queued(self, listener: Callable[[], None]) -> None:
+        """``listener()`` runs after a batch that queued deliveries or a replay committed:
+        delivery workers of this process wake for new work, not for every event."""
+        self._on_queued.append(listener)
+
+    def committed(self) -> None:
+        if self._queued:
+            self._queued = False
+            for listener in list(self._on_queued):
+                listener()
+
     def handlers(self) -> dict[type, Handler]:
         chains: dict[type, list[Handler]] = {
             Org.OrgCreated: [self._org_created],
@@ -237,6 +268,7 @@ class WebhookPublisher(Projection):
 
     # -- endpoints --------------------------------------------------------------------------
     def _endpoint_created(self, tx: Tx, logged: LoggedEvent) -> None:
+        self._subscribed = None
         e: Any = logged.event
         when = iso_z(e.timestamp)
         tx.execute(
@@ -257,6 +289,7 @@ class WebhookPublisher(Projection):
         )
 
     def _set_endpoint(self, tx: Tx, logged: LoggedEvent, values: dict[str, Any]) -> None:
+        self._subscribed = None
         assigns = ", ".join(f"{k} = ?" for k in values)
         tx.execute(
             f"UPDATE {self.table('endpoints')} SET {assigns}, update_date = ? WHERE endpoint_uuid = ?",
@@ -272,6 +305,7 @@ class WebhookPublisher(Projection):
             changes["is_active"] = int(bool(changes["is_active"]))
             if changes["is_active"]:
                 changes["disabled_reason"] = None
+                self._queued = True  # its pending deliveries are due again
                 tx.execute(f"DELETE FROM {self.table('health')} WHERE endpoint_uuid = ?", (uuid,))
         if "url" in changes:
             tx.execute(
@@ -317,6 +351,7 @@ class WebhookPublisher(Projection):
                 json.dumps(e.events), logged.position,
             ),
         )
+        self._queued = True
 
     # -- publishing -------------------------------------------------------------------------
     def endpoint(self, tx: Tx, endpoint_uuid: str) -> Row | None:
@@ -338,6 +373,9 @@ class WebhookPublisher(Projection):
         return out
 
     def _publish(self, tx: Tx, logged: LoggedEvent) -> None:
+        names = self._subscribed_names(tx)
+        if not any(b.name in names for b in self.bindings.get(type(logged.event), ())):
+            return  # nobody listens: skip building the payload (its lookups are queries)
         for name, result in self.published(tx, logged):
             endpoints = tx.fetchall(
                 f"SELECT * FROM {self.table('endpoints')}"
@@ -374,6 +412,7 @@ class WebhookPublisher(Projection):
             " ON CONFLICT (delivery_id) DO NOTHING",
             rows,
         )
+        self._queued = self._queued or bool(rows)
         return len(rows)
 
 
