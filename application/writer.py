@@ -28,6 +28,14 @@ class Writer:
         self.settle(position, read_models)
         return position
 
+    async def save_async(self, *aggregates: Aggregate | None, read_models: Iterable[str] = ()) -> int:
+        """``save`` for an event loop: awaits the append and the read models, holds no thread."""
+        position = await self.events.save_async(*aggregates)
+        names = tuple(read_models)
+        if position and names and not await self._barrier.wait_async(position, names, self._timeout):
+            log.warning("read models %s did not reach %s in %.1fs", names, position, self._timeout)
+        return position
+
     def settle(self, position: int, read_models: Iterable[str]) -> None:
         names = tuple(read_models)
         if position and names and not self._barrier.wait(position, names, self._timeout):

@@ -6,7 +6,9 @@ log could move to another persistence module without changing the callers.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -21,6 +23,7 @@ from infrastructure.msgspec_mapper import MsgspecMapper
 from infrastructure.settings import PostgresDsn, Settings
 
 A = TypeVar("A", bound=Aggregate)
+log = logging.getLogger("learnstream.events")
 
 __all__ = ["AggregateNotFoundError", "EventStore", "IntegrityError", "LoggedEvent"]
 
@@ -76,65 +79,89 @@ def event_store_env(settings: Settings) -> dict[str, str]:
 
 
 class _Batch:
-    __slots__ = ("done", "error", "events", "position")
+    """One command's events, and how its caller learns the outcome."""
 
-    def __init__(self, events: list[DomainEventProtocol[UUID]]) -> None:
+    __slots__ = ("done", "error", "events", "future", "loop", "position")
+
+    def __init__(
+        self,
+        events: list[DomainEventProtocol[UUID]],
+        loop: asyncio.AbstractEventLoop | None = None,
+        future: asyncio.Future[int] | None = None,
+    ) -> None:
         self.events = events
         self.done = threading.Event()
         self.position = 0
         self.error: BaseException | None = None
+        self.loop = loop
+        self.future = future
 
 
-class _GroupCommit:
-    """Group commit: saves that arrive while another is being written are appended together in
-    the next transaction, so N concurrent commands cost one lock and one fsync, not N.
+def _settle(outcomes: list[_Batch]) -> None:
+    """Runs on an event loop: hand each awaiting command its position or error."""
+    for batch in outcomes:
+        future = batch.future
+        if future is None or future.done():  # cancelled: the write stands all the same
+            continue
+        if batch.error is not None:
+            future.set_exception(batch.error)
+        else:
+            future.set_result(batch.position)
 
-    The first caller to find nobody writing becomes the leader and writes every queued batch
-    (its own included); the others wait for their result. If a combined write fails on a
-    version conflict, each batch is written on its own so only the conflicting command sees
-    ``IntegrityError`` (and its service retries it).
+
+class _AppendWriter:
+    """Group commit by one writer thread: whatever commands queued up while it was writing are
+    appended together in its next transaction, so N concurrent commands cost one lock and one
+    fsync, not N. Callers wait on an event (threads) or a future (event loops); event-loop
+    callers never tie up a thread while their append is written.
+
+    If a combined write fails on a version conflict, each batch is written on its own so only
+    the conflicting command sees ``IntegrityError`` (and its service retries it).
     """
 
     MAX_EVENTS = 500
 
-    def __init__(self, app: Application[UUID]) -> None:
+    def __init__(self, app: Application[UUID], on_appended: Callable[[int], None]) -> None:
         self._app = app
+        self._on_appended = on_appended
         self._cond = threading.Condition()
         self._queue: list[_Batch] = []
-        self._writing = False
+        self._closed = False
+        self._thread: threading.Thread | None = None
 
-    def save(self, events: list[DomainEventProtocol[UUID]]) -> int:
-        mine = _Batch(events)
+    def submit(self, batch: _Batch) -> None:
         with self._cond:
-            self._queue.append(mine)
-            if self._writing:
-                while not mine.done.is_set() and self._writing:
-                    self._cond.wait()
-            if not mine.done.is_set():
-                self._writing = True
-        if not mine.done.is_set():
-            self._lead()
-        if mine.error is not None:
-            raise mine.error
-        return mine.position
+            if self._closed:
+                raise PersistenceError("the event store is closed")
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="appends", daemon=True)
+                self._thread.start()
+            self._queue.append(batch)
+            self._cond.notify()
 
-    def _lead(self) -> None:
-        try:
-            while True:
-                with self._cond:
-                    if not self._queue:
-                        return
-                    group: list[_Batch] = []
-                    count = 0
-                    while self._queue and (not group or count + len(self._queue[0].events) <= self.MAX_EVENTS):
-                        batch = self._queue.pop(0)
-                        group.append(batch)
-                        count += len(batch.events)
-                self._write(group)
-        finally:
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
             with self._cond:
-                self._writing = False
-                self._cond.notify_all()
+                while not self._queue and not self._closed:
+                    self._cond.wait()
+                if not self._queue:
+                    return
+                group: list[_Batch] = []
+                count = 0
+                while self._queue and (not group or count + len(self._queue[0].events) <= self.MAX_EVENTS):
+                    batch = self._queue.pop(0)
+                    group.append(batch)
+                    count += len(batch.events)
+            self._write(group)
+            self._finish(group)
 
     def _write(self, group: list[_Batch]) -> None:
         try:
@@ -151,11 +178,6 @@ class _GroupCommit:
         except BaseException as error:
             for batch in group:
                 batch.error = error
-        finally:
-            with self._cond:
-                for batch in group:
-                    batch.done.set()
-                self._cond.notify_all()
 
     def _write_one(self, batch: _Batch) -> None:
         try:
@@ -163,6 +185,23 @@ class _GroupCommit:
             batch.position = max(r.notification.id for r in recordings)
         except BaseException as error:
             batch.error = error
+
+    def _finish(self, group: list[_Batch]) -> None:
+        last = max((b.position for b in group if b.error is None), default=0)
+        if last:
+            try:
+                self._on_appended(last)  # wake followers once per group, before anyone reads
+            except Exception:
+                log.exception("append listener failed")
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Batch]] = {}
+        for batch in group:
+            if batch.loop is None:
+                batch.done.set()
+            else:
+                by_loop.setdefault(batch.loop, []).append(batch)
+        for loop, outcomes in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # that loop has closed: nobody waits
+                loop.call_soon_threadsafe(_settle, outcomes)
 
 
 def ensure_schema(dsn: PostgresDsn) -> None:
@@ -200,7 +239,7 @@ class EventStore:
         self._app = _open_event_log(event_store_env(settings))
         self._listeners: list[Callable[[int], None]] = []
         self._lock = threading.Lock()
-        self._combiner = _GroupCommit(self._app)
+        self._writer = _AppendWriter(self._app, self._appended)
 
     @property
     def channel_name(self) -> str | None:
@@ -208,9 +247,17 @@ class EventStore:
         return getattr(self._app.recorder, "channel_name", None)
 
     def add_listener(self, listener: Callable[[int], None]) -> None:
-        """Called in-process with the last position after every successful save."""
+        """Called in-process with the last position after every successful append."""
         with self._lock:
             self._listeners.append(listener)
+
+    def _appended(self, position: int) -> None:
+        for listener in list(self._listeners):
+            listener(position)
+
+    @staticmethod
+    def _pending(aggregates: tuple[Aggregate | None, ...]) -> list[DomainEventProtocol[UUID]]:
+        return [e for a in aggregates if a is not None for e in a.collect_events()]
 
     def save(self, *aggregates: Aggregate | None) -> int:
         """Append every pending event of the given aggregates in one transaction.
@@ -218,15 +265,25 @@ class EventStore:
         Returns the log position of the last event appended (0 if there was nothing to save).
         Raises ``IntegrityError`` when another writer got there first (optimistic concurrency).
         """
-        events: list[DomainEventProtocol[UUID]] = [
-            e for a in aggregates if a is not None for e in a.collect_events()
-        ]
+        events = self._pending(aggregates)
         if not events:
             return 0
-        position = self._combiner.save(events)
-        for listener in list(self._listeners):
-            listener(position)
-        return position
+        batch = _Batch(events)
+        self._writer.submit(batch)
+        batch.done.wait()
+        if batch.error is not None:
+            raise batch.error
+        return batch.position
+
+    async def save_async(self, *aggregates: Aggregate | None) -> int:
+        """``save`` for an event loop: awaits the writer thread instead of blocking a thread."""
+        events = self._pending(aggregates)
+        if not events:
+            return 0
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[int] = loop.create_future()
+        self._writer.submit(_Batch(events, loop, future))
+        return await future
 
     def get(self, aggregate_id: UUID, cls: type[A], version: int | None = None) -> A | None:
         try:
@@ -269,6 +326,7 @@ class EventStore:
         return True
 
     def close(self) -> None:
+        self._writer.close()
         self._app.close()
 
     def raw_app(self) -> Any:

@@ -6,6 +6,8 @@ another projection's tables: each read model can be rebuilt on its own.
 
 from __future__ import annotations
 
+from typing import Any
+
 from domain.courses import Course
 from domain.orgs import Org
 from infrastructure.event_store import LoggedEvent
@@ -17,6 +19,23 @@ COURSE_COLUMNS = (
     "name", "description", "about", "learnings", "tags", "public", "published",
     "open_to_contributors", "thumbnail_image",
 )
+
+
+def created_course_row(
+    course: Any, course_uuid: str, position: int, org_numeric_id: int, when: str
+) -> dict[str, Any]:
+    """The catalog row of a new course. ``course`` is its ``CourseCreated`` event or the new
+    aggregate itself (same attribute names): the projection writes this row and the create
+    command answers with it, so the two can never disagree."""
+    return {
+        "course_uuid": course_uuid, "id": position, "org_uuid": str(course.org_id),
+        "org_id": org_numeric_id, "author_uuid": str(course.author_id), "name": course.name,
+        "description": course.description, "about": course.about,
+        "learnings": course.learnings, "tags": course.tags,
+        "thumbnail_image": course.thumbnail_image, "public": int(course.public),
+        "published": int(course.published), "open_to_contributors": 0,
+        "creation_date": when, "update_date": when,
+    }
 
 
 def _sql_value(value: object) -> object:
@@ -73,20 +92,13 @@ class CatalogProjection(Projection):
         tx.execute(f"DELETE FROM {self.table('courses')} WHERE org_uuid = ?", (oid(logged),))
 
     def _created(self, tx: Tx, logged: LoggedEvent) -> None:
-        e = logged.event
-        org_uuid = str(e.org_id)  # type: ignore[attr-defined]
-        tx.execute(  # the org's numeric id looked up in the same statement: one round trip
-            f"INSERT INTO {self.table('courses')} (course_uuid, id, org_uuid, org_id,"
-            " author_uuid, name, description, about, learnings, tags, thumbnail_image, public,"
-            " published, open_to_contributors, creation_date, update_date)"
-            " VALUES (?, ?, ?,"
-            f" COALESCE((SELECT id FROM {self.table('orgs')} WHERE org_uuid = ?), 0),"
-            " ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
-            (
-                oid(logged), logged.position, org_uuid, org_uuid,
-                str(e.author_id), e.name, e.description, e.about, e.learnings, e.tags,  # type: ignore[attr-defined]
-                e.thumbnail_image, int(e.public), int(e.published), ts(logged), ts(logged),  # type: ignore[attr-defined]
-            ),
+        row = created_course_row(logged.event, oid(logged), logged.position, 0, ts(logged))
+        row.pop("org_id")  # looked up in the same statement: one round trip
+        marks = ", ".join("?" for _ in row)
+        tx.execute(
+            f"INSERT INTO {self.table('courses')} ({', '.join(row)}, org_id) VALUES ({marks},"
+            f" COALESCE((SELECT id FROM {self.table('orgs')} WHERE org_uuid = ?), 0))",
+            (*row.values(), row["org_uuid"]),
         )
 
     def _set(self, tx: Tx, logged: LoggedEvent, values: dict[str, object]) -> None:

@@ -10,7 +10,7 @@ import msgspec
 
 from application.views import AuthorView, CourseView
 from infrastructure.read_store import Row
-from projections.catalog import CatalogProjection
+from projections.catalog import CatalogProjection, created_course_row
 from projections.identity_queries import IdentityQueries, user_view
 
 CATALOG = ("catalog",)
@@ -82,6 +82,16 @@ class CatalogQueries:
             )
         )
         return f"SELECT c.*, {columns} FROM {self.courses} c LEFT JOIN {u} u ON u.user_uuid = c.author_uuid"
+
+    def view_of_created(self, course: Any, position: int) -> CourseView:
+        """A course just created at ``position`` (the catalog has applied it), built from the
+        new aggregate with the row the projection wrote: no read back."""
+        org = self._identity.org_row(str(course.org_id))
+        row = created_course_row(
+            course, str(course.id), position, int(org["id"]) if org else 0,
+            course.created_on.isoformat(),
+        )
+        return self.views([row])[0]
 
     def views(self, rows: Sequence[Row]) -> list[CourseView]:
         joined = bool(rows) and "author__id" in rows[0]

@@ -32,6 +32,8 @@ MAX_BODY = 20_000
 
 
 def normalise(text: str) -> str:
+    if text.isascii():  # nothing to decompose: the same result, without a pass per character
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 

@@ -104,6 +104,8 @@ class CourseController(Controller):
             from api.errors import error_response
 
             return error_response(413, str(error), "PAYLOAD_TOO_LARGE")
+        if upload is None:  # nothing to store on disk: no thread needed
+            return await container.catalog.create_course_async(principal, org_id, command)
         return await run_sync(container.catalog.create_course, principal, org_id, command, upload)
 
     @get("/id/{course_id:str}", operation_id="get_course_by_id", summary="A course by numeric id", sync_to_thread=False)
