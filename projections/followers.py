@@ -166,7 +166,7 @@ def _commit(
 ) -> None:
     store = work[0][0].projection.store
     events = work[0][0].events
-    with store.transaction() as tx:
+    with store.transaction(pipelined=True) as tx:
         for member, relevant in work:
             projection = member.projection
             for n in relevant:
@@ -180,7 +180,7 @@ def _commit(
             params: list[Any] = [last, now_iso()]
             for m in dirty:
                 params += [m.projection.name, m.projection.version, m._persisted]
-            moved = tx.execute(
+            moved = tx.execute_counted(
                 f"UPDATE projection_tracking SET position = ?, updated_at = ? WHERE {match}", params
             )
             if moved != len(dirty):
