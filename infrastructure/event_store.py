@@ -121,7 +121,9 @@ class _AppendWriter:
 
     MAX_EVENTS = 500
 
-    def __init__(self, app: Application[UUID], on_appended: Callable[[int], None]) -> None:
+    def __init__(
+        self, app: Application[UUID], on_appended: Callable[[list[Notification]], None]
+    ) -> None:
         self._app = app
         self._on_appended = on_appended
         self._cond = threading.Condition()
@@ -160,37 +162,40 @@ class _AppendWriter:
                     batch = self._queue.pop(0)
                     group.append(batch)
                     count += len(batch.events)
-            self._write(group)
-            self._finish(group)
+            recorded: list[Notification] = []
+            self._write(group, recorded)
+            self._finish(group, recorded)
 
-    def _write(self, group: list[_Batch]) -> None:
+    def _write(self, group: list[_Batch], recorded: list[Notification]) -> None:
         try:
             if len(group) == 1:
-                self._write_one(group[0])
+                self._write_one(group[0], recorded)
                 return
             recordings = self._app.save(*[e for b in group for e in b.events])
             by_event = {id(r.domain_event): r.notification.id for r in recordings}
             for batch in group:
                 batch.position = max(by_event[id(e)] for e in batch.events)
+            recorded.extend(r.notification for r in recordings)
         except IntegrityError:
             for batch in group:
-                self._write_one(batch)
+                self._write_one(batch, recorded)
         except BaseException as error:
             for batch in group:
                 batch.error = error
 
-    def _write_one(self, batch: _Batch) -> None:
+    def _write_one(self, batch: _Batch, recorded: list[Notification]) -> None:
         try:
             recordings = self._app.save(*batch.events)
             batch.position = max(r.notification.id for r in recordings)
+            recorded.extend(r.notification for r in recordings)
         except BaseException as error:
             batch.error = error
 
-    def _finish(self, group: list[_Batch]) -> None:
-        last = max((b.position for b in group if b.error is None), default=0)
-        if last:
+    def _finish(self, group: list[_Batch], recorded: list[Notification]) -> None:
+        if recorded:
+            recorded.sort(key=lambda n: n.id)
             try:
-                self._on_appended(last)  # wake followers once per group, before anyone reads
+                self._on_appended(recorded)  # wake followers once per group, before anyone reads
             except Exception:
                 log.exception("append listener failed")
         by_loop: dict[asyncio.AbstractEventLoop, list[_Batch]] = {}
@@ -238,6 +243,7 @@ class EventStore:
             ensure_schema(PostgresDsn.parse(settings.database_url))
         self._app = _open_event_log(event_store_env(settings))
         self._listeners: list[Callable[[int], None]] = []
+        self._recorded_listeners: list[Callable[[list[Notification]], None]] = []
         self._lock = threading.Lock()
         self._writer = _AppendWriter(self._app, self._appended)
 
@@ -251,7 +257,16 @@ class EventStore:
         with self._lock:
             self._listeners.append(listener)
 
-    def _appended(self, position: int) -> None:
+    def add_recorded_listener(self, listener: Callable[[list[Notification]], None]) -> None:
+        """Called in-process with what an append recorded (in log order), before its callers
+        return: the log entries themselves, as the log would give them back."""
+        with self._lock:
+            self._recorded_listeners.append(listener)
+
+    def _appended(self, recorded: list[Notification]) -> None:
+        for on_recorded in list(self._recorded_listeners):
+            on_recorded(recorded)
+        position = recorded[-1].id
         for listener in list(self._listeners):
             listener(position)
 

@@ -8,7 +8,9 @@ processes appending at once could commit notification ids out of order and a fol
 the log between the commits would skip the lower id for good.
 
 This recorder installs its own function that takes the same ``EXCLUSIVE`` lock as the stock
-path: one round trip, ids committed in order (0.7 ms of client CPU per append, measured).
+path: one round trip, ids committed in order (0.7 ms of client CPU per append, measured). Its
+NOTIFY carries the last id appended, so a listener that already holds it (the appending
+process itself) need not read the log again.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from eventsourcing.postgres import PostgresApplicationRecorder
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 
 class OrderedPostgresRecorder(PostgresApplicationRecorder):
@@ -34,20 +36,23 @@ class OrderedPostgresRecorder(PostgresApplicationRecorder):
         self.sql_create_statements[self.create_insert_function_statement_index] = SQL(
             "CREATE OR REPLACE FUNCTION {schema}.{function}(events {schema}.{event}[]) "
             "RETURNS SETOF bigint LANGUAGE plpgsql AS $BODY$ "
+            "DECLARE ids bigint[]; "
             "BEGIN "
             "  SET LOCAL lock_timeout = '{lock_timeout}s'; "
             "  LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE; "
-            "  NOTIFY {channel}; "
-            "  RETURN QUERY "
-            "  INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
-            "  SELECT originator_id, originator_version, topic, state FROM unnest(events) "
-            "  RETURNING notification_id; "
+            "  WITH inserted AS ("
+            "    INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
+            "    SELECT originator_id, originator_version, topic, state FROM unnest(events) "
+            "    RETURNING notification_id) "
+            "  SELECT array_agg(notification_id ORDER BY notification_id) INTO ids FROM inserted; "
+            "  PERFORM pg_notify({channel_name}, ids[array_upper(ids, 1)]::text); "
+            "  RETURN QUERY SELECT unnest(ids); "
             "END; $BODY$"
         ).format(
             schema=schema,
             function=function,
             event=Identifier(self.stored_event_type_name),
             table=Identifier(self.events_table_name),
-            channel=Identifier(self.channel_name),
+            channel_name=Literal(self.channel_name),
             lock_timeout=self.datastore.lock_timeout,
         )

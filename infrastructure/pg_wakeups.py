@@ -14,7 +14,9 @@ log = logging.getLogger("learnstream.wakeups")
 
 
 class PostgresWakeups:
-    def __init__(self, conninfo: str, channel: str, on_notify: Callable[[], None]) -> None:
+    """``on_notify(head)``: ``head`` is the last position the append wrote (None if unknown)."""
+
+    def __init__(self, conninfo: str, channel: str, on_notify: Callable[[int | None], None]) -> None:
         self._conninfo = conninfo
         self._channel = channel
         self._on_notify = on_notify
@@ -30,8 +32,9 @@ class PostgresWakeups:
                 with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5) as conn:
                     conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
                     while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=0.5, stop_after=1):
-                            self._on_notify()
+                        for notify in conn.notifies(timeout=0.5, stop_after=1):
+                            payload = notify.payload
+                            self._on_notify(int(payload) if payload.isdigit() else None)
             except psycopg.Error:
                 log.warning("LISTEN connection lost; retrying", exc_info=True)
                 self._stop.wait(1.0)

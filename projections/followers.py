@@ -223,14 +223,25 @@ class FollowerLoop:
         self._solo: dict[str, threading.Thread] = {}
         self._state = threading.Lock()
         self._wake = threading.Event()
+        self._woken = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.tail = LogTail(events)
-        events.add_listener(lambda _position: self.wake())
+        self._refresh = threading.Event()  # the tail must read the store before the next batch
+        events.add_recorded_listener(self._recorded)
 
-    def wake(self) -> None:
-        """Something was appended (here or, via LISTEN, elsewhere)."""
+    def _recorded(self, recorded: Sequence[Any]) -> None:
+        """This process appended: hand the entries to the tail (no read back) and wake."""
+        if not self.tail.push(recorded):
+            self._refresh.set()
         self._wake.set()
+
+    def wake(self, head: int | None = None) -> None:
+        """Something was appended elsewhere (LISTEN): ``head`` is the last position it wrote,
+        when known; an append the tail already holds (our own, echoed) needs no read."""
+        if head is None or head > self.tail.head:
+            self._refresh.set()
+            self._wake.set()
 
     def start(self) -> None:
         self.tail.refresh()
@@ -316,13 +327,19 @@ class FollowerLoop:
         return thread is not None and thread.is_alive()
 
     # -- threads ----------------------------------------------------------------------------
+    def _idle_turn(self) -> bool:
+        """Nothing woke us for ``idle_wait``: poll the log (an append no one announced)."""
+        return not self._woken
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(self.idle_wait)
+            self._woken = self._wake.wait(self.idle_wait)
             self._wake.clear()
             try:
                 self._claim_locks()
-                self.tail.refresh()
+                if self._refresh.is_set() or self._idle_turn():
+                    self._refresh.clear()
+                    self.tail.refresh()
                 while not self._stop.is_set() and self._step():
                     self._claim_locks()
             except Exception:
@@ -343,7 +360,10 @@ class FollowerLoop:
         notifications = members[0].read_after(min(m.position for m in members))
         if not notifications:
             flush_idle(members)
-            return self.tail.refresh() > 0  # more arrived while the batch was being written
+            if self._refresh.is_set():  # more arrived elsewhere while the batch was written
+                self._refresh.clear()
+                return self.tail.refresh() > 0
+            return False
         try:
             failed = apply_batch(members, notifications)
         except LostRace:

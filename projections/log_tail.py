@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from infrastructure.event_store import EventStore
@@ -41,25 +42,44 @@ class LogTail:
             if self._start is None:
                 self._start = self._head = self._events.last_position()
                 return 0
-            new: list[Any] = []
+            added = 0
             while True:
                 chunk = self._events.read_raw(self._head, self._batch_size)
-                if not chunk:
-                    break
-                new.extend(chunk)
-                self._head = chunk[-1].id
+                added += self._extend(chunk)
                 if len(chunk) < self._batch_size:
-                    break
+                    return added
+
+    def push(self, recorded: Sequence[Any]) -> bool:
+        """Take entries this process just appended, so followers need not read them back.
+
+        Only entries that continue the tail without a gap are taken: another process's
+        append (or ids a rolled-back write used up) in between leaves the tail to ``refresh``,
+        which reads the store. Our appends commit under the log's lock, so every lower id
+        is already committed when they return."""
+        with self._lock:
+            if self._start is None or not recorded or recorded[0].id != self._head + 1:
+                return False
+            if recorded[-1].id - recorded[0].id != len(recorded) - 1:  # sorted, unique: a gap
+                return False
+            self._append(list(recorded))
+            return True
+
+    def _extend(self, chunk: Sequence[Any]) -> int:
+        with self._lock:
+            new = [n for n in chunk if n.id > self._head]  # a push may have got there first
             if new:
-                with self._lock:
-                    self._items.extend(new)
-                    self._ids.extend(n.id for n in new)
-                    overflow = len(self._items) - self._capacity
-                    if overflow > 0:
-                        self._start = self._ids[overflow - 1]
-                        del self._items[:overflow]
-                        del self._ids[:overflow]
+                self._append(new)
             return len(new)
+
+    def _append(self, new: list[Any]) -> None:
+        self._items.extend(new)
+        self._ids.extend(n.id for n in new)
+        self._head = new[-1].id
+        overflow = len(self._items) - self._capacity
+        if overflow > 0:
+            self._start = self._ids[overflow - 1]
+            del self._items[:overflow]
+            del self._ids[:overflow]
 
     def after(self, position: int, limit: int) -> list[Any] | None:
         """Entries after ``position`` (at most ``limit``), or None if the tail cannot tell."""

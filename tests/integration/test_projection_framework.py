@@ -247,3 +247,41 @@ def test_a_read_model_far_behind_catches_up_alone_while_the_others_keep_up(parts
         loop.stop()
     assert _rows(rebuilding) == _rows(current)
     assert len(_rows(current)) == 31
+
+
+def test_the_log_tail_takes_this_process_s_appends_without_reading_them_back(parts: Any) -> None:
+    from projections.log_tail import LogTail
+
+    _open(parts.events, 2)
+    tail = LogTail(parts.events)
+    tail.refresh()
+    recorded: list[Any] = []
+    parts.events.add_recorded_listener(lambda entries: recorded.append(list(entries)))
+    parts.events.save(Tally(label="mine"))
+    assert tail.push(recorded[-1])
+    assert [n.id for n in tail.after(2, 10)] == [3]
+    assert tail.refresh() == 0  # nothing new, nothing doubled
+    # An append the tail did not see (another process's, say) leaves a gap: a later push of
+    # ours is refused and the store is read instead, in order.
+    parts.events.save(Tally(label="theirs"))
+    parts.events.save(Tally(label="mine again"))
+    assert not tail.push(recorded[-1])
+    assert tail.refresh() == 2
+    assert [n.id for n in tail.after(2, 10)] == [3, 4, 5]
+    assert [parts.events.decode(n).label for n in tail.after(2, 10)] == ["mine", "theirs", "mine again"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_an_append_notifies_listeners_with_the_last_position_it_wrote(parts: Any, settings: Any) -> None:
+    import psycopg
+    from psycopg import sql
+
+    from infrastructure.settings import PostgresDsn
+
+    channel = parts.events.channel_name
+    with psycopg.connect(PostgresDsn.parse(settings.database_url).conninfo(), autocommit=True) as conn:
+        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+        position = parts.events.save(Tally(label="a"), Tally(label="b"))
+        payloads = [n.payload for n in conn.notifies(timeout=5, stop_after=1)]
+    assert payloads == [str(position)]
