@@ -65,7 +65,6 @@ def event_store_env(settings: Settings) -> dict[str, str]:
             "POSTGRES_CONNECT_TIMEOUT": "5",
             "POSTGRES_LOCK_TIMEOUT": "10",
             # One round trip per append, table lock included (see pg_event_recorder).
-            "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
             "APPLICATION_RECORDER_TOPIC": "infrastructure.pg_event_recorder:OrderedPostgresRecorder",
             "CREATE_TABLE": "y",
         }
@@ -171,7 +170,7 @@ class _AppendWriter:
             if len(group) == 1:
                 self._write_one(group[0], recorded)
                 return
-            recordings = self._app.save(*[e for b in group for e in b.events])
+            recordings = self._put([e for b in group for e in b.events])
             by_event = {id(r.domain_event): r.notification.id for r in recordings}
             for batch in group:
                 batch.position = max(by_event[id(e)] for e in batch.events)
@@ -185,11 +184,17 @@ class _AppendWriter:
 
     def _write_one(self, batch: _Batch, recorded: list[Notification]) -> None:
         try:
-            recordings = self._app.save(*batch.events)
+            recordings = self._put(batch.events)
             batch.position = max(r.notification.id for r in recordings)
             recorded.extend(r.notification for r in recordings)
         except BaseException as error:
             batch.error = error
+
+    def _put(self, events: list[DomainEventProtocol[UUID]]) -> list[Any]:
+        # The application's event store directly: ``Application.save`` would first check
+        # every event against a runtime Protocol (slow) for snapshots and callbacks we do
+        # not use.
+        return self._app.events.put(events)
 
     def _finish(self, group: list[_Batch], recorded: list[Notification]) -> None:
         if recorded:
