@@ -48,7 +48,7 @@ def install_content(container: Any) -> None:
     projections = container.projections
     catalog = CatalogQueries(projections["catalog"], container.identity)
     access = ContentAccess(catalog, container.authz)
-    content_q = ContentQueries(projections["content"])
+    content_q = ContentQueries(projections["content"], container.identity.cache)
     container.content = Content(container.writer, access, content_q, container.orgs)
     container.activities = Activities(
         container.writer, access, content_q, container.files, container.settings.max_upload_bytes
@@ -59,7 +59,8 @@ def install_content(container: Any) -> None:
     )
     container.learning = Learning(
         container.writer, access, content_q,
-        ProgressQueries(projections["progress"], projections["content"]), container.identity,
+        ProgressQueries(projections["progress"], projections["content"], container.identity.cache),
+        container.identity,
     )
     container.search = Search(
         SearchQueries(projections["search"]), access, container.orgs, container.board,

@@ -138,11 +138,13 @@ class Learning:
             return []
         ids = [r["enrollment_id"] for r in rows]
         totals = self._q.totals([r["course_uuid"] for r in rows])
-        done = self._q.done_counts(ids)
         steps: dict[str, list[Row]] = {}
         if with_steps:
             for s in self._q.step_rows(ids):
                 steps.setdefault(s["enrollment_id"], []).append(s)
+            done = {enrollment: len(found) for enrollment, found in steps.items()}
+        else:
+            done = self._q.done_counts(ids)
         catalog = self._access.catalog
         user_rows = {r["user_uuid"]: self._identity.user_row(r["user_uuid"]) for r in rows}
         out = []

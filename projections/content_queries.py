@@ -8,6 +8,9 @@ from collections.abc import Sequence
 from application.content_views import ActivityView, ChapterView
 from infrastructure.read_store import Row
 from projections.content import ContentProjection
+from projections.read_cache import ReadCache
+
+CONTENT = ("content",)
 
 
 def _ref(ref: str, prefix: str) -> tuple[str, object]:
@@ -55,19 +58,25 @@ def chapter_view(r: Row, activities: Sequence[ActivityView] = ()) -> ChapterView
 
 
 class ContentQueries:
-    def __init__(self, projection: ContentProjection) -> None:
+    def __init__(self, projection: ContentProjection, cache: ReadCache | None = None) -> None:
         self._db = projection.store
+        self._cache = cache or ReadCache(None)
         self.chapters = projection.table("chapters")
         self.activities = projection.table("activities")
 
     def chapter_row(self, ref: str) -> Row | None:
         """A chapter by numeric id, ``chapter_<uuid>`` or bare uuid."""
         column, value = _ref(ref, "chapter")
-        return self._db.fetchone(f"SELECT * FROM {self.chapters} WHERE {column} = ?", (value,))
+        return self._row(f"SELECT * FROM {self.chapters} WHERE {column} = ?", (value,))
 
     def activity_row(self, ref: str) -> Row | None:
         column, value = _ref(ref, "activity")
-        return self._db.fetchone(f"SELECT * FROM {self.activities} WHERE {column} = ?", (value,))
+        return self._row(f"SELECT * FROM {self.activities} WHERE {column} = ?", (value,))
+
+    def _row(self, sql: str, params: tuple[object, ...]) -> Row | None:
+        """Remembered while the content read model does not change (a copy each time)."""
+        row = self._cache.get((sql, params), CONTENT, lambda: self._db.fetchone(sql, params))
+        return None if row is None else dict(row)
 
     def chapter_rows(self, course_uuid: str, page: int = 1, limit: int = 10_000) -> list[Row]:
         return self._db.fetchall(
@@ -105,8 +114,11 @@ class ContentQueries:
 
     def required_activities(self, course_uuid: str) -> set[str]:
         """What completing the course takes: its published activities (bare uuids)."""
-        rows = self._db.fetchall(
-            f"SELECT activity_uuid FROM {self.activities} WHERE course_uuid = ? AND published = 1",
-            (course_uuid,),
-        )
-        return {r["activity_uuid"] for r in rows}
+        def load() -> frozenset[str]:
+            rows = self._db.fetchall(
+                f"SELECT activity_uuid FROM {self.activities} WHERE course_uuid = ? AND published = 1",
+                (course_uuid,),
+            )
+            return frozenset(r["activity_uuid"] for r in rows)
+
+        return set(self._cache.get(("required", course_uuid), CONTENT, load))

@@ -56,19 +56,17 @@ class ProgressProjection(Projection):
         }
 
     def _touch(self, tx: Tx, logged: LoggedEvent, assigns: str = "", params: tuple[Any, ...] = ()) -> None:
+        enrollments = self.table("enrollments")
         tx.execute(
-            f"UPDATE {self.table('enrollments')} SET {assigns}update_date = ? WHERE enrollment_id = ?",
+            f"UPDATE {enrollments} SET {assigns}update_date = ? WHERE enrollment_id = ?",
             (*params, ts(logged), oid(logged)),
         )
-        row = tx.fetchone(
-            f"SELECT org_uuid, user_uuid FROM {self.table('enrollments')} WHERE enrollment_id = ?",
-            (oid(logged),),
+        # The trail found in the same statement: no read between writes (pipelines stay full).
+        tx.execute(
+            f"UPDATE {self.table('trails')} SET update_date = ? WHERE (org_uuid, user_uuid) ="
+            f" (SELECT org_uuid, user_uuid FROM {enrollments} WHERE enrollment_id = ?)",
+            (ts(logged), oid(logged)),
         )
-        if row is not None:
-            tx.execute(
-                f"UPDATE {self.table('trails')} SET update_date = ? WHERE org_uuid = ? AND user_uuid = ?",
-                (ts(logged), row["org_uuid"], row["user_uuid"]),
-            )
 
     def _enrolled(self, tx: Tx, logged: LoggedEvent) -> None:
         e: Any = logged.event
@@ -79,14 +77,11 @@ class ProgressProjection(Projection):
             " VALUES (?, ?, ?, ?, ?, 1, ?, ?, NULL, ?)",
             (oid(logged), logged.position, org, user, str(e.course_id), IN_PROGRESS, ts(logged), ts(logged)),
         )
-        if tx.fetchone(
-            f"SELECT id FROM {self.table('trails')} WHERE org_uuid = ? AND user_uuid = ?", (org, user)
-        ) is None:
-            tx.execute(
-                f"INSERT INTO {self.table('trails')} (org_uuid, user_uuid, id, creation_date, update_date)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (org, user, logged.position, ts(logged), ts(logged)),
-            )
+        tx.execute(
+            f"INSERT INTO {self.table('trails')} (org_uuid, user_uuid, id, creation_date, update_date)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (org_uuid, user_uuid) DO NOTHING",
+            (org, user, logged.position, ts(logged), ts(logged)),
+        )
         self._touch(tx, logged)
 
     def _clear_steps(self, tx: Tx, logged: LoggedEvent) -> None:

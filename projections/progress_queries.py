@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from infrastructure.read_store import Row
 from projections.content import ContentProjection
 from projections.progress import ProgressProjection
+from projections.read_cache import ReadCache
 
 
 def _marks(items: Sequence[object]) -> str:
@@ -14,8 +15,11 @@ def _marks(items: Sequence[object]) -> str:
 
 
 class ProgressQueries:
-    def __init__(self, progress: ProgressProjection, content: ContentProjection) -> None:
+    def __init__(
+        self, progress: ProgressProjection, content: ContentProjection, cache: ReadCache | None = None
+    ) -> None:
         self._db = progress.store
+        self._cache = cache or ReadCache(None)
         self.enrollments = progress.table("enrollments")
         self.steps = progress.table("steps")
         self.trails = progress.table("trails")
@@ -48,12 +52,17 @@ class ProgressQueries:
         """Published activities per course (what 100 % means today)."""
         if not course_uuids:
             return {}
-        rows = self._db.fetchall(
-            f"SELECT course_uuid, COUNT(*) AS n FROM {self.activities}"
-            f" WHERE published = 1 AND course_uuid IN ({_marks(course_uuids)}) GROUP BY course_uuid",
-            tuple(course_uuids),
-        )
-        return {r["course_uuid"]: int(r["n"]) for r in rows}
+        key = tuple(sorted(set(course_uuids)))
+
+        def load() -> dict[str, int]:  # the content read model's rows only: cached on it
+            rows = self._db.fetchall(
+                f"SELECT course_uuid, COUNT(*) AS n FROM {self.activities}"
+                f" WHERE published = 1 AND course_uuid IN ({_marks(key)}) GROUP BY course_uuid",
+                key,
+            )
+            return {r["course_uuid"]: int(r["n"]) for r in rows}
+
+        return dict(self._cache.get(("totals", key), ("content",), load))
 
     def step_rows(self, enrollment_ids: Sequence[str]) -> list[Row]:
         """Completed steps that still count (the activity exists and is published)."""

@@ -31,7 +31,8 @@ def admin_of(state: State) -> LearningAdmin:
         projections = container.projections
         access = ContentAccess(CatalogQueries(projections["catalog"], container.identity), container.authz)
         admin = LearningAdmin(
-            container.writer, access, ContentQueries(projections["content"]), container.learning,
+            container.writer, access,
+            ContentQueries(projections["content"], container.identity.cache), container.learning,
             container.orgs, container.identity,
         )
         container.extras["learning_admin"] = admin
