@@ -63,3 +63,31 @@ def test_api_refuses_private_urls_by_default(api: Any) -> None:
         )
         assert response.status_code == 400, response.text
         assert response.json()["detail"] == "Webhook URL must not point to a private or internal address."
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1"])
+def test_the_sender_refuses_internal_targets_at_connection_time(host: str) -> None:
+    """An endpoint whose name resolves to an internal address by the time it is called (DNS
+    rebinding) is refused when the connection is made, not only at registration."""
+    import asyncio
+
+    from infrastructure.webhook_sender import WebhookSender
+    from tests.integration.webhook_receiver import Receiver
+
+    receiver = Receiver()
+    try:
+        url = receiver.url.replace("127.0.0.1", host)
+
+        async def send() -> Any:
+            sender = WebhookSender(timeout=5, allow_private=False)
+            try:
+                return await sender.send(url, ["whsec_" + "A" * 32], "ping", "dlv_x", b"{}")
+            finally:
+                await sender.aclose()
+
+        result = asyncio.run(send())
+        assert not result.ok and result.status is None
+        assert result.error == "Refused: Webhook URL must not point to a private or internal address."
+        assert receiver.received == []
+    finally:
+        receiver.close()
