@@ -44,6 +44,9 @@ class ReadStore(Protocol):
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+    def analyze(self, tables: Sequence[str]) -> None:
+        """Refresh the query planner's statistics for these tables."""
+        ...
     def ping(self) -> bool: ...
     def close(self) -> None: ...
 
@@ -124,6 +127,9 @@ class SqliteReadStore:
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         row: Row | None = self._connection().execute(sql, params).fetchone()
         return row
+
+    def analyze(self, tables: Sequence[str]) -> None:
+        """SQLite's queries are written for its planner without statistics (FTS5 first)."""
 
     def ping(self) -> bool:
         try:
@@ -254,6 +260,13 @@ class PostgresReadStore:
         with self._pool.connection() as conn:
             row: Row | None = conn.execute(to_pyformat(sql), params).fetchone()
             return row
+
+    def analyze(self, tables: Sequence[str]) -> None:
+        from psycopg import sql
+
+        with self._pool.connection() as conn:
+            for table in tables:
+                conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
 
     def ping(self) -> bool:
         try:

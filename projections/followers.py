@@ -33,6 +33,63 @@ log = logging.getLogger("learnstream.projections")
 PERSIST_IDLE_SECONDS = 0.5
 
 
+class PlannerStatistics:
+    """Keeps the query planner's statistics of read models fresh as they grow.
+
+    PostgreSQL plans from statistics that autovacuum refreshes, if it runs, and late: measured
+    here, a search over 10,000 fresh courses took 33 ms by an index chosen on the estimate
+    "8 rows", 9 ms after ANALYZE. A projection's tables are analysed after it applied 500
+    events, then again each time it grew by a quarter, in a thread of their own (ANALYZE
+    blocks neither reads nor writes).
+    """
+
+    FIRST_AFTER = 500
+    GROWTH = 0.25
+
+    def __init__(self) -> None:
+        self._applied: dict[str, int] = {}
+        self._at_last: dict[str, int] = {}
+        self._due: list[Projection] = []
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    def note(self, projection: Projection, applied: int) -> None:
+        name = projection.name
+        total = self._applied[name] = self._applied.get(name, 0) + applied
+        last = self._at_last.get(name, 0)
+        if total - last < max(self.FIRST_AFTER, self.GROWTH * last):
+            return
+        self._at_last[name] = total
+        with self._cond:
+            if self._stopped:
+                return
+            if projection not in self._due:
+                self._due.append(projection)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="analyze", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._due and not self._stopped:
+                    self._cond.wait()
+                if self._stopped:
+                    return
+                projection = self._due.pop(0)
+            try:
+                projection.store.analyze([projection.table(t) for t in projection.tables])
+            except Exception:
+                log.warning("analyze of %s failed", projection.name, exc_info=True)
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify()
+
+
 class Follower:
     """Pulls the global log and applies it to one projection."""
 
@@ -48,6 +105,7 @@ class Follower:
         self.board = board
         self.batch_size = batch_size
         self.tail: LogTail | None = None  # set by FollowerLoop: entries read once per process
+        self.statistics: PlannerStatistics | None = None  # set by FollowerLoop
         self.position = 0
         self._persisted = 0  # the position as saved in the tracking table
         self._persisted_at = 0.0
@@ -192,6 +250,8 @@ def _commit(
         member._publish(changed=bool(relevant))
         if relevant:
             member.projection.committed()
+            if member.statistics is not None:
+                member.statistics.note(member.projection, len(relevant))
 
 
 class FollowerLoop:
@@ -227,6 +287,7 @@ class FollowerLoop:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.tail = LogTail(events)
+        self.statistics = PlannerStatistics()
         self._refresh = threading.Event()  # the tail must read the store before the next batch
         events.add_recorded_listener(self._recorded)
 
@@ -247,6 +308,7 @@ class FollowerLoop:
         self.tail.refresh()
         for follower in self.followers:
             follower.tail = self.tail
+            follower.statistics = self.statistics
         if self._locks:
             self._claim_locks()  # tables exist and positions are known when start returns
         else:
@@ -394,6 +456,7 @@ class FollowerLoop:
 
     def stop(self) -> None:
         self._stop.set()
+        self.statistics.stop()
         self.wake()
         threads = [self._thread] if self._thread is not None else []
         with self._state:

@@ -285,3 +285,30 @@ def test_an_append_notifies_listeners_with_the_last_position_it_wrote(parts: Any
         position = parts.events.save(Tally(label="a"), Tally(label="b"))
         payloads = [n.payload for n in conn.notifies(timeout=5, stop_after=1)]
     assert payloads == [str(position)]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_growing_read_model_gets_fresh_planner_statistics(parts: Any) -> None:
+    """Even where autovacuum is off or late, the planner learns how big a read model got."""
+    projection = TallyLog(parts.read_store)
+    loop, board = _loop(parts, projection)
+    loop.start()
+    try:
+        for _ in range(6):
+            parts.events.save(*[Tally(label="x") for _ in range(100)])
+        assert board.wait(parts.events.last_position(), ["tally_log"], timeout=20)
+
+        def estimated_rows() -> float:
+            row = parts.read_store.fetchone(
+                "SELECT reltuples FROM pg_class WHERE relname = ? AND relnamespace = to_regnamespace(?)",
+                (projection.table("rows"), parts.read_store.schema),
+            )
+            return float(row["reltuples"])
+
+        deadline = time.monotonic() + 20
+        while estimated_rows() < 500 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert estimated_rows() >= 500
+    finally:
+        loop.stop()
