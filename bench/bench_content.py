@@ -167,8 +167,8 @@ def bench_completions(container: Any, uuids: list[str], rate: float, seconds: fl
     board = container.board
     original = board.publish
 
-    def publish(name: str, position: int) -> None:
-        original(name, position)
+    def publish(name: str, position: int, changed: bool = True) -> None:
+        original(name, position, changed)
         if name == "progress":
             now = time.perf_counter()
             for p in [p for p in saved if p <= position]:

@@ -1,8 +1,11 @@
 """Full-text search index over courses, chapters, activities and collections.
 
 SQLite: an FTS5 table (``unicode61 remove_diacritics 2``, prefix indexes) keyed by the doc id.
-PostgreSQL: a generated ``tsvector`` column (``simple`` config, title weighted A, body B) with
-a GIN index. Text is also normalised in Python (NFKD, accents stripped, lower case) before it
+PostgreSQL: a generated ``tsvector`` column (``simple`` config, title weighted A, body B) for
+ranking, and one of every word's prefixes (up to ``PREFIX_MAX`` characters, computed here) with
+a GIN index per kind for matching: "pyth" is then an exact lookup of the token ``pyth``, not a
+partial match that rechecks every candidate row (measured at 200,000 activities: counting a
+prefix's matches 220 ms as ``pyth:*``, 34 ms as a prefix token). Text is also normalised in Python (NFKD, accents stripped, lower case) before it
 is indexed and before a query is parsed, so accent-insensitivity needs no ``unaccent``
 extension. Each doc row carries what visibility needs (org, course public/published/author,
 activity published, collection public), so queries filter in SQL and totals are true counts.
@@ -12,6 +15,7 @@ Doc ids are the log positions of the creation events (= the resources' numeric i
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Sequence
 from typing import Any
@@ -29,6 +33,20 @@ from projections.identity import oid
 COURSE_TEXT = ("description", "about", "learnings", "tags")
 KINDS = ("course", "chapter", "activity", "collection")
 MAX_BODY = 20_000
+
+
+#: words as both engines split them (letters and digits; FTS5's unicode61 treats ``_`` as a separator)
+WORD = re.compile(r"[^\W_]+")
+PREFIX_MAX = 15
+
+
+def prefix_tokens(norm_text: str) -> str:
+    """Every prefix (1 to ``PREFIX_MAX`` characters) of every word, once each."""
+    seen: dict[str, None] = {}
+    for word in WORD.findall(norm_text):
+        for end in range(1, min(len(word), PREFIX_MAX) + 1):
+            seen[word[:end]] = None
+    return " ".join(seen)
 
 
 def normalise(text: str) -> str:
@@ -55,7 +73,7 @@ def content_text(value: Any, out: list[str] | None = None) -> list[str]:
 
 class SearchIndexProjection(Projection):
     name = "search"
-    version = 4
+    version = 5
     tables = {
         "docs": (
             "doc_id BIGINT PRIMARY KEY, kind TEXT NOT NULL, uuid TEXT NOT NULL UNIQUE,"
@@ -87,16 +105,19 @@ class SearchIndexProjection(Projection):
                 f"ALTER TABLE {docs} ADD COLUMN IF NOT EXISTS tsv tsvector GENERATED ALWAYS AS"
                 " (setweight(to_tsvector('simple', norm_title), 'A') ||"
                 " setweight(to_tsvector('simple', norm_body), 'B')) STORED",
+                f"ALTER TABLE {docs} ADD COLUMN IF NOT EXISTS prefixes TEXT NOT NULL DEFAULT ''",
+                f"ALTER TABLE {docs} ADD COLUMN IF NOT EXISTS title_prefixes TEXT NOT NULL DEFAULT ''",
+                f"ALTER TABLE {docs} ADD COLUMN IF NOT EXISTS tsv_prefix tsvector GENERATED ALWAYS AS"
+                " (to_tsvector('simple', prefixes)) STORED",
                 *(
-                    f"CREATE INDEX IF NOT EXISTS {docs}_tsv_{kind} ON {docs} USING GIN (tsv)"
+                    f"CREATE INDEX IF NOT EXISTS {docs}_prefix_{kind} ON {docs} USING GIN (tsv_prefix)"
                     f" WHERE kind = '{kind}'"
                     for kind in KINDS
                 ),
-                # Titles alone, for the activities' first tier (GIN keeps no weights, so a
-                # weight-A query would recheck every heap row).
-                f"ALTER TABLE {docs} ADD COLUMN IF NOT EXISTS tsv_title tsvector GENERATED ALWAYS AS"
-                " (to_tsvector('simple', norm_title)) STORED",
-                f"CREATE INDEX IF NOT EXISTS {docs}_tsv_title ON {docs} USING GIN (tsv_title)"
+                # Titles alone, for the activities' first tier.
+                f"ALTER TABLE {docs} ADD COLUMN IF NOT EXISTS tsv_title_prefix tsvector GENERATED"
+                " ALWAYS AS (to_tsvector('simple', title_prefixes)) STORED",
+                f"CREATE INDEX IF NOT EXISTS {docs}_title_prefix ON {docs} USING GIN (tsv_title_prefix)"
                 " WHERE kind = 'activity'",
             )
         return tuple(
@@ -144,6 +165,9 @@ class SearchIndexProjection(Projection):
             "title": title, "parts": json.dumps(parts, sort_keys=True),
             "norm_title": normalise(title), "norm_body": normalise(body), **cols,
         }
+        if self.dialect == "postgres":
+            values["title_prefixes"] = prefix_tokens(values["norm_title"])
+            values["prefixes"] = prefix_tokens(values["norm_title"] + " " + values["norm_body"])
         if cols:  # a new doc
             names = ", ".join(["doc_id", *values])
             marks = ", ".join("?" for _ in range(len(values) + 1))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import msgspec
 
 from infrastructure.read_store import Row
-from projections.search_index import KINDS, SearchIndexProjection, normalise
+from projections.search_index import KINDS, PREFIX_MAX, WORD, SearchIndexProjection, normalise
 
 MAX_TERMS = 8
 
@@ -44,7 +43,19 @@ class SearchScope(msgspec.Struct, frozen=True):
 
 
 def terms_of(query: str) -> list[str]:
-    return re.findall(r"\w+", normalise(query))[:MAX_TERMS]
+    return WORD.findall(normalise(query))[:MAX_TERMS]
+
+
+def prefix_match(terms: list[str], column: str) -> tuple[str, list[Any]]:
+    """PostgreSQL: every term as a prefix token (exact GIN lookups in ``column``). A term
+    longer than the indexed prefixes also needs the (rechecking) full-text condition."""
+    condition = f"d.{column} @@ to_tsquery('simple', ?)"
+    params: list[Any] = [" & ".join(t[:PREFIX_MAX] for t in terms)]
+    long = [t for t in terms if len(t) > PREFIX_MAX]
+    if long:
+        condition += " AND d.tsv @@ to_tsquery('simple', ?)"
+        params.append(" & ".join(f"{t}:*" for t in long))
+    return condition, params
 
 
 class SearchQueries:
@@ -53,25 +64,28 @@ class SearchQueries:
         self._db = projection.store
         self.docs = projection.table("docs")
 
-    def _match(self, terms: list[str], kind: str) -> tuple[str, str, str, list[Any]]:
-        """(FROM clause, match condition, rank expression, params) for the dialect.
+    def _match(self, terms: list[str], kind: str) -> tuple[str, str, list[Any], str, list[Any]]:
+        """(FROM clause, match condition, its params, rank expression, its params).
         ``kind`` is one of KINDS and is inlined so PostgreSQL can pick its partial index."""
         assert kind in KINDS
         if self._p.dialect == "postgres":
-            tsquery = " & ".join(f"{t}:*" for t in terms)
+            condition, params = prefix_match(terms, "tsv_prefix")
             return (
                 f"{self.docs} d",
-                f"d.kind = '{kind}' AND d.tsv @@ to_tsquery('simple', ?)",
+                f"d.kind = '{kind}' AND {condition}",
+                params,
+                # Ranked on the weighted text (title above body), for the matched rows only.
                 "ts_rank(d.tsv, to_tsquery('simple', ?)) DESC",
-                [tsquery, tsquery],
+                [" & ".join(f"{t}:*" for t in terms)],
             )
         fts = self._p.fts(kind)
         return (
             # CROSS JOIN keeps SQLite from driving the join from the docs table
             f"{fts} f CROSS JOIN {self.docs} d ON d.doc_id = f.rowid",
             f"{fts} MATCH ?",
+            [" ".join(f'"{t}"*' for t in terms)],
             f"bm25({fts}, 10.0, 1.0)",
-            [" ".join(f'"{t}"*' for t in terms), None],
+            [],
         )
 
     def search(self, scope: SearchScope, query: str, kinds: tuple[str, ...], page: int, limit: int) -> dict[str, list[Row]]:
@@ -84,12 +98,11 @@ class SearchQueries:
             if kind == "activity":
                 out[kind] = self._tiered(terms, where, params, page, limit)
                 continue
-            source, match, rank, (match_param, rank_param) = self._match(terms, kind)
-            rank_params = [rank_param] if rank_param is not None else []
+            source, match, match_params, rank, rank_params = self._match(terms, kind)
             out[kind] = self._db.fetchall(
                 f"SELECT d.doc_id, d.kind, d.uuid, d.course_uuid, d.title FROM {source}"
                 f" WHERE {match} AND {where} ORDER BY {rank}, d.doc_id DESC LIMIT ? OFFSET ?",
-                (match_param, *params, *rank_params, limit, (page - 1) * limit),
+                (*match_params, *params, *rank_params, limit, (page - 1) * limit),
             )
         return out
 
@@ -102,12 +115,13 @@ class SearchQueries:
         if self._p.dialect == "postgres":
             tsquery = " & ".join(f"{t}:*" for t in terms)
             source = f"FROM {self.docs} d WHERE d.kind = 'activity' AND "
-            title = (f"{source}d.tsv_title @@ to_tsquery('simple', ?) AND {where}", [tsquery, *params])
-            title_order = ("ts_rank(d.tsv_title, to_tsquery('simple', ?)) DESC, d.doc_id DESC", [tsquery])
+            in_title, title_params = prefix_match(terms, "tsv_title_prefix")
+            anywhere, anywhere_params = prefix_match(terms, "tsv_prefix")
+            title = (f"{source}{in_title} AND {where}", [*title_params, *params])
+            title_order = ("ts_rank(d.tsv, to_tsquery('simple', ?)) DESC, d.doc_id DESC", [tsquery])
             body = (
-                f"{source}d.tsv @@ to_tsquery('simple', ?) AND NOT d.tsv_title @@ to_tsquery('simple', ?)"
-                f" AND {where}",
-                [tsquery, tsquery, *params],
+                f"{source}{anywhere} AND NOT ({in_title}) AND {where}",
+                [*anywhere_params, *title_params, *params],
             )
             body_order = "d.doc_id DESC"
         else:
@@ -150,9 +164,9 @@ class SearchQueries:
             return counts
         where, params = scope.where()
         for kind in KINDS:
-            source, match, _, (match_param, _) = self._match(terms, kind)
+            source, match, match_params, _, _ = self._match(terms, kind)
             row = self._db.fetchone(
-                f"SELECT COUNT(*) AS n FROM {source} WHERE {match} AND {where}", (match_param, *params)
+                f"SELECT COUNT(*) AS n FROM {source} WHERE {match} AND {where}", (*match_params, *params)
             )
             counts[kind] = int(row["n"]) if row else 0
         return counts

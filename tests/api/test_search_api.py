@@ -96,3 +96,19 @@ def test_activity_hits_title_first_then_body_and_pages_across_both(api, client):
     assert [a["uuid"] for a in first["activities"]["items"]] == [titled["activity_uuid"], body_only[2]["activity_uuid"]]
     rest = _search(client, "matri", admin, limit=2, page=2)
     assert [a["uuid"] for a in rest["activities"]["items"]] == [body_only[1]["activity_uuid"], body_only[0]["activity_uuid"]]
+
+
+def test_long_words_and_word_pieces_are_found_by_their_prefixes(api, client):
+    admin = api.admin()
+    long = api.create_course(admin, name="Internationalization in practice")
+    api.create_course(admin, name="Snake_case naming", about="Conventions.")
+
+    def names(query):
+        response = client.get("/api/v1/courses/org_slug/default/search", params={"query": query}, headers=admin)
+        assert response.status_code == 200, response.text
+        return [c["name"] for c in response.json()]
+
+    for query in ("i", "intern", "internationaliz", "internationalization", "INTERNATIONALIZATION practice"):
+        assert names(query) == [long["name"]], query
+    assert names("internationalizatiox") == []  # the same first 15 letters are not enough
+    assert names("case") == ["Snake_case naming"]  # "_" separates words, as in FTS5
