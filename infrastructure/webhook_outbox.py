@@ -60,6 +60,7 @@ class Outbox:
         self.t = {name: publisher.table(name) for name in publisher.tables}
         self._skip_locked = " FOR UPDATE OF d SKIP LOCKED" if self.store.dialect == "postgres" else ""
         self._on_work: list[Callable[[], None]] = []
+        self._untrimmed: dict[str, int] = {}  # attempts logged per endpoint since its last trim
 
     def on_work(self, listener: Callable[[], None]) -> None:
         """``listener()`` runs when deliveries become due in this process: the publisher
@@ -131,51 +132,66 @@ class Outbox:
 
     # -- recording --------------------------------------------------------------------------
     def record(self, results: Sequence[tuple[Claimed, SendResult]], now_ms: int) -> list[tuple[str, int]]:
-        """Log attempts and move deliveries on; returns endpoints to disable (uuid, since_ms)."""
-        to_disable: list[tuple[str, int]] = []
-        touched: set[str] = set()
+        """Log attempts and move deliveries on; returns endpoints to disable (uuid, since_ms).
+
+        One pipelined transaction for the whole batch: attempts and delivery moves go as two
+        bulk statements, endpoint health as one statement per endpoint (its latest result
+        decides), and an endpoint's attempt log is trimmed every ``keep_attempts // 10``
+        attempts rather than on each (it holds at most that many extra in between)."""
         when = iso_z(datetime.fromtimestamp(now_ms / 1000, UTC))
-        with self.store.transaction() as tx:
-            for n, (claimed, result) in enumerate(results):
-                attempt = claimed.attempts + 1
-                touched.add(claimed.endpoint_uuid)
-                tx.execute(
-                    f"INSERT INTO {self.t['attempts']} (attempt_id, endpoint_uuid, delivery_id,"
-                    " event_name, attempt, success, response_status, response_body, error,"
-                    " duration_ms, replayed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        f"{now_ms:014d}{n:06d}{uuid.uuid4().hex[:8]}", claimed.endpoint_uuid,
-                        claimed.delivery_id, claimed.event_name, attempt, int(result.ok),
-                        result.status, result.body, result.error, result.duration_ms,
-                        int(claimed.replayed), when,
-                    ),
-                )
-                if result.ok:
-                    status, due = "succeeded", now_ms
-                elif attempt > len(self.schedule):
-                    status, due = "failed", now_ms
-                else:
-                    status, due = "pending", now_ms + self.retry_delay_ms(attempt)
-                tx.execute(
-                    f"UPDATE {self.t['deliveries']} SET status = ?, attempts = ?, due_ms = ?,"
-                    " updated_ms = ? WHERE delivery_id = ? AND status = 'pending'",
-                    (status, attempt, due, now_ms, claimed.delivery_id),
-                )
-                disable = self._health(tx, claimed.endpoint_uuid, result.ok, now_ms)
+        attempts = []
+        moves = []
+        by_endpoint: dict[str, list[bool]] = {}
+        for n, (claimed, result) in enumerate(results):
+            attempt = claimed.attempts + 1
+            by_endpoint.setdefault(claimed.endpoint_uuid, []).append(result.ok)
+            attempts.append((
+                f"{now_ms:014d}{n:06d}{uuid.uuid4().hex[:8]}", claimed.endpoint_uuid,
+                claimed.delivery_id, claimed.event_name, attempt, int(result.ok),
+                result.status, result.body, result.error, result.duration_ms,
+                int(claimed.replayed), when,
+            ))
+            if result.ok:
+                status, due = "succeeded", now_ms
+            elif attempt > len(self.schedule):
+                status, due = "failed", now_ms
+            else:
+                status, due = "pending", now_ms + self.retry_delay_ms(attempt)
+            moves.append((status, attempt, due, now_ms, claimed.delivery_id))
+        to_disable: list[tuple[str, int]] = []
+        with self.store.transaction(pipelined=True) as tx:
+            tx.executemany(
+                f"INSERT INTO {self.t['attempts']} (attempt_id, endpoint_uuid, delivery_id,"
+                " event_name, attempt, success, response_status, response_body, error,"
+                " duration_ms, replayed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                attempts,
+            )
+            tx.executemany(
+                f"UPDATE {self.t['deliveries']} SET status = ?, attempts = ?, due_ms = ?,"
+                " updated_ms = ? WHERE delivery_id = ? AND status = 'pending'",
+                moves,
+            )
+            for endpoint_uuid, outcomes in by_endpoint.items():
+                disable = self._health(tx, endpoint_uuid, outcomes, now_ms)
                 if disable is not None:
-                    to_disable.append((claimed.endpoint_uuid, disable))
-            for endpoint_uuid in touched:
-                self._trim(tx, endpoint_uuid)
+                    to_disable.append((endpoint_uuid, disable))
+                self._untrimmed[endpoint_uuid] = self._untrimmed.get(endpoint_uuid, 0) + len(outcomes)
+                if self._untrimmed[endpoint_uuid] >= max(1, self.keep_attempts // 10):
+                    self._untrimmed[endpoint_uuid] = 0
+                    self._trim(tx, endpoint_uuid)
         return to_disable
 
-    def _health(self, tx: Tx, endpoint_uuid: str, ok: bool, now_ms: int) -> int | None:
+    def _health(self, tx: Tx, endpoint_uuid: str, outcomes: list[bool], now_ms: int) -> int | None:
+        """An endpoint fails continuously from its first failure after its last success."""
         table = self.t["health"]
-        if ok:
+        if any(outcomes):
+            # A success in this batch: healthy, or failing since now if it failed after it.
+            since = None if outcomes[-1] else now_ms
             tx.execute(
                 f"INSERT INTO {table} (endpoint_uuid, failing_since_ms, disable_requested)"
-                " VALUES (?, NULL, 0) ON CONFLICT (endpoint_uuid) DO UPDATE SET"
-                " failing_since_ms = NULL, disable_requested = 0",
-                (endpoint_uuid,),
+                " VALUES (?, ?, 0) ON CONFLICT (endpoint_uuid) DO UPDATE SET"
+                " failing_since_ms = excluded.failing_since_ms, disable_requested = 0",
+                (endpoint_uuid, since),
             )
             return None
         row = tx.fetchone(f"SELECT * FROM {table} WHERE endpoint_uuid = ?", (endpoint_uuid,))
@@ -197,16 +213,12 @@ class Outbox:
 
     def _trim(self, tx: Tx, endpoint_uuid: str) -> None:
         table = self.t["attempts"]
-        cutoff = tx.fetchone(
-            f"SELECT attempt_id FROM {table} WHERE endpoint_uuid = ?"
-            " ORDER BY attempt_id DESC LIMIT 1 OFFSET ?",
-            (endpoint_uuid, self.keep_attempts),
+        # One statement (no read in between: pipelines stay unsynced).
+        tx.execute(
+            f"DELETE FROM {table} WHERE endpoint_uuid = ? AND attempt_id <= (SELECT attempt_id"
+            f" FROM {table} WHERE endpoint_uuid = ? ORDER BY attempt_id DESC LIMIT 1 OFFSET ?)",
+            (endpoint_uuid, endpoint_uuid, self.keep_attempts),
         )
-        if cutoff is not None:
-            tx.execute(
-                f"DELETE FROM {table} WHERE endpoint_uuid = ? AND attempt_id <= ?",
-                (endpoint_uuid, cutoff["attempt_id"]),
-            )
 
     def forget_disable_request(self, endpoint_uuid: str) -> None:
         with self.store.transaction() as tx:

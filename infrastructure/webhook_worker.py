@@ -70,6 +70,8 @@ class DeliveryWorker:
         self._inflight: Counter[str] = Counter()
         self._done: list[tuple[Claimed, SendResult]] = []
         self._secrets: dict[tuple[str, str], str] = {}
+        self._replays_due = True  # look once at start, then when one is requested
+        self._replays_checked = 0.0
         self.sent = 0
 
     def now_ms(self) -> int:
@@ -82,6 +84,7 @@ class DeliveryWorker:
         self._thread.start()
         ready.wait(5)
         self.outbox.on_work(self.wake)
+        self.outbox.publisher.on_replay(self._replay_requested)
         if self.board is not None:
             self._waker = threading.Thread(target=self._follow_board, name="webhooks-waker", daemon=True)
             self._waker.start()
@@ -93,6 +96,10 @@ class DeliveryWorker:
             self._thread.join(timeout=15)
         if self._waker is not None:
             self._waker.join(timeout=5)
+
+    def _replay_requested(self) -> None:
+        self._replays_due = True
+        self.wake()
 
     def wake(self) -> None:
         loop, wake = self._loop, self._wake
@@ -169,8 +176,13 @@ class DeliveryWorker:
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
             busy = busy or len(claimed) >= free > 0
-            if await asyncio.to_thread(self.outbox.replay_step, self.events):
-                busy = True
+            # Replays are rare: look when one was requested here, or (one requested in another
+            # process) every poll interval, not on every turn.
+            if self._replays_due or time.monotonic() - self._replays_checked >= self.poll_seconds:
+                self._replays_due = False
+                self._replays_checked = time.monotonic()
+                if await asyncio.to_thread(self.outbox.replay_step, self.events):
+                    self._replays_due = busy = True
         except Exception:
             log.exception("webhook worker turn failed")
             await asyncio.sleep(0.5)

@@ -153,7 +153,9 @@ class WebhookPublisher(Projection):
     def __init__(self, store: Any) -> None:
         super().__init__(store)
         self._queued = False
+        self._replay_queued = False
         self._on_queued: list[Callable[[], None]] = []
+        self._on_replay: list[Callable[[], None]] = []
         # Event names some active endpoint subscribes to, or None (load on next use). Cleared
         # by every endpoint change, so it may include too much (harmless), never too little.
         self._subscribed: frozenset[str] | None = None
@@ -174,7 +176,15 @@ class WebhookPublisher(Projection):
         delivery workers of this process wake for new work, not for every event."""
         self._on_queued.append(listener)
 
+    def on_replay(self, listener: Callable[[], None]) -> None:
+        """``listener()`` runs after a batch that requested a replay committed."""
+        self._on_replay.append(listener)
+
     def committed(self) -> None:
+        if self._replay_queued:
+            self._replay_queued = False
+            for listener in list(self._on_replay):
+                listener()
         if self._queued:
             self._queued = False
             for listener in list(self._on_queued):
@@ -351,7 +361,7 @@ class WebhookPublisher(Projection):
                 json.dumps(e.events), logged.position,
             ),
         )
-        self._queued = True
+        self._replay_queued = self._queued = True
 
     # -- publishing -------------------------------------------------------------------------
     def endpoint(self, tx: Tx, endpoint_uuid: str) -> Row | None:
