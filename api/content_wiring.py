@@ -63,7 +63,7 @@ def install_content(container: Any) -> None:
         container.identity,
     )
     container.search = Search(
-        SearchQueries(projections["search"]), access, container.orgs, container.board,
+        SearchQueries(projections["search"], container.identity.cache), access, container.orgs, container.board,
         container.events, container.settings.read_your_writes_timeout,
     )
     container.extras.setdefault("route_handlers", []).extend(

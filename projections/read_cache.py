@@ -29,6 +29,10 @@ class ReadCache:
         self._entries: dict[Hashable, tuple[tuple[int, ...], Any]] = {}
         self._lock = threading.Lock()
 
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
     def get(self, key: Hashable, reads: tuple[str, ...], compute: Callable[[], T]) -> T:
         """``compute()``'s result, from memory while the read models in ``reads`` stay put.
 

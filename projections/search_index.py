@@ -73,7 +73,7 @@ def content_text(value: Any, out: list[str] | None = None) -> list[str]:
 
 class SearchIndexProjection(Projection):
     name = "search"
-    version = 5
+    version = 6
     tables = {
         "docs": (
             "doc_id BIGINT PRIMARY KEY, kind TEXT NOT NULL, uuid TEXT NOT NULL UNIQUE,"
@@ -101,22 +101,18 @@ class SearchIndexProjection(Projection):
         if self.dialect == "postgres":
             # One partial GIN index per kind (queries name the kind literally, so the planner
             # can use it): a course search never reads activity postings.
+            # The vectors are computed from the statement's parameters, not stored text: narrow
+            # rows are what makes counting many matches fast (a count visits each match's row).
             return (
-                f"ALTER TABLE {docs} ADD COLUMN IF NOT EXISTS tsv tsvector GENERATED ALWAYS AS"
-                " (setweight(to_tsvector('simple', norm_title), 'A') ||"
-                " setweight(to_tsvector('simple', norm_body), 'B')) STORED",
-                f"ALTER TABLE {docs} ADD COLUMN IF NOT EXISTS prefixes TEXT NOT NULL DEFAULT ''",
-                f"ALTER TABLE {docs} ADD COLUMN IF NOT EXISTS title_prefixes TEXT NOT NULL DEFAULT ''",
-                f"ALTER TABLE {docs} ADD COLUMN IF NOT EXISTS tsv_prefix tsvector GENERATED ALWAYS AS"
-                " (to_tsvector('simple', prefixes)) STORED",
+                f"ALTER TABLE {docs} ADD COLUMN IF NOT EXISTS tsv tsvector",
+                f"ALTER TABLE {docs} ADD COLUMN IF NOT EXISTS tsv_prefix tsvector",
+                f"ALTER TABLE {docs} ADD COLUMN IF NOT EXISTS tsv_title_prefix tsvector",
                 *(
                     f"CREATE INDEX IF NOT EXISTS {docs}_prefix_{kind} ON {docs} USING GIN (tsv_prefix)"
                     f" WHERE kind = '{kind}'"
                     for kind in KINDS
                 ),
                 # Titles alone, for the activities' first tier.
-                f"ALTER TABLE {docs} ADD COLUMN IF NOT EXISTS tsv_title_prefix tsvector GENERATED"
-                " ALWAYS AS (to_tsvector('simple', title_prefixes)) STORED",
                 f"CREATE INDEX IF NOT EXISTS {docs}_title_prefix ON {docs} USING GIN (tsv_title_prefix)"
                 " WHERE kind = 'activity'",
             )
@@ -161,20 +157,36 @@ class SearchIndexProjection(Projection):
     # -- writing docs -------------------------------------------------------------------
     def _write(self, tx: Tx, doc_id: int, title: str, parts: dict[str, str], **cols: Any) -> None:
         body = " ".join(p for p in parts.values() if p)[:MAX_BODY]
-        values = {
+        norm_title, norm_body = normalise(title), normalise(body)
+        values: dict[str, Any] = {
             "title": title, "parts": json.dumps(parts, sort_keys=True),
-            "norm_title": normalise(title), "norm_body": normalise(body), **cols,
+            "norm_title": norm_title, "norm_body": norm_body, **cols,
         }
+        exprs = dict.fromkeys(values, "?")
         if self.dialect == "postgres":
-            values["title_prefixes"] = prefix_tokens(values["norm_title"])
-            values["prefixes"] = prefix_tokens(values["norm_title"] + " " + values["norm_body"])
+            # Only the vectors are kept (the FTS5 tables hold SQLite's copy of the text).
+            values["norm_title"] = values["norm_body"] = ""
+            vectors = {
+                "tsv": (
+                    "setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B')",
+                    [norm_title, norm_body],
+                ),
+                "tsv_prefix": ("strip(to_tsvector('simple', ?))", [prefix_tokens(f"{norm_title} {norm_body}")]),
+                "tsv_title_prefix": ("strip(to_tsvector('simple', ?))", [prefix_tokens(norm_title)]),
+            }
+            for name, (expr, args) in vectors.items():
+                exprs[name] = expr
+                values[name] = args
+        params = [p for v in values.values() for p in (v if isinstance(v, list) else [v])]
         if cols:  # a new doc
-            names = ", ".join(["doc_id", *values])
-            marks = ", ".join("?" for _ in range(len(values) + 1))
-            tx.execute(f"INSERT INTO {self.table('docs')} ({names}) VALUES ({marks})", (doc_id, *values.values()))
+            names = ", ".join(["doc_id", *exprs])
+            tx.execute(
+                f"INSERT INTO {self.table('docs')} ({names}) VALUES (?, {', '.join(exprs.values())})",
+                (doc_id, *params),
+            )
         else:
-            assigns = ", ".join(f"{k} = ?" for k in values)
-            tx.execute(f"UPDATE {self.table('docs')} SET {assigns} WHERE doc_id = ?", (*values.values(), doc_id))
+            assigns = ", ".join(f"{k} = {e}" for k, e in exprs.items())
+            tx.execute(f"UPDATE {self.table('docs')} SET {assigns} WHERE doc_id = ?", (*params, doc_id))
         if self.dialect == "sqlite":
             kind = cols.get("kind")
             if kind is None:  # an edit: the doc's index row is replaced
@@ -184,8 +196,7 @@ class SearchIndexProjection(Projection):
                 tx.execute(f"DELETE FROM {self.fts(kind)} WHERE rowid = ?", (doc_id,))
             fts = self.fts(kind)
             tx.execute(
-                f"INSERT INTO {fts} (rowid, title, body) VALUES (?, ?, ?)",
-                (doc_id, values["norm_title"], values["norm_body"]),
+                f"INSERT INTO {fts} (rowid, title, body) VALUES (?, ?, ?)", (doc_id, norm_title, norm_body)
             )
 
     def _remove(self, tx: Tx, where: str, params: tuple[Any, ...]) -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import msgspec
 
 from infrastructure.read_store import Row
+from projections.read_cache import ReadCache
 from projections.search_index import KINDS, PREFIX_MAX, WORD, SearchIndexProjection, normalise
 
 MAX_TERMS = 8
+INDEX = ("search",)
 
 
 class SearchScope(msgspec.Struct, frozen=True):
@@ -59,9 +62,12 @@ def prefix_match(terms: list[str], column: str) -> tuple[str, list[Any]]:
 
 
 class SearchQueries:
-    def __init__(self, projection: SearchIndexProjection) -> None:
+    def __init__(self, projection: SearchIndexProjection, cache: ReadCache | None = None) -> None:
         self._p = projection
         self._db = projection.store
+        # Results are kept while the index does not change: a catalog that is read far more
+        # than it is written answers a repeated query (and its totals) from memory.
+        self._cache = cache or ReadCache(None)
         self.docs = projection.table("docs")
 
     def _match(self, terms: list[str], kind: str) -> tuple[str, str, list[Any], str, list[Any]]:
@@ -95,16 +101,22 @@ class SearchQueries:
         where, params = scope.where()
         out = {}
         for kind in kinds:
-            if kind == "activity":
-                out[kind] = self._tiered(terms, where, params, page, limit)
-                continue
-            source, match, match_params, rank, rank_params = self._match(terms, kind)
-            out[kind] = self._db.fetchall(
-                f"SELECT d.doc_id, d.kind, d.uuid, d.course_uuid, d.title FROM {source}"
-                f" WHERE {match} AND {where} ORDER BY {rank}, d.doc_id DESC LIMIT ? OFFSET ?",
-                (*match_params, *params, *rank_params, limit, (page - 1) * limit),
-            )
+            key = ("search", kind, scope, tuple(terms), page, limit)
+            load = functools.partial(self._page, terms, kind, where, params, page, limit)
+            out[kind] = [dict(r) for r in self._cache.get(key, INDEX, load)]
         return out
+
+    def _page(
+        self, terms: list[str], kind: str, where: str, params: list[Any], page: int, limit: int
+    ) -> list[Row]:
+        if kind == "activity":
+            return self._tiered(terms, where, params, page, limit)
+        source, match, match_params, rank, rank_params = self._match(terms, kind)
+        return self._db.fetchall(
+            f"SELECT d.doc_id, d.kind, d.uuid, d.course_uuid, d.title FROM {source}"
+            f" WHERE {match} AND {where} ORDER BY {rank}, d.doc_id DESC LIMIT ? OFFSET ?",
+            (*match_params, *params, *rank_params, limit, (page - 1) * limit),
+        )
 
     def _tiered(self, terms: list[str], where: str, params: list[Any], page: int, limit: int) -> list[Row]:
         """Activities (the large corpus): title matches ranked first, then body-only matches
@@ -159,9 +171,12 @@ class SearchQueries:
 
     def totals(self, scope: SearchScope, query: str) -> dict[str, int]:
         terms = terms_of(query)
-        counts = dict.fromkeys(KINDS, 0)
         if not terms:
-            return counts
+            return dict.fromkeys(KINDS, 0)
+        return dict(self._cache.get(("totals", scope, tuple(terms)), INDEX, lambda: self._count(terms, scope)))
+
+    def _count(self, terms: list[str], scope: SearchScope) -> dict[str, int]:
+        counts = dict.fromkeys(KINDS, 0)
         where, params = scope.where()
         for kind in KINDS:
             source, match, match_params, _, _ = self._match(terms, kind)
