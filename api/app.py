@@ -47,6 +47,7 @@ def create_app(container: Container, *, run_followers: bool | None = None) -> Li
 
     def on_startup(app: Litestar) -> None:
         app.state.container = container
+        container.read_store.dedicate_reads_to_this_thread()  # read routes run on this loop
         if follow and container.loop is None:
             container.start_followers()
 

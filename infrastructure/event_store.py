@@ -50,6 +50,10 @@ class LoggedEvent:
 
 
 def event_store_env(settings: Settings) -> dict[str, str]:
+    return _store_env(settings)
+
+
+def _store_env(settings: Settings) -> dict[str, str]:
     if settings.uses_postgres:
         dsn = PostgresDsn.parse(settings.database_url)
         return {
@@ -214,6 +218,14 @@ class _AppendWriter:
                 loop.call_soon_threadsafe(_settle, outcomes)
 
 
+def _replay(aggregate: Any, events: Any) -> Any:
+    """The library's projector, without its per-event ``isinstance`` against a runtime
+    Protocol (measured: a third of the cost of loading a 20-event aggregate)."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
 def ensure_schema(dsn: PostgresDsn) -> None:
     """eventsourcing creates its tables but not the schema they live in."""
     import psycopg
@@ -307,7 +319,9 @@ class EventStore:
 
     def get(self, aggregate_id: UUID, cls: type[A], version: int | None = None) -> A | None:
         try:
-            aggregate: Any = self._app.repository.get(aggregate_id, version=version)
+            aggregate: Any = self._app.repository.get(
+                aggregate_id, version=version, projector_func=_replay
+            )
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, cls) else None

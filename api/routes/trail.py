@@ -41,9 +41,10 @@ class TrailController(Controller):
     def remove_course(self, state: State, principal: Principal, course_uuid: str) -> TrailView:
         return state.container.learning.unenroll(principal, course_uuid)  # type: ignore[no-any-return]
 
-    @post("/add_activity/{activity_uuid:str}", operation_id="complete_activity", summary="Mark an activity complete (enrolls first when needed)", status_code=200, sync_to_thread=True)
-    def add_activity(self, state: State, principal: Principal, activity_uuid: str) -> TrailView:
-        return state.container.learning.complete_activity(principal, activity_uuid)  # type: ignore[no-any-return]
+    @post("/add_activity/{activity_uuid:str}", operation_id="complete_activity", summary="Mark an activity complete (enrolls first when needed)", status_code=200)
+    async def add_activity(self, state: State, principal: Principal, activity_uuid: str) -> TrailView:
+        # On the event loop: cached lookups, one aggregate read, then awaited append and wait.
+        return await state.container.learning.complete_activity_async(principal, activity_uuid)  # type: ignore[no-any-return]
 
     @delete("/remove_activity/{activity_uuid:str}", operation_id="uncomplete_activity", summary="Mark an activity not done", status_code=200, sync_to_thread=True)
     def remove_activity(self, state: State, principal: Principal, activity_uuid: str) -> TrailView:

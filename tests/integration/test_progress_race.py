@@ -57,3 +57,26 @@ def test_racing_on_the_same_last_activity(api, client, container):
     container.learning.complete_activity(principal, acts[0]["activity_uuid"])
     _race(container, principal, [acts[1]["activity_uuid"]] * 2)
     assert _completed_count(container, user, course["course_uuid"]) == 1
+
+
+def test_racing_completions_on_the_event_loop_append_enrollment_completed_once(api, client, container):
+    """The path POST /trail/add_activity takes: both commands on one loop, interleaved at the
+    append (each awaits its own), one of them re-decides after losing the race."""
+    import asyncio
+
+    admin = api.admin()
+    for round_ in range(3):
+        course, _, acts = course_tree(client, api, admin, activities=2, name=f"Loop race {round_}")
+        learner = api.signup(1, f"looper{round_}@example.com")
+        user = UUID(learner["user_uuid"].removeprefix("user_"))
+        principal = Principal(user_id=user)
+
+        async def both() -> None:
+            await asyncio.gather(*(
+                container.learning.complete_activity_async(principal, a["activity_uuid"]) for a in acts
+            ))
+
+        asyncio.run(both())
+        assert _completed_count(container, user, course["course_uuid"]) == 1
+        run = container.learning.run_for(principal, course["course_uuid"])
+        assert run.status == "STATUS_COMPLETED" and run.progress_percent == 100.0
