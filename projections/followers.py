@@ -222,6 +222,26 @@ def flush_idle(members: Sequence[Follower]) -> None:
 def _commit(
     work: Sequence[tuple[Follower, Sequence[Any]]], last: int, decoded: dict[int, LoggedEvent]
 ) -> None:
+    try:
+        _write(work, last, decoded)
+    except BaseException:
+        for member, _ in work:
+            member.projection.rolled_back()
+        raise
+    now = time.monotonic()
+    for member, relevant in work:
+        member.position = member._persisted = last
+        member._persisted_at = now
+        member._publish(changed=bool(relevant))
+        if relevant:
+            member.projection.committed()
+            if member.statistics is not None:
+                member.statistics.note(member.projection, len(relevant))
+
+
+def _write(
+    work: Sequence[tuple[Follower, Sequence[Any]]], last: int, decoded: dict[int, LoggedEvent]
+) -> None:
     store = work[0][0].projection.store
     events = work[0][0].events
     with store.transaction(pipelined=True) as tx:
@@ -243,15 +263,6 @@ def _commit(
             )
             if moved != len(dirty):
                 raise LostRace()
-    now = time.monotonic()
-    for member, relevant in work:
-        member.position = member._persisted = last
-        member._persisted_at = now
-        member._publish(changed=bool(relevant))
-        if relevant:
-            member.projection.committed()
-            if member.statistics is not None:
-                member.statistics.note(member.projection, len(relevant))
 
 
 class FollowerLoop:

@@ -57,6 +57,10 @@ class Projection:
         """Called when a follower takes this projection's position from the tracking table
         (start, or after another process moved it): forget anything remembered in memory."""
 
+    def rolled_back(self) -> None:
+        """Called when a batch this projection was part of rolled back: forget anything that
+        was remembered from inside that transaction."""
+
     def committed(self) -> None:
         """Called after a batch that this projection handled events of was committed (not
         called when the batch rolled back). A place to tell others that new rows exist."""

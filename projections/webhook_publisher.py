@@ -76,8 +76,14 @@ class TxLookups:
         self._p = projection
 
     def org_id(self, org_uuid: str) -> int | None:
+        known = self._p.org_ids.get(org_uuid)  # an org's numeric id never changes
+        if known is not None:
+            return known
         row = self._tx.fetchone(f"SELECT id FROM {self._p.table('orgs')} WHERE org_uuid = ?", (org_uuid,))
-        return int(row["id"]) if row else None
+        if row is None:
+            return None
+        self._p.org_ids[org_uuid] = int(row["id"])
+        return int(row["id"])
 
     def user(self, user_uuid: str) -> dict[str, Any] | None:
         return self._tx.fetchone(
@@ -156,12 +162,32 @@ class WebhookPublisher(Projection):
         self._replay_queued = False
         self._on_queued: list[Callable[[], None]] = []
         self._on_replay: list[Callable[[], None]] = []
-        # Event names some active endpoint subscribes to, or None (load on next use). Cleared
-        # by every endpoint change, so it may include too much (harmless), never too little.
+        # Event names some active endpoint subscribes to, and active endpoints by org, loaded
+        # on use. Cleared by every endpoint change, by a rolled-back batch and on resume, so
+        # they never hold less than the table (a superset of names is harmless).
         self._subscribed: frozenset[str] | None = None
+        self._endpoints: dict[str, list[Row]] = {}
+        self.org_ids: dict[str, int] = {}
 
     def resumed(self) -> None:
-        self._subscribed = None  # another process may have changed endpoints meanwhile
+        self._forget_endpoints()  # another process may have changed endpoints meanwhile
+
+    def rolled_back(self) -> None:
+        self._forget_endpoints()
+
+    def _forget_endpoints(self) -> None:
+        self._subscribed = None
+        self._endpoints = {}
+
+    def _active_endpoints(self, tx: Tx, org_uuid: str) -> list[Row]:
+        found = self._endpoints.get(org_uuid)
+        if found is None:
+            found = self._endpoints[org_uuid] = tx.fetchall(
+                f"SELECT * FROM {self.table('endpoints')}"
+                " WHERE org_uuid = ? AND is_active = 1 AND deleted = 0",
+                (org_uuid,),
+            )
+        return found
 
     def _subscribed_names(self, tx: Tx) -> frozenset[str]:
         if self._subscribed is None:
@@ -278,7 +304,7 @@ class WebhookPublisher(Projection):
 
     # -- endpoints --------------------------------------------------------------------------
     def _endpoint_created(self, tx: Tx, logged: LoggedEvent) -> None:
-        self._subscribed = None
+        self._forget_endpoints()
         e: Any = logged.event
         when = iso_z(e.timestamp)
         tx.execute(
@@ -299,7 +325,7 @@ class WebhookPublisher(Projection):
         )
 
     def _set_endpoint(self, tx: Tx, logged: LoggedEvent, values: dict[str, Any]) -> None:
-        self._subscribed = None
+        self._forget_endpoints()
         assigns = ", ".join(f"{k} = ?" for k in values)
         tx.execute(
             f"UPDATE {self.table('endpoints')} SET {assigns}, update_date = ? WHERE endpoint_uuid = ?",
@@ -387,11 +413,7 @@ class WebhookPublisher(Projection):
         if not any(b.name in names for b in self.bindings.get(type(logged.event), ())):
             return  # nobody listens: skip building the payload (its lookups are queries)
         for name, result in self.published(tx, logged):
-            endpoints = tx.fetchall(
-                f"SELECT * FROM {self.table('endpoints')}"
-                " WHERE org_uuid = ? AND is_active = 1 AND deleted = 0",
-                (result.org_uuid,),
-            )
+            endpoints = self._active_endpoints(tx, result.org_uuid)
             subscribed = [ep for ep in endpoints if name in json.loads(ep["events"])]
             if subscribed:
                 self.enqueue(tx, subscribed, name, logged, result)
@@ -415,13 +437,16 @@ class WebhookPublisher(Projection):
                 did, ep["endpoint_uuid"], result.org_uuid, name, logged.position,
                 msgspec.json.encode(body).decode(), int(bool(replay_id)), when,
             ))
-        tx.executemany(
-            f"INSERT INTO {self.table('deliveries')} (delivery_id, endpoint_uuid, org_uuid,"
-            " event_name, position, payload, status, attempts, due_ms, replayed, created_at,"
-            " updated_ms) VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?, ?, 0)"
-            " ON CONFLICT (delivery_id) DO NOTHING",
-            rows,
-        )
+        # One statement for an event's deliveries (not one per endpoint), 500 rows at most.
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            values = ", ".join("(?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?, ?, 0)" for _ in chunk)
+            tx.execute(
+                f"INSERT INTO {self.table('deliveries')} (delivery_id, endpoint_uuid, org_uuid,"
+                " event_name, position, payload, status, attempts, due_ms, replayed, created_at,"
+                f" updated_ms) VALUES {values} ON CONFLICT (delivery_id) DO NOTHING",
+                [value for row in chunk for value in row],
+            )
         self._queued = self._queued or bool(rows)
         return len(rows)
 
