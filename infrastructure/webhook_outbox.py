@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from infrastructure.event_store import EventStore
 from infrastructure.read_store import Row, Tx
@@ -38,6 +39,11 @@ class Claimed:
     secret: str
     previous_secret: str
     previous_valid_until: str
+
+
+def _chunks(items: Sequence[Any], size: int = 500) -> list[Sequence[Any]]:
+    """Bulk statements in slices (SQLite caps the parameters of one statement)."""
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 class Outbox:
@@ -110,10 +116,11 @@ class Outbox:
                     inflight[row["endpoint_uuid"]] = inflight.get(row["endpoint_uuid"], 0) + 1
                     chosen.append(row)
             rows = chosen
-            if rows:
-                tx.executemany(
-                    f"UPDATE {self.t['deliveries']} SET due_ms = ? WHERE delivery_id = ?",
-                    [(now_ms + lease_ms, r["delivery_id"]) for r in rows],
+            for chunk in _chunks([r["delivery_id"] for r in rows]):
+                tx.execute(
+                    f"UPDATE {self.t['deliveries']} SET due_ms = ?"
+                    f" WHERE delivery_id IN ({', '.join('?' for _ in chunk)})",
+                    (now_ms + lease_ms, *chunk),
                 )
         return [
             Claimed(
@@ -159,18 +166,28 @@ class Outbox:
                 status, due = "pending", now_ms + self.retry_delay_ms(attempt)
             moves.append((status, attempt, due, now_ms, claimed.delivery_id))
         to_disable: list[tuple[str, int]] = []
+        deliveries = self.t["deliveries"]
         with self.store.transaction(pipelined=True) as tx:
-            tx.executemany(
-                f"INSERT INTO {self.t['attempts']} (attempt_id, endpoint_uuid, delivery_id,"
-                " event_name, attempt, success, response_status, response_body, error,"
-                " duration_ms, replayed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                attempts,
-            )
-            tx.executemany(
-                f"UPDATE {self.t['deliveries']} SET status = ?, attempts = ?, due_ms = ?,"
-                " updated_ms = ? WHERE delivery_id = ? AND status = 'pending'",
-                moves,
-            )
+            for chunk in _chunks(attempts):
+                tx.execute(
+                    f"INSERT INTO {self.t['attempts']} (attempt_id, endpoint_uuid, delivery_id,"
+                    " event_name, attempt, success, response_status, response_body, error,"
+                    " duration_ms, replayed, created_at) VALUES "
+                    + ", ".join("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" for _ in chunk),
+                    [value for row in chunk for value in row],
+                )
+            for chunk in _chunks(moves):
+                # Every move in one statement (portable: a UNION ALL of rows, no VALUES aliases).
+                moved = " UNION ALL ".join(
+                    ["SELECT ? AS status, ? AS attempts, ? AS due_ms, ? AS updated_ms, ? AS delivery_id"]
+                    + ["SELECT ?, ?, ?, ?, ?"] * (len(chunk) - 1)
+                )
+                tx.execute(
+                    f"UPDATE {deliveries} SET status = m.status, attempts = m.attempts,"
+                    f" due_ms = m.due_ms, updated_ms = m.updated_ms FROM ({moved}) AS m"
+                    f" WHERE {deliveries}.delivery_id = m.delivery_id AND {deliveries}.status = 'pending'",
+                    [value for row in chunk for value in row],
+                )
             for endpoint_uuid, outcomes in by_endpoint.items():
                 disable = self._health(tx, endpoint_uuid, outcomes, now_ms)
                 if disable is not None:

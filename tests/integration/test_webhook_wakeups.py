@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.integration.webhook_receiver import Receiver
-from tests.integration.webhook_support import create_hook, delivery_rows, loopback_env
+from tests.integration.webhook_support import create_hook, delivery_rows, loopback_env, wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +27,12 @@ def test_queued_and_redelivered_deliveries_go_out_without_waiting_for_the_poll(
         api.create_course(admin, name="Woken")
         first = receiver.wait_for(1, timeout=10)
         assert first[0].body["event"] == "course_created"
-        delivery_id = delivery_rows(container, hook["webhook_uuid"])[0]["delivery_id"]
+        # Redelivery is for a delivery that finished (a user sees it in the log first).
+        done = wait_until(
+            lambda: [r for r in delivery_rows(container, hook["webhook_uuid"]) if r["status"] == "succeeded"],
+            timeout=10, what="the first delivery recorded",
+        )
+        delivery_id = done[0]["delivery_id"]
         again = api.client.post(
             f"/api/v1/orgs/1/webhooks/{hook['webhook_uuid']}/deliveries/{delivery_id}/redeliver",
             headers=admin,
