@@ -14,8 +14,8 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
+from infrastructure.bulk_sql import in_list, insert_rows, update_rows
 from infrastructure.event_store import EventStore
 from infrastructure.read_store import Row, Tx
 from infrastructure.webhook_sender import SendResult
@@ -39,11 +39,6 @@ class Claimed:
     secret: str
     previous_secret: str
     previous_valid_until: str
-
-
-def _chunks(items: Sequence[Any], size: int = 500) -> list[Sequence[Any]]:
-    """Bulk statements in slices (SQLite caps the parameters of one statement)."""
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 class Outbox:
@@ -116,11 +111,11 @@ class Outbox:
                     inflight[row["endpoint_uuid"]] = inflight.get(row["endpoint_uuid"], 0) + 1
                     chosen.append(row)
             rows = chosen
-            for chunk in _chunks([r["delivery_id"] for r in rows]):
+            if rows:
+                leased, ids = in_list(self.store.dialect, "delivery_id", [r["delivery_id"] for r in rows], "text")
                 tx.execute(
-                    f"UPDATE {self.t['deliveries']} SET due_ms = ?"
-                    f" WHERE delivery_id IN ({', '.join('?' for _ in chunk)})",
-                    (now_ms + lease_ms, *chunk),
+                    f"UPDATE {self.t['deliveries']} SET due_ms = ? WHERE {leased}",
+                    (now_ms + lease_ms, *ids),
                 )
         return [
             Claimed(
@@ -167,27 +162,20 @@ class Outbox:
             moves.append((status, attempt, due, now_ms, claimed.delivery_id))
         to_disable: list[tuple[str, int]] = []
         deliveries = self.t["deliveries"]
+        dialect = self.store.dialect
         with self.store.transaction(pipelined=True) as tx:
-            for chunk in _chunks(attempts):
-                tx.execute(
-                    f"INSERT INTO {self.t['attempts']} (attempt_id, endpoint_uuid, delivery_id,"
-                    " event_name, attempt, success, response_status, response_body, error,"
-                    " duration_ms, replayed, created_at) VALUES "
-                    + ", ".join("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" for _ in chunk),
-                    [value for row in chunk for value in row],
-                )
-            for chunk in _chunks(moves):
-                # Every move in one statement (portable: a UNION ALL of rows, no VALUES aliases).
-                moved = " UNION ALL ".join(
-                    ["SELECT ? AS status, ? AS attempts, ? AS due_ms, ? AS updated_ms, ? AS delivery_id"]
-                    + ["SELECT ?, ?, ?, ?, ?"] * (len(chunk) - 1)
-                )
-                tx.execute(
-                    f"UPDATE {deliveries} SET status = m.status, attempts = m.attempts,"
-                    f" due_ms = m.due_ms, updated_ms = m.updated_ms FROM ({moved}) AS m"
-                    f" WHERE {deliveries}.delivery_id = m.delivery_id AND {deliveries}.status = 'pending'",
-                    [value for row in chunk for value in row],
-                )
+            insert_rows(
+                tx, dialect, self.t["attempts"],
+                ("attempt_id", "endpoint_uuid", "delivery_id", "event_name", "attempt", "success",
+                 "response_status", "response_body", "error", "duration_ms", "replayed", "created_at"),
+                ("text", "text", "text", "text", "int", "int", "int", "text", "text", "int", "int", "text"),
+                attempts,
+            )
+            update_rows(
+                tx, dialect, deliveries, "delivery_id",
+                ("status", "attempts", "due_ms", "updated_ms"), ("text", "int", "bigint", "bigint", "text"),
+                moves, where=f"{deliveries}.status = 'pending'",
+            )
             for endpoint_uuid, outcomes in by_endpoint.items():
                 disable = self._health(tx, endpoint_uuid, outcomes, now_ms)
                 if disable is not None:

@@ -33,6 +33,7 @@ from domain.memberships import Membership
 from domain.orgs import Org
 from domain.users import User
 from domain.webhooks import WebhookEndpoint as W
+from infrastructure.bulk_sql import insert_rows
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Row, Tx
 from projections.framework import Handler, Projection
@@ -437,16 +438,16 @@ class WebhookPublisher(Projection):
                 did, ep["endpoint_uuid"], result.org_uuid, name, logged.position,
                 msgspec.json.encode(body).decode(), int(bool(replay_id)), when,
             ))
-        # One statement for an event's deliveries (not one per endpoint), 500 rows at most.
-        for start in range(0, len(rows), 500):
-            chunk = rows[start : start + 500]
-            values = ", ".join("(?, ?, ?, ?, ?, ?, 'pending', 0, 0, ?, ?, 0)" for _ in chunk)
-            tx.execute(
-                f"INSERT INTO {self.table('deliveries')} (delivery_id, endpoint_uuid, org_uuid,"
-                " event_name, position, payload, status, attempts, due_ms, replayed, created_at,"
-                f" updated_ms) VALUES {values} ON CONFLICT (delivery_id) DO NOTHING",
-                [value for row in chunk for value in row],
-            )
+        # One statement for an event's deliveries, not one per endpoint.
+        insert_rows(
+            tx, self.store.dialect, self.table("deliveries"),
+            ("delivery_id", "endpoint_uuid", "org_uuid", "event_name", "position", "payload",
+             "status", "attempts", "due_ms", "replayed", "created_at", "updated_ms"),
+            ("text", "text", "text", "text", "bigint", "text", "text", "int", "bigint", "int",
+             "text", "bigint"),
+            [(*row[:6], "pending", 0, 0, row[6], row[7], 0) for row in rows],
+            suffix="ON CONFLICT (delivery_id) DO NOTHING",
+        )
         self._queued = self._queued or bool(rows)
         return len(rows)
 
