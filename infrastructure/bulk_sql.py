@@ -1,16 +1,19 @@
 """Many rows in one statement, portably.
 
-PostgreSQL gets one fixed statement whatever the row count (columns passed as arrays and
-``unnest``-ed), so psycopg prepares it once: a multi-row ``VALUES`` list is a new statement
-for every row count, parsed and planned each time (measured: ~15 ms to record a batch of 50
-delivery results that way). SQLite plans cheaply: it gets multi-row ``VALUES``, in slices
-under its parameter cap.
+PostgreSQL gets one fixed statement whatever the row count, so psycopg prepares it once: a
+multi-row ``VALUES`` list is a new statement for every row count, parsed and planned each time
+(measured: ~15 ms to record a batch of 50 delivery results that way). The rows travel as ONE
+JSON text (``json_to_recordset``), encoded by msgspec: psycopg's array dumpers run in Python,
+element by element (10 rows x 12 columns as arrays: 1.1 ms of client CPU; as JSON: 40 us).
+SQLite plans cheaply: it gets multi-row ``VALUES``, in slices under its parameter cap.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+
+import msgspec
 
 from infrastructure.read_store import Dialect, Tx
 
@@ -22,8 +25,22 @@ def _slices(rows: Sequence[Sequence[Any]]) -> list[Sequence[Sequence[Any]]]:
     return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
-def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
-    return [[row[i] for row in rows] for i in range(width)]
+def _records(names: Sequence[str], types: Sequence[str], rows: Sequence[Sequence[Any]]) -> tuple[str, str]:
+    """``(json text, column definitions)`` for ``json_to_recordset(?::json) AS m(<definitions>)``."""
+    text = msgspec.json.encode([dict(zip(names, row, strict=True)) for row in rows]).decode()
+    return text, ", ".join(f"{n} {t}" for n, t in zip(names, types, strict=True))
+
+
+def _array_literal(values: Sequence[Any]) -> str:
+    """A PostgreSQL array literal (``{"a","b"}``): one text parameter instead of a list that
+    psycopg would dump element by element."""
+    items = []
+    for value in values:
+        if value is None:
+            items.append("NULL")
+        else:
+            items.append('"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return "{" + ",".join(items) + "}"
 
 
 def insert_rows(
@@ -35,10 +52,11 @@ def insert_rows(
         return
     names = ", ".join(columns)
     if dialect == "postgres":
-        arrays = ", ".join(f"?::{t}[]" for t in types)
+        text, definitions = _records(columns, types, rows)
         tx.execute(
-            f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {suffix}",
-            _columns(rows, len(columns)),
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM json_to_recordset(?::json)"
+            f" AS m({definitions}) {suffix}",
+            (text,),
         )
         return
     marks = "(" + ", ".join("?" for _ in columns) + ")"
@@ -63,11 +81,11 @@ def update_rows(
     extra = f" AND {where}" if where else ""
     names = [*columns, key]
     if dialect == "postgres":
-        arrays = ", ".join(f"?::{t}[]" for t in types)
+        text, definitions = _records(names, types, rows)
         tx.execute(
-            f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS m({', '.join(names)})"
+            f"UPDATE {table} SET {sets} FROM json_to_recordset(?::json) AS m({definitions})"
             f" WHERE {table}.{key} = m.{key}{extra}",
-            _columns(rows, len(names)),
+            (text,),
         )
         return
     first = "SELECT " + ", ".join(f"? AS {n}" for n in names)
@@ -83,5 +101,5 @@ def update_rows(
 def in_list(dialect: Dialect, column: str, values: Sequence[Any], pg_type: str) -> tuple[str, list[Any]]:
     """``column IN (...)`` as one fixed PostgreSQL statement (``= ANY``) or a SQLite list."""
     if dialect == "postgres":
-        return f"{column} = ANY(?::{pg_type}[])", [list(values)]
+        return f"{column} = ANY(?::{pg_type}[])", [_array_literal(values)]
     return f"{column} IN ({', '.join('?' for _ in values)})", list(values)

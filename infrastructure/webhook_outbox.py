@@ -19,7 +19,7 @@ from infrastructure.bulk_sql import in_list, insert_rows, update_rows
 from infrastructure.event_store import EventStore
 from infrastructure.read_store import Row, Tx
 from infrastructure.webhook_sender import SendResult
-from projections.webhook_publisher import WebhookPublisher, iso_z
+from projections.webhook_publisher import FreshDelivery, WebhookPublisher, iso_z
 
 #: seconds before retry n (after attempt n failed): about 2.2 days of retries, then failed
 SCHEDULE: tuple[int, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000, 86400)
@@ -39,6 +39,14 @@ class Claimed:
     secret: str
     previous_secret: str
     previous_valid_until: str
+
+    @classmethod
+    def fresh(cls, d: FreshDelivery) -> Claimed:
+        ep = d.endpoint
+        return cls(
+            d.delivery_id, ep["endpoint_uuid"], d.org_uuid, ep["url"], d.event_name, d.payload, 0,
+            False, ep["secret"], ep["previous_secret"], ep["previous_valid_until"],
+        )
 
 
 class Outbox:
@@ -125,6 +133,17 @@ class Outbox:
             )
             for r in rows
         ]
+
+    def release(self, delivery_ids: Sequence[str]) -> None:
+        """Leased rows a stopping worker will not send: due again now, not when the lease ends."""
+        if not delivery_ids:
+            return
+        with self.store.transaction() as tx:
+            ids_are, ids = in_list(self.store.dialect, "delivery_id", delivery_ids, "text")
+            tx.execute(
+                f"UPDATE {self.t['deliveries']} SET due_ms = 0 WHERE status = 'pending' AND {ids_are}",
+                ids,
+            )
 
     def next_due_ms(self) -> int | None:
         row = self.store.fetchone(

@@ -1,11 +1,16 @@
 """The delivery worker: sends due outbox deliveries concurrently from one asyncio loop.
 
-One thread runs an event loop with a shared httpx client. Each claimed delivery is its own
-task, at most ``per_endpoint`` in flight per endpoint and ``concurrency`` overall, so one
-slow or dead endpoint only ever holds its own few slots. Results are recorded in batches
-(one transaction per loop turn). The worker wakes when the publisher's position moves (in
-process, when the publisher queued deliveries; for a publisher in another process, when its
-position moves), when a send finishes, or every ``poll_seconds``.
+One thread runs an event loop with a shared HTTP client. Each delivery is its own task, at
+most ``per_endpoint`` in flight per endpoint and ``concurrency`` overall, so one slow or dead
+endpoint only ever holds its own few slots; leased deliveries over a quota wait here, per
+endpoint, for a slot. Results are recorded in batches (one transaction per loop turn).
+
+Deliveries reach the worker two ways. The publisher of this process hands over the ones it
+just queued, already leased to this worker, when its batch commits (no claim query between an
+event and its receiver). Everything else (retries, redeliveries, a publisher in another
+process, a backlog this worker declined) is claimed from the outbox when the worker wakes: a
+send finished, the publisher queued unhanded work, its position moved (publisher in another
+process), or every ``poll_seconds``.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -25,6 +30,7 @@ from infrastructure.secret_box import SecretBox
 from infrastructure.webhook_outbox import Claimed, Outbox
 from infrastructure.webhook_sender import SendResult, WebhookSender
 from projections.positions import PositionBoard
+from projections.webhook_publisher import FreshDelivery
 
 log = logging.getLogger("learnstream.webhooks")
 
@@ -68,6 +74,11 @@ class DeliveryWorker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._inflight: Counter[str] = Counter()
+        # Leased deliveries waiting for a slot, per endpoint: (lease end in ms, delivery).
+        self._waiting: dict[str, deque[tuple[int, Claimed]]] = {}
+        self._waiting_count = 0
+        self._sender: WebhookSender | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self._done: list[tuple[Claimed, SendResult]] = []
         self._secrets: dict[tuple[str, str], str] = {}
         self._replays_due = True  # look once at start, then when one is requested
@@ -83,6 +94,7 @@ class DeliveryWorker:
         self._thread = threading.Thread(target=self._main, args=(ready,), name="webhooks", daemon=True)
         self._thread.start()
         ready.wait(5)
+        self.outbox.publisher.hand_fresh_to(self._fresh_lease, self._take_fresh)
         self.outbox.on_work(self.wake)
         self.outbox.publisher.on_replay(self._replay_requested)
         if self.board is not None:
@@ -90,6 +102,7 @@ class DeliveryWorker:
             self._waker.start()
 
     def stop(self) -> None:
+        self.outbox.publisher.hand_fresh_to(None, None)
         self._stop.set()
         self.wake()
         if self._thread is not None:
@@ -100,6 +113,21 @@ class DeliveryWorker:
     def _replay_requested(self) -> None:
         self._replays_due = True
         self.wake()
+
+    # -- fresh deliveries from this process's publisher (follower thread) --------------------
+    def _fresh_lease(self) -> int | None:
+        if self._stop.is_set() or self._loop is None or self._waiting_count >= self.concurrency * 2:
+            return None  # leave them in the outbox, due: claimed when there is room
+        return self.now_ms() + self.lease_ms
+
+    def _take_fresh(self, fresh: list[FreshDelivery]) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return  # still leased in the outbox: due again when the lease runs out
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(
+                self._queue, [(d.lease_until_ms, Claimed.fresh(d)) for d in fresh]
+            )
 
     def wake(self) -> None:
         loop, wake = self._loop, self._wake
@@ -139,12 +167,13 @@ class DeliveryWorker:
     async def _run(self) -> None:
         assert self._wake is not None
         sender = WebhookSender(self.timeout, self.allow_private, max_connections=self.concurrency * 2)
-        tasks: set[asyncio.Task[None]] = set()
+        self._sender = sender
+        tasks = self._tasks
         last_prune = 0.0
         try:
             while not self._stop.is_set():
                 self._wake.clear()
-                busy = await self._turn(sender, tasks)
+                busy = await self._turn()
                 if time.monotonic() - last_prune > 60:
                     last_prune = time.monotonic()
                     await asyncio.to_thread(self.outbox.prune, self.now_ms() - self.retention_ms)
@@ -156,26 +185,32 @@ class DeliveryWorker:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await sender.aclose()
+            self._sender = None
             if self._done:  # unrecorded sends would otherwise go out again after the lease
                 await self._record(self._done)
+            waiting = [item.delivery_id for queue in self._waiting.values() for _, item in queue]
+            self._waiting, self._waiting_count = {}, 0
+            with contextlib.suppress(Exception):  # otherwise due again when their lease ends
+                await asyncio.to_thread(self.outbox.release, waiting)
 
-    async def _turn(self, sender: WebhookSender, tasks: set[asyncio.Task[None]]) -> bool:
+    async def _turn(self) -> bool:
         busy = False
         try:
             if self._done:
                 done, self._done = self._done, []
                 await self._record(done)
                 busy = True
-            free = self.concurrency - sum(self._inflight.values())
-            claimed = await asyncio.to_thread(
-                self.outbox.claim, self.now_ms(), free, dict(self._inflight), self.per_endpoint,
-                self.lease_ms,
-            )
-            for item in self._admit(claimed):
-                task = asyncio.create_task(self._send(sender, item))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-            busy = busy or len(claimed) >= free > 0
+            free = self.concurrency - sum(self._inflight.values()) - self._waiting_count
+            if free > 0:
+                now = self.now_ms()
+                held = Counter(self._inflight)  # in flight or waiting here count against quotas
+                for endpoint, queue in self._waiting.items():
+                    held[endpoint] += len(queue)
+                claimed = await asyncio.to_thread(
+                    self.outbox.claim, now, free, held, self.per_endpoint, self.lease_ms,
+                )
+                self._queue([(now + self.lease_ms, item) for item in claimed])
+                busy = busy or len(claimed) >= free
             # Replays are rare: look when one was requested here, or (one requested in another
             # process) every poll interval, not on every turn.
             if self._replays_due or time.monotonic() - self._replays_checked >= self.poll_seconds:
@@ -188,14 +223,35 @@ class DeliveryWorker:
             await asyncio.sleep(0.5)
         return busy
 
-    def _admit(self, claimed: list[Claimed]) -> list[Claimed]:
-        # Claims respect the per-endpoint quota already; this only guards the counter.
-        admitted = []
-        for item in claimed:
-            if self._inflight[item.endpoint_uuid] < self.per_endpoint:
-                self._inflight[item.endpoint_uuid] += 1
-                admitted.append(item)
-        return admitted
+    def _queue(self, leased: list[tuple[int, Claimed]]) -> None:
+        for lease_end, item in leased:
+            self._waiting.setdefault(item.endpoint_uuid, deque()).append((lease_end, item))
+        self._waiting_count += len(leased)
+        self._start_waiting()
+
+    def _start_waiting(self) -> None:
+        """Start waiting deliveries while their endpoint and the worker have free slots."""
+        sender = self._sender
+        if not self._waiting_count or sender is None:
+            return
+        now = self.now_ms()
+        free = self.concurrency - sum(self._inflight.values())
+        for endpoint in list(self._waiting):
+            if free <= 0:
+                break
+            queue = self._waiting[endpoint]
+            while queue and free > 0 and self._inflight[endpoint] < self.per_endpoint:
+                lease_end, item = queue.popleft()
+                self._waiting_count -= 1
+                if lease_end - now < self.lease_ms // 10:
+                    continue  # its lease is (nearly) over: another worker may claim it now
+                self._inflight[endpoint] += 1
+                free -= 1
+                task = asyncio.create_task(self._send(sender, item))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            if not queue:
+                del self._waiting[endpoint]
 
     async def _send(self, sender: WebhookSender, item: Claimed) -> None:
         try:
@@ -213,6 +269,7 @@ class DeliveryWorker:
         self._done.append((item, result))
         assert self._wake is not None
         self._wake.set()
+        self._start_waiting()
 
     def _signing_secrets(self, item: Claimed) -> list[str]:
         context = secret_context(item.org_uuid)

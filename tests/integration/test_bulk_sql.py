@@ -67,10 +67,19 @@ def test_update_rows_sets_each_row_from_its_own_values_and_respects_where(store:
     assert sum(1 for n, label in got.values() if label.startswith("moved")) == ROWS - 1
 
 
-def test_in_list_matches_only_the_given_values(store: Any) -> None:
-    _insert(store, [(f"i{k}", k, "x", "open") for k in range(10)])
+def test_in_list_matches_only_the_given_values_even_with_quotes_and_braces(store: Any) -> None:
+    odd = ['q"uote', "back\\slash", "{brace,comma}", "NULL", " spaced "]
+    _insert(store, [(key, k, "x", "open") for k, key in enumerate([f"i{k}" for k in range(10)] + odd)])
 
-    condition, params = in_list(store.dialect, "item_id", ["i2", "i7", "missing"], "text")
-    got = store.fetchall(f"SELECT item_id FROM bulk_items WHERE {condition} ORDER BY item_id", params)
+    condition, params = in_list(store.dialect, "item_id", ["i2", "i7", "missing", *odd], "text")
+    got = store.fetchall(f"SELECT item_id FROM bulk_items WHERE {condition}", params)
 
-    assert [r["item_id"] for r in got] == ["i2", "i7"]
+    assert sorted(r["item_id"] for r in got) == sorted(["i2", "i7", *odd])
+
+
+def test_values_survive_json_transport_exactly(store: Any) -> None:
+    text = 'line\nbreak, "quoted", tab\t, unicode \u00e9\u4e2d, emoji \U0001f600, {"json": [1, 2]}'
+    _insert(store, [("a", 2**53 + 1, text, None)])
+
+    row = store.fetchone("SELECT n, label, state FROM bulk_items WHERE item_id = 'a'")
+    assert (row["n"], row["label"], row["state"]) == (2**53 + 1, text, None)
