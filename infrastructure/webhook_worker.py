@@ -37,6 +37,47 @@ log = logging.getLogger("learnstream.webhooks")
 Clock = Callable[[], float]
 
 
+class _FreshInbox:
+    """Where this process's publisher hands fresh deliveries (from its follower thread)."""
+
+    def __init__(self, worker: DeliveryWorker) -> None:
+        self.worker = worker
+        self._lock = threading.Lock()
+        self._items: list[FreshDelivery] = []
+        self._closed = False
+
+    def lease_until_ms(self) -> int | None:
+        w = self.worker
+        if self._closed or w._stop.is_set() or w._waiting_count + len(self._items) >= w.concurrency * 2:
+            return None  # left due in the outbox: claimed when there is room
+        return w.now_ms() + w.lease_ms
+
+    def take(self, deliveries: list[FreshDelivery]) -> None:
+        with self._lock:
+            closed = self._closed
+            if not closed:
+                first = not self._items
+                self._items.extend(deliveries)
+        if closed:  # leased to a worker that has stopped: due again now
+            self.worker.outbox.release([d.delivery_id for d in deliveries])
+            return
+        loop = self.worker._loop
+        if first and loop is not None:
+            with contextlib.suppress(RuntimeError):  # closing: close() collects them
+                loop.call_soon_threadsafe(self.worker._take_fresh)
+
+    def drain(self) -> list[FreshDelivery]:
+        with self._lock:
+            items, self._items = self._items, []
+        return items
+
+    def close(self) -> list[FreshDelivery]:
+        with self._lock:
+            self._closed = True
+            items, self._items = self._items, []
+        return items
+
+
 class DeliveryWorker:
     def __init__(
         self,
@@ -77,6 +118,7 @@ class DeliveryWorker:
         # Leased deliveries waiting for a slot, per endpoint: (lease end in ms, delivery).
         self._waiting: dict[str, deque[tuple[int, Claimed]]] = {}
         self._waiting_count = 0
+        self._fresh = _FreshInbox(self)
         self._sender: WebhookSender | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._done: list[tuple[Claimed, SendResult]] = []
@@ -94,7 +136,7 @@ class DeliveryWorker:
         self._thread = threading.Thread(target=self._main, args=(ready,), name="webhooks", daemon=True)
         self._thread.start()
         ready.wait(5)
-        self.outbox.publisher.hand_fresh_to(self._fresh_lease, self._take_fresh)
+        self.outbox.publisher.hand_fresh_to(self._fresh)
         self.outbox.on_work(self.wake)
         self.outbox.publisher.on_replay(self._replay_requested)
         if self.board is not None:
@@ -102,7 +144,7 @@ class DeliveryWorker:
             self._waker.start()
 
     def stop(self) -> None:
-        self.outbox.publisher.hand_fresh_to(None, None)
+        self.outbox.publisher.hand_fresh_to(None)
         self._stop.set()
         self.wake()
         if self._thread is not None:
@@ -113,21 +155,6 @@ class DeliveryWorker:
     def _replay_requested(self) -> None:
         self._replays_due = True
         self.wake()
-
-    # -- fresh deliveries from this process's publisher (follower thread) --------------------
-    def _fresh_lease(self) -> int | None:
-        if self._stop.is_set() or self._loop is None or self._waiting_count >= self.concurrency * 2:
-            return None  # leave them in the outbox, due: claimed when there is room
-        return self.now_ms() + self.lease_ms
-
-    def _take_fresh(self, fresh: list[FreshDelivery]) -> None:
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return  # still leased in the outbox: due again when the lease runs out
-        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-            loop.call_soon_threadsafe(
-                self._queue, [(d.lease_until_ms, Claimed.fresh(d)) for d in fresh]
-            )
 
     def wake(self) -> None:
         loop, wake = self._loop, self._wake
@@ -189,6 +216,7 @@ class DeliveryWorker:
             if self._done:  # unrecorded sends would otherwise go out again after the lease
                 await self._record(self._done)
             waiting = [item.delivery_id for queue in self._waiting.values() for _, item in queue]
+            waiting += [d.delivery_id for d in self._fresh.close()]
             self._waiting, self._waiting_count = {}, 0
             with contextlib.suppress(Exception):  # otherwise due again when their lease ends
                 await asyncio.to_thread(self.outbox.release, waiting)
@@ -222,6 +250,9 @@ class DeliveryWorker:
             log.exception("webhook worker turn failed")
             await asyncio.sleep(0.5)
         return busy
+
+    def _take_fresh(self) -> None:
+        self._queue([(d.lease_until_ms, Claimed.fresh(d)) for d in self._fresh.drain()])
 
     def _queue(self, leased: list[tuple[int, Claimed]]) -> None:
         for lease_end, item in leased:

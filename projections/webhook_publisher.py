@@ -18,7 +18,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 from eventsourcing.utils import get_topic
@@ -82,6 +82,16 @@ class FreshDelivery:
     event_name: str
     payload: str
     lease_until_ms: int
+
+
+class FreshHandOff(Protocol):
+    def lease_until_ms(self) -> int | None:
+        """The lease to write on a delivery handed over now, or None to leave it due."""
+        ...
+
+    def take(self, deliveries: list[FreshDelivery]) -> None:
+        """Called after the commit that queued ``deliveries``."""
+        ...
 
 
 class _EntityMemo:
@@ -212,9 +222,8 @@ class WebhookPublisher(Projection):
         # endpoint memos, and bounded.
         self.entities = _EntityMemo()
         # Hand-off of fresh deliveries to this process's delivery worker (see ``hand_fresh_to``).
-        self._hand_lease: Callable[[], int | None] | None = None
-        self._hand_take: Callable[[list[FreshDelivery]], None] | None = None
-        self._handed: list[FreshDelivery] = []
+        self._handoff: FreshHandOff | None = None
+        self._handed: list[tuple[FreshHandOff, FreshDelivery]] = []
 
     def resumed(self) -> None:
         self._forget_endpoints()  # another process may have changed endpoints meanwhile
@@ -225,20 +234,16 @@ class WebhookPublisher(Projection):
         self.entities.clear()
         self._handed = []
 
-    def hand_fresh_to(
-        self,
-        lease_until_ms: Callable[[], int | None] | None,
-        take: Callable[[list[FreshDelivery]], None] | None,
-    ) -> None:
+    def hand_fresh_to(self, handoff: FreshHandOff | None) -> None:
         """Give this process's delivery worker the deliveries this follower queues, after the
         commit, instead of making it find them with a claim query (one round trip and a
-        wake-up less between an event and its receiver).
+        wake-up less between an event and its receiver). ``None`` stops handing over.
 
-        ``lease_until_ms()`` returns the lease to write on a handed-over row (so no other
-        worker claims it meanwhile), or None while the worker has enough to do; a handed-over
-        row whose worker dies becomes due when that lease runs out, like any claimed row.
-        Pass ``None, None`` to stop."""
-        self._hand_lease, self._hand_take = lease_until_ms, take
+        A handed-over row is written leased to that worker (``handoff.lease_until_ms()``), so
+        no other worker claims it meanwhile; it goes to the very worker that leased it, even if
+        that one is stopping by then (it gives back what it will not send). Should the process
+        die first, the row becomes due when the lease runs out, like any claimed row."""
+        self._handoff = handoff
 
     def _forget_endpoints(self) -> None:
         self._subscribed = None
@@ -274,8 +279,11 @@ class WebhookPublisher(Projection):
     def committed(self) -> None:
         if self._handed:
             handed, self._handed = self._handed, []
-            if self._hand_take is not None:
-                self._hand_take(handed)
+            by_target: dict[int, tuple[FreshHandOff, list[FreshDelivery]]] = {}
+            for target, fresh in handed:
+                by_target.setdefault(id(target), (target, []))[1].append(fresh)
+            for target, deliveries in by_target.values():
+                target.take(deliveries)
         if self._replay_queued:
             self._replay_queued = False
             for listener in list(self._on_replay):
@@ -505,7 +513,8 @@ class WebhookPublisher(Projection):
         org_id = TxLookups(tx, self).org_id(result.org_uuid) or 0
         when = iso_z(logged.event.timestamp)  # type: ignore[attr-defined]
         # Replays are queued by the worker itself, outside this follower: never handed over.
-        lease = self._hand_lease() if self._hand_lease is not None and not replay_id else None
+        target = self._handoff
+        lease = target.lease_until_ms() if target is not None and not replay_id else None
         rows = []
         for ep in endpoints:
             did = delivery_id(ep["endpoint_uuid"], logged.position, replay_id)
@@ -520,8 +529,8 @@ class WebhookPublisher(Projection):
                 did, ep["endpoint_uuid"], result.org_uuid, name, logged.position, payload,
                 "pending", 0, lease or 0, int(bool(replay_id)), when, 0,
             ))
-            if lease is not None:
-                self._handed.append(FreshDelivery(did, ep, result.org_uuid, name, payload, lease))
+            if target is not None and lease is not None:
+                self._handed.append((target, FreshDelivery(did, ep, result.org_uuid, name, payload, lease)))
         # One statement for an event's deliveries, not one per endpoint.
         insert_rows(
             tx, self.store.dialect, self.table("deliveries"),
