@@ -1,15 +1,23 @@
 """Webhook benchmark: event → receiver latency and maximum deliveries/s.
 
-The app side (event store, publisher follower, one in-process delivery worker) runs here;
-ten receivers run in a separate process (asyncio HTTP/1.1 keep-alive servers on 127.0.0.1)
+Ten receivers run in a separate process (asyncio HTTP/1.1 keep-alive servers on 127.0.0.1)
 so they do not share our GIL. Latency is receive time minus the event's own timestamp.
+
+Shapes (``--shape``):
+- ``embedded``: everything in this one process, as ``learnstream serve`` runs on the embedded
+  default: the commands appending events, every follower (read models, search index, webhook
+  publisher) and the delivery worker share one interpreter.
+- ``split`` (PostgreSQL, the production shape of compose.yaml): this process is the API side
+  and only appends; a ``learnstream worker`` process runs the followers and the delivery worker.
 
 1. Latency: course events appended at ``--rate`` events/s for ``--seconds``, each fanned out
    to 10 endpoints; p50/p99 over every delivery.
-2. Throughput: the worker is stopped, ``--burst`` events (x 10 endpoints) queue in the outbox,
-   then a worker starts and we time until every delivery was received.
+2. Throughput (in this process, both shapes): the worker is stopped, ``--burst`` events (x 10
+   endpoints) queue in the outbox, then a worker starts and we time until every delivery was
+   received.
 
-    .venv/bin/python bench/bench_webhooks.py [--backend sqlite|postgres] [--rate 200] [--seconds 10] [--burst 1000]
+    .venv/bin/python bench/bench_webhooks.py [--backend sqlite|postgres] [--shape embedded|split]
+        [--rate 200] [--seconds 10] [--burst 1000]
 """
 
 from __future__ import annotations
@@ -29,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from serve_process import terminate
 
 PG_URL = os.environ.get("LEARNSTREAM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 ENDPOINTS = 10
@@ -105,9 +115,7 @@ class Receivers:
 
 
 # -- app side --------------------------------------------------------------------------------
-def settings_for(backend: str, workdir: Path, worker: bool) -> Any:
-    from infrastructure.settings import Settings
-
+def env_for(backend: str, workdir: Path, worker: bool) -> dict[str, str]:
     env = {
         "LEARNSTREAM_DATA_DIR": str(workdir / "var"),
         "LEARNSTREAM_ADMIN_EMAIL": "bench@example.com",
@@ -120,10 +128,24 @@ def settings_for(backend: str, workdir: Path, worker: bool) -> Any:
         "LEARNSTREAM_WEBHOOKS_CONCURRENCY": "256",
     }
     if backend == "postgres":
-        schema = getattr(settings_for, "schema", None) or "bench_wh_" + uuid.uuid4().hex[:8]
-        settings_for.schema = schema  # type: ignore[attr-defined]
+        schema = getattr(env_for, "schema", None) or "bench_wh_" + uuid.uuid4().hex[:8]
+        env_for.schema = schema  # type: ignore[attr-defined]
         env["LEARNSTREAM_DATABASE_URL"] = f"{PG_URL}?schema={schema}"
-    return Settings.from_env(env)
+    return env
+
+
+def start_worker_process(env: dict[str, str], workdir: Path) -> subprocess.Popen[bytes]:
+    log = open(workdir / "worker.log", "wb")  # noqa: SIM115 (kept open for the child's life)
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("learnstream")), "worker"],
+        env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while b"following the event log" not in (workdir / "worker.log").read_bytes():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError((workdir / "worker.log").read_text()[-3000:])
+        time.sleep(0.1)
+    return proc
 
 
 def new_course(container: Any, org_uuid: str, author: uuid.UUID, n: int) -> Any:
@@ -140,17 +162,23 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run(backend: str, rate: int, seconds: float, burst: int) -> None:
+def run(backend: str, shape: str, rate: int, seconds: float, burst: int) -> None:
     from api.bootstrap import Container
     from api.webhook_wiring import start_webhook_worker
     from application.authorization import Principal
     from application.webhooks import WebhookCreate
+    from infrastructure.settings import Settings
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-webhooks-"))
     receivers = Receivers()
-    container = Container.build(settings_for(backend, workdir, worker=True))
+    env = env_for(backend, workdir, worker=True)
+    container = Container.build(Settings.from_env(env))
+    worker_proc = None
     try:
-        container.start_followers()
+        if shape == "split":
+            worker_proc = start_worker_process(env, workdir)
+        else:
+            container.start_followers()
         container.bootstrap()
         org_uuid = container.orgs.org_uuid_by_slug("default")
         admin = uuid.UUID(container.identity.user_by_email("bench@example.com")["user_uuid"])
@@ -175,10 +203,16 @@ def run(backend: str, rate: int, seconds: float, burst: int) -> None:
             container.events.save(new_course(container, org_uuid, admin, n))
         stats = receivers.wait_received(total * ENDPOINTS)
         lat = [x * 1000 for x in stats["latencies"]]
-        print(f"[{backend}] latency at {rate} events/s x {ENDPOINTS} endpoints ({stats['received']} deliveries):"
-              f" p50 {statistics.median(lat):.1f} ms, p99 {percentile(lat, 0.99):.1f} ms,"
-              f" max {max(lat):.1f} ms")
+        print(f"[{backend}, {shape}] latency at {rate} events/s x {ENDPOINTS} endpoints"
+              f" ({stats['received']} deliveries): p50 {statistics.median(lat):.1f} ms,"
+              f" p99 {percentile(lat, 0.99):.1f} ms, max {max(lat):.1f} ms")
 
+        if worker_proc is not None:  # the throughput phase runs in this process
+            terminate(worker_proc)
+            worker_proc = None
+            container.start_followers()
+            container.board.wait(container.events.last_position(), ["webhook_publisher"], 120)
+            receivers.wait_received(total * ENDPOINTS, timeout=5)
         receivers.ask("reset")
         worker = container.extras.pop("webhook_worker")
         worker.stop()
@@ -193,6 +227,8 @@ def run(backend: str, rate: int, seconds: float, burst: int) -> None:
         print(f"[{backend}] throughput: {stats['received']} deliveries from a full outbox in {took:.2f} s"
               f" = {stats['received'] / took:.0f} deliveries/s")
     finally:
+        if worker_proc is not None:
+            terminate(worker_proc)
         container.close()
         receivers.close()
         if backend == "postgres":
@@ -201,13 +237,14 @@ def run(backend: str, rate: int, seconds: float, burst: int) -> None:
             from infrastructure.settings import PostgresDsn
 
             with psycopg.connect(PostgresDsn.parse(PG_URL).conninfo(), autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA IF EXISTS "{settings_for.schema}" CASCADE')  # type: ignore[attr-defined]
+                conn.execute(f'DROP SCHEMA IF EXISTS "{env_for.schema}" CASCADE')  # type: ignore[attr-defined]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--receiver", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--shape", choices=["embedded", "split"], default="embedded")
     parser.add_argument("--rate", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--burst", type=int, default=1000)
@@ -218,7 +255,9 @@ def main() -> None:
     import logging
 
     logging.basicConfig(level=logging.WARNING)
-    run(args.backend, args.rate, args.seconds, args.burst)
+    if args.shape == "split" and args.backend != "postgres":
+        parser.error("--shape split needs --backend postgres (processes share the store)")
+    run(args.backend, args.shape, args.rate, args.seconds, args.burst)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ LearnHouse receivers get the old one in ``X-Webhook-Signature-Previous``.
 from __future__ import annotations
 
 import base64
-import hashlib
+import functools
 import hmac
 import time
 from collections.abc import Callable, Sequence
@@ -23,6 +23,7 @@ USER_AGENT = "learnstream-webhooks/1.0 (LearnHouse-Webhooks/1.0 compatible)"
 RESPONSE_KEEP = 500
 
 
+@functools.lru_cache(maxsize=4096)
 def standard_key(secret: str) -> bytes:
     """The HMAC key Standard Webhooks derives from ``whsec_<base64>``."""
     body = secret.removeprefix("whsec_")
@@ -35,13 +36,12 @@ def signature_headers(
     if not secrets:
         raise ValueError("at least one secret is needed to sign")
     to_sign = f"{delivery_id}.{timestamp}.".encode() + body
+    # hmac.digest: OpenSSL's one-shot HMAC, about half the cost of building hmac.new objects.
     standard = " ".join(
-        "v1," + base64.b64encode(hmac.new(standard_key(s), to_sign, hashlib.sha256).digest()).decode()
+        "v1," + base64.b64encode(hmac.digest(standard_key(s), to_sign, "sha256")).decode()
         for s in secrets
     )
-    learnhouse = [
-        "sha256=" + hmac.new(s.encode(), body, hashlib.sha256).hexdigest() for s in secrets
-    ]
+    learnhouse = ["sha256=" + hmac.digest(s.encode(), body, "sha256").hex() for s in secrets]
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
