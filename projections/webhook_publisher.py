@@ -34,7 +34,7 @@ from domain.memberships import Membership
 from domain.orgs import Org
 from domain.users import User
 from domain.webhooks import WebhookEndpoint as W
-from infrastructure.bulk_sql import insert_rows
+from infrastructure.bulk_sql import in_list, insert_rows
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Row, Tx
 from projections.framework import Handler, Projection
@@ -413,11 +413,23 @@ class WebhookPublisher(Projection):
 
     def _set_endpoint(self, tx: Tx, logged: LoggedEvent, values: dict[str, Any]) -> None:
         self._forget_endpoints()
+        self._unhand(tx, str(logged.event.originator_id))  # type: ignore[attr-defined]
         assigns = ", ".join(f"{k} = ?" for k in values)
         tx.execute(
             f"UPDATE {self.table('endpoints')} SET {assigns}, update_date = ? WHERE endpoint_uuid = ?",
             (*values.values(), iso_z(logged.event.timestamp), str(logged.event.originator_id)),  # type: ignore[attr-defined]
         )
+
+    def _unhand(self, tx: Tx, endpoint_uuid: str) -> None:
+        """The endpoint changed in this batch: its deliveries queued earlier in the batch are
+        not handed over with the old url/secret/state but left due, for a claim to judge."""
+        mine = [d.delivery_id for _, d in self._handed if d.endpoint["endpoint_uuid"] == endpoint_uuid]
+        if not mine:
+            return
+        self._handed = [(t, d) for t, d in self._handed if d.endpoint["endpoint_uuid"] != endpoint_uuid]
+        due, ids = in_list(self.store.dialect, "delivery_id", mine, "text")
+        tx.execute(f"UPDATE {self.table('deliveries')} SET due_ms = 0 WHERE {due}", ids)
+        self._queued = True
 
     def _endpoint_updated(self, tx: Tx, logged: LoggedEvent) -> None:
         changes = dict(logged.event.changes)  # type: ignore[attr-defined]

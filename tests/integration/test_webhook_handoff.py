@@ -67,3 +67,32 @@ def test_a_stopped_workers_unsent_deliveries_go_out_at_once_from_the_next(api: A
         assert sorted(set(_course_names(receiver))) == ["Queued 0", "Queued 1", "Queued 2"]
     finally:
         receiver.close()
+
+
+def test_an_endpoint_deleted_in_the_same_batch_gets_nothing_handed_over(api: Any, container: Any) -> None:
+    import uuid
+
+    from domain.courses import Course
+    from domain.webhooks import WebhookEndpoint
+
+    admin = api.admin()
+    receiver = Receiver()
+    try:
+        hook = create_hook(api, admin, receiver.url, ["course_created"])
+        endpoint_id = uuid.UUID(hook["webhook_uuid"].removeprefix("webhook_"))
+        endpoint = container.events.get(endpoint_id, WebhookEndpoint)
+        org_uuid = container.orgs.org_uuid_by_slug("default")
+        author = uuid.UUID(container.identity.user_by_email("admin@example.com")["user_uuid"])
+        course = Course(
+            org_id=uuid.UUID(org_uuid), author_id=author, name="Same batch", description="d",
+            about="a", learnings="", tags="", public=True, published=False, thumbnail_image="",
+        )
+        endpoint.delete()
+        position = container.events.save(course, endpoint)  # one append: one batch
+        container.board.wait(position, ["webhook_publisher"], 10)
+
+        time.sleep(0.5)  # a handed-over delivery would have arrived by now
+        assert receiver.received == []
+        assert [r["status"] for r in delivery_rows(container, hook["webhook_uuid"])] == ["cancelled"]
+    finally:
+        receiver.close()
