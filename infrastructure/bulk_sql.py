@@ -20,9 +20,10 @@ from infrastructure.read_store import Dialect, Tx
 SQLITE_ROWS_PER_STATEMENT = 500
 
 
-def _slices(rows: Sequence[Sequence[Any]]) -> list[Sequence[Sequence[Any]]]:
+def slices(items: Sequence[Any]) -> list[Sequence[Any]]:
+    """``items`` in pieces a SQLite statement can take (its parameter cap)."""
     size = SQLITE_ROWS_PER_STATEMENT
-    return [rows[i : i + size] for i in range(0, len(rows), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _records(names: Sequence[str], types: Sequence[str], rows: Sequence[Sequence[Any]]) -> tuple[str, str]:
@@ -60,7 +61,7 @@ def insert_rows(
         )
         return
     marks = "(" + ", ".join("?" for _ in columns) + ")"
-    for chunk in _slices(rows):
+    for chunk in slices(rows):
         tx.execute(
             f"INSERT INTO {table} ({names}) VALUES {', '.join(marks for _ in chunk)} {suffix}",
             [value for row in chunk for value in row],
@@ -90,7 +91,7 @@ def update_rows(
         return
     first = "SELECT " + ", ".join(f"? AS {n}" for n in names)
     rest = "SELECT " + ", ".join("?" for _ in names)
-    for chunk in _slices(rows):
+    for chunk in slices(rows):
         union = " UNION ALL ".join([first] + [rest] * (len(chunk) - 1))
         tx.execute(
             f"UPDATE {table} SET {sets} FROM ({union}) AS m WHERE {table}.{key} = m.{key}{extra}",
@@ -99,7 +100,8 @@ def update_rows(
 
 
 def in_list(dialect: Dialect, column: str, values: Sequence[Any], pg_type: str) -> tuple[str, list[Any]]:
-    """``column IN (...)`` as one fixed PostgreSQL statement (``= ANY``) or a SQLite list."""
+    """``column IN (...)`` as one fixed PostgreSQL statement (``= ANY``) or a SQLite list (at
+    most ``SQLITE_ROWS_PER_STATEMENT`` values: callers pass ``slices``)."""
     if dialect == "postgres":
         return f"{column} = ANY(?::{pg_type}[])", [_array_literal(values)]
     return f"{column} IN ({', '.join('?' for _ in values)})", list(values)

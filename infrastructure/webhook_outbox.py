@@ -15,7 +15,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from infrastructure.bulk_sql import in_list, insert_rows, update_rows
+from infrastructure.bulk_sql import (
+    SQLITE_ROWS_PER_STATEMENT,
+    in_list,
+    insert_rows,
+    slices,
+    update_rows,
+)
 from infrastructure.event_store import EventStore
 from infrastructure.read_store import Row, Tx
 from infrastructure.webhook_sender import SendResult
@@ -98,6 +104,7 @@ class Outbox:
         """
         if limit <= 0:
             return []
+        limit = min(limit, SQLITE_ROWS_PER_STATEMENT)  # its lease is one IN list (SQLite's cap)
         inflight = dict(inflight or {})
         exclude = [e for e, n in inflight.items() if n >= per_endpoint]
         skip = ""
@@ -139,11 +146,12 @@ class Outbox:
         if not delivery_ids:
             return
         with self.store.transaction() as tx:
-            ids_are, ids = in_list(self.store.dialect, "delivery_id", delivery_ids, "text")
-            tx.execute(
-                f"UPDATE {self.t['deliveries']} SET due_ms = 0 WHERE status = 'pending' AND {ids_are}",
-                ids,
-            )
+            for some in slices(delivery_ids):
+                ids_are, ids = in_list(self.store.dialect, "delivery_id", some, "text")
+                tx.execute(
+                    f"UPDATE {self.t['deliveries']} SET due_ms = 0 WHERE status = 'pending' AND {ids_are}",
+                    ids,
+                )
 
     def next_due_ms(self) -> int | None:
         row = self.store.fetchone(

@@ -46,9 +46,10 @@ class _FreshInbox:
         self._items: list[FreshDelivery] = []
         self._closed = False
 
-    def lease_until_ms(self) -> int | None:
+    def lease_until_ms(self, pending: int) -> int | None:
         w = self.worker
-        if self._closed or w._stop.is_set() or w._waiting_count + len(self._items) >= w.concurrency * 2:
+        queued = w._waiting_count + len(self._items) + pending
+        if self._closed or w._stop.is_set() or queued >= w.concurrency * 2:
             return None  # left due in the outbox: claimed when there is room
         return w.now_ms() + w.lease_ms
 

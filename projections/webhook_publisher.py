@@ -34,7 +34,7 @@ from domain.memberships import Membership
 from domain.orgs import Org
 from domain.users import User
 from domain.webhooks import WebhookEndpoint as W
-from infrastructure.bulk_sql import in_list, insert_rows
+from infrastructure.bulk_sql import in_list, insert_rows, slices
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Row, Tx
 from projections.framework import Handler, Projection
@@ -85,8 +85,9 @@ class FreshDelivery:
 
 
 class FreshHandOff(Protocol):
-    def lease_until_ms(self) -> int | None:
-        """The lease to write on a delivery handed over now, or None to leave it due."""
+    def lease_until_ms(self, pending: int) -> int | None:
+        """The lease to write on a delivery handed over now, or None to leave it due;
+        ``pending``: deliveries this batch hands over already (not yet taken)."""
         ...
 
     def take(self, deliveries: list[FreshDelivery]) -> None:
@@ -427,8 +428,9 @@ class WebhookPublisher(Projection):
         if not mine:
             return
         self._handed = [(t, d) for t, d in self._handed if d.endpoint["endpoint_uuid"] != endpoint_uuid]
-        due, ids = in_list(self.store.dialect, "delivery_id", mine, "text")
-        tx.execute(f"UPDATE {self.table('deliveries')} SET due_ms = 0 WHERE {due}", ids)
+        for some in slices(mine):
+            due, ids = in_list(self.store.dialect, "delivery_id", some, "text")
+            tx.execute(f"UPDATE {self.table('deliveries')} SET due_ms = 0 WHERE {due}", ids)
         self._queued = True
 
     def _endpoint_updated(self, tx: Tx, logged: LoggedEvent) -> None:
@@ -526,7 +528,7 @@ class WebhookPublisher(Projection):
         when = iso_z(logged.event.timestamp)  # type: ignore[attr-defined]
         # Replays are queued by the worker itself, outside this follower: never handed over.
         target = self._handoff
-        lease = target.lease_until_ms() if target is not None and not replay_id else None
+        lease = target.lease_until_ms(len(self._handed)) if target is not None and not replay_id else None
         rows = []
         for ep in endpoints:
             did = delivery_id(ep["endpoint_uuid"], logged.position, replay_id)
