@@ -227,7 +227,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=300)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--threads", type=int, default=16)
-    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema (to EXPLAIN queries)")
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema or the SQLite data dir (to EXPLAIN queries)")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench_content_"))
     container, schema = build(args.backend, workdir)
@@ -242,7 +242,10 @@ def main() -> None:
         bench_completions(container, uuids, args.rate, args.seconds, args.threads)
     finally:
         container.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if args.keep and schema is None:
+            print(f"kept data dir {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
         if schema is not None and args.keep:
             print(f"kept schema {schema}")
         elif schema is not None:

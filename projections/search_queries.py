@@ -1,4 +1,8 @@
-"""Ranked, visibility-filtered queries over the search index (FTS5 or tsvector)."""
+"""Ranked, visibility-filtered queries over the search index (FTS5 or the ``match`` table).
+
+Matching, the caller's visibility and the counts are answered by the index alone; the wide doc
+rows are read only for the rows of the page returned (see ``projections/search_index.py``).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,19 @@ import msgspec
 
 from infrastructure.read_store import Row
 from projections.read_cache import ReadCache
-from projections.search_index import KINDS, PREFIX_MAX, WORD, SearchIndexProjection, normalise
+from projections.search_index import (
+    KINDS,
+    SHORT_PREFIX,
+    WORD,
+    SearchIndexProjection,
+    hex_id,
+    lexeme,
+    normalise,
+)
 
 MAX_TERMS = 8
 INDEX = ("search",)
+COLUMNS = "t.doc_id, t.kind, t.uuid, t.course_uuid, t.title"
 
 
 class SearchScope(msgspec.Struct, frozen=True):
@@ -24,41 +37,41 @@ class SearchScope(msgspec.Struct, frozen=True):
     author_uuid: str | None = None
 
     def where(self) -> tuple[str, list[Any]]:
+        """PostgreSQL: the filter over the ``match`` row ``d``."""
         if self.everything:
-            return "d.org_uuid = ?", [self.org_uuid]
+            return "d.org_uuid = CAST(? AS uuid)", [self.org_uuid]
         course = ["(d.course_published = 1 AND d.course_public = 1)"]
         params: list[Any] = [self.org_uuid]
         if self.member:
             course.append("d.course_published = 1")
         mine = ""
         if self.author_uuid:
-            course.append("d.author_uuid = ?")
+            course.append("d.author_uuid = CAST(? AS uuid)")
             params.append(self.author_uuid)
-            mine = " OR d.author_uuid = ?"
+            mine = " OR d.author_uuid = CAST(? AS uuid)"
         collection = "d.public = 1" + (" OR 1 = 1" if self.member else "")
         clause = (
-            f"d.org_uuid = ? AND ((d.kind <> 'collection' AND ({' OR '.join(course)})"
+            f"d.org_uuid = CAST(? AS uuid) AND ((d.kind <> 'collection' AND ({' OR '.join(course)})"
             f" AND (d.published = 1{mine})) OR (d.kind = 'collection' AND ({collection})))"
         )
         if self.author_uuid:
             params.append(self.author_uuid)
         return clause, params
 
+    def fts(self, kind: str) -> str:
+        """SQLite: the same filter as a MATCH over the ``vis`` tokens of ``kind``'s FTS5 table."""
+        org = "o" + hex_id(self.org_uuid)
+        if self.everything:
+            return org
+        if kind == "collection":
+            return org if self.member else f"{org} AND vpublic"
+        mine = ["a" + hex_id(self.author_uuid)] if self.author_uuid else []
+        course = ["vopen", *(["vcpub"] if self.member else []), *mine]
+        return f"{org} AND ({' OR '.join(course)}) AND ({' OR '.join(['vpub', *mine])})"
+
 
 def terms_of(query: str) -> list[str]:
     return WORD.findall(normalise(query))[:MAX_TERMS]
-
-
-def prefix_match(terms: list[str], column: str) -> tuple[str, list[Any]]:
-    """PostgreSQL: every term as a prefix token (exact GIN lookups in ``column``). A term
-    longer than the indexed prefixes also needs the (rechecking) full-text condition."""
-    condition = f"d.{column} @@ to_tsquery('simple', ?)"
-    params: list[Any] = [" & ".join(t[:PREFIX_MAX] for t in terms)]
-    long = [t for t in terms if len(t) > PREFIX_MAX]
-    if long:
-        condition += " AND d.tsv @@ to_tsquery('simple', ?)"
-        params.append(" & ".join(f"{t}:*" for t in long))
-    return condition, params
 
 
 class SearchQueries:
@@ -69,97 +82,26 @@ class SearchQueries:
         # than it is written answers a repeated query (and its totals) from memory.
         self._cache = cache or ReadCache(None)
         self.docs = projection.table("docs")
+        self.match = projection.table("match")
+        self.vocab = projection.table("vocab")
 
-    def _match(self, terms: list[str], kind: str) -> tuple[str, str, list[Any], str, list[Any]]:
-        """(FROM clause, match condition, its params, rank expression, its params).
-        ``kind`` is one of KINDS and is inlined so PostgreSQL can pick its partial index."""
-        assert kind in KINDS
-        if self._p.dialect == "postgres":
-            condition, params = prefix_match(terms, "tsv_prefix")
-            return (
-                f"{self.docs} d",
-                f"d.kind = '{kind}' AND {condition}",
-                params,
-                # Ranked on the weighted text (title above body), for the matched rows only.
-                "ts_rank(d.tsv, to_tsquery('simple', ?)) DESC",
-                [" & ".join(f"{t}:*" for t in terms)],
-            )
-        fts = self._p.fts(kind)
-        return (
-            # CROSS JOIN keeps SQLite from driving the join from the docs table
-            f"{fts} f CROSS JOIN {self.docs} d ON d.doc_id = f.rowid",
-            f"{fts} MATCH ?",
-            [" ".join(f'"{t}"*' for t in terms)],
-            f"bm25({fts}, 10.0, 1.0)",
-            [],
-        )
-
+    # -- public -------------------------------------------------------------------------
     def search(self, scope: SearchScope, query: str, kinds: tuple[str, ...], page: int, limit: int) -> dict[str, list[Row]]:
         terms = terms_of(query)
-        if not terms:
-            return {k: [] for k in kinds}
-        where, params = scope.where()
         out = {}
         for kind in kinds:
             key = ("search", kind, scope, tuple(terms), page, limit)
-            load = functools.partial(self._page, terms, kind, where, params, page, limit)
-            out[kind] = [dict(r) for r in self._cache.get(key, INDEX, load)]
+            load = functools.partial(self._page, terms, kind, scope, page, limit)
+            out[kind] = [dict(r) for r in self._cache.get(key, INDEX, load)] if terms else []
         return out
 
-    def _page(
-        self, terms: list[str], kind: str, where: str, params: list[Any], page: int, limit: int
-    ) -> list[Row]:
-        if kind == "activity":
-            return self._tiered(terms, where, params, page, limit)
-        source, match, match_params, rank, rank_params = self._match(terms, kind)
-        return self._db.fetchall(
-            f"SELECT d.doc_id, d.kind, d.uuid, d.course_uuid, d.title FROM {source}"
-            f" WHERE {match} AND {where} ORDER BY {rank}, d.doc_id DESC LIMIT ? OFFSET ?",
-            (*match_params, *params, *rank_params, limit, (page - 1) * limit),
-        )
-
-    def _tiered(self, terms: list[str], where: str, params: list[Any], page: int, limit: int) -> list[Row]:
-        """Activities (the large corpus): title matches ranked first, then body-only matches
-        newest first. Ranking every body match cost ~50 ms per query at 200,000 activities;
-        this keeps the rank work to the (few) title hits, and the body tier needs no rank
-        (SQLite streams it in rowid order; PostgreSQL has a title-only tsvector for tier one)."""
-        columns = "SELECT d.doc_id, d.kind, d.uuid, d.course_uuid, d.title "
-        if self._p.dialect == "postgres":
-            tsquery = " & ".join(f"{t}:*" for t in terms)
-            source = f"FROM {self.docs} d WHERE d.kind = 'activity' AND "
-            in_title, title_params = prefix_match(terms, "tsv_title_prefix")
-            anywhere, anywhere_params = prefix_match(terms, "tsv_prefix")
-            title = (f"{source}{in_title} AND {where}", [*title_params, *params])
-            title_order = ("ts_rank(d.tsv, to_tsquery('simple', ?)) DESC, d.doc_id DESC", [tsquery])
-            body = (
-                f"{source}{anywhere} AND NOT ({in_title}) AND {where}",
-                [*anywhere_params, *title_params, *params],
-            )
-            body_order = "d.doc_id DESC"
-        else:
-            fts = self._p.fts("activity")
-            text = " ".join(f'"{t}"*' for t in terms)
-            in_title = f"{{title}}: ({text})"
-            source = f"FROM {fts} f CROSS JOIN {self.docs} d ON d.doc_id = f.rowid WHERE {fts} MATCH ? AND "
-            title = (f"{source}{where}", [in_title, *params])
-            title_order = (f"bm25({fts}, 10.0, 1.0), d.doc_id DESC", [])
-            body = (f"{source}{where}", [f"({text}) NOT {in_title}", *params])
-            body_order = "f.rowid DESC"
-        offset = (page - 1) * limit
-        counted = self._db.fetchone(f"SELECT COUNT(*) AS n {title[0]}", title[1])
-        title_hits = int(counted["n"]) if counted else 0
-        rows: list[Row] = []
-        if offset < title_hits:
-            rows = self._db.fetchall(
-                f"{columns}{title[0]} ORDER BY {title_order[0]} LIMIT ? OFFSET ?",
-                (*title[1], *title_order[1], limit, offset),
-            )
-        if len(rows) < limit:
-            rows += self._db.fetchall(
-                f"{columns}{body[0]} ORDER BY {body_order} LIMIT ? OFFSET ?",
-                (*body[1], limit - len(rows), max(0, offset - title_hits)),
-            )
-        return rows
+    def totals(self, scope: SearchScope, query: str) -> dict[str, int]:
+        terms = terms_of(query)
+        counts = dict.fromkeys(KINDS, 0)
+        if terms:
+            for kind in KINDS:
+                counts[kind] = self._counts(terms, kind, scope)[0]
+        return counts
 
     def rows_by_uuid(self, table: str, column: str, uuids: list[str]) -> list[Row]:
         """Rows of another read model (e.g. the catalog) in the given order, in one query."""
@@ -169,19 +111,113 @@ class SearchQueries:
         found = {r[column]: r for r in self._db.fetchall(f"SELECT * FROM {table} WHERE {column} IN ({marks})", tuple(uuids))}
         return [found[u] for u in uuids if u in found]
 
-    def totals(self, scope: SearchScope, query: str) -> dict[str, int]:
-        terms = terms_of(query)
-        if not terms:
-            return dict.fromkeys(KINDS, 0)
-        return dict(self._cache.get(("totals", scope, tuple(terms)), INDEX, lambda: self._count(terms, scope)))
-
-    def _count(self, terms: list[str], scope: SearchScope) -> dict[str, int]:
-        counts = dict.fromkeys(KINDS, 0)
-        where, params = scope.where()
-        for kind in KINDS:
-            source, match, match_params, _, _ = self._match(terms, kind)
-            row = self._db.fetchone(
-                f"SELECT COUNT(*) AS n FROM {source} WHERE {match} AND {where}", (*match_params, *params)
+    # -- matching -----------------------------------------------------------------------
+    def _tsquery(self, terms: list[str]) -> str | None:
+        """PostgreSQL: the terms as exact lexemes of the ``match`` vectors (a short prefix is
+        its marked token; a longer one the words of ``vocab`` that start with it), or None
+        when a term starts no indexed word (then nothing matches)."""
+        parts = []
+        for term in terms:
+            if len(term) <= SHORT_PREFIX:
+                parts.append(lexeme("_" + term))
+                continue
+            words = self._db.fetchall(
+                f"SELECT word FROM {self.vocab} WHERE word >= ? AND word < ?", (term, term + "\U0010ffff")
             )
-            counts[kind] = int(row["n"]) if row else 0
-        return counts
+            if not words:
+                return None
+            parts.append("(" + " | ".join(lexeme(r["word"]) for r in words) + ")")
+        return " & ".join(parts)
+
+    def _fts_match(self, terms: list[str], kind: str, scope: SearchScope, columns: str = "title body") -> str:
+        text = " ".join(f'"{t}"*' for t in terms)
+        return f"({{{columns}}}: ({text})) AND ({{vis}}: ({scope.fts(kind)}))"
+
+    def _counts(self, terms: list[str], kind: str, scope: SearchScope) -> tuple[int, int]:
+        """(matches, of them with every term in the title), cached like pages."""
+        key = ("counts", kind, scope, tuple(terms))
+        return self._cache.get(key, INDEX, functools.partial(self._count, terms, kind, scope))
+
+    def _count(self, terms: list[str], kind: str, scope: SearchScope) -> tuple[int, int]:
+        if self._p.dialect == "postgres":
+            tsquery = self._tsquery(terms)
+            if tsquery is None:
+                return 0, 0
+            where, params = scope.where()
+            in_title = "count(*) FILTER (WHERE d.title_words @@ CAST(? AS tsquery))" if kind == "activity" else "0"
+            row = self._db.fetchone(
+                f"SELECT count(*) AS n, {in_title} AS title FROM {self.match} d"
+                f" WHERE d.kind = '{kind}' AND d.words @@ CAST(? AS tsquery) AND {where}",
+                (*([tsquery] if kind == "activity" else []), tsquery, *params),
+            )
+            return (int(row["n"]), int(row["title"])) if row else (0, 0)
+        fts = self._p.fts(kind)
+
+        def count(match: str) -> int:
+            row = self._db.fetchone(f"SELECT count(*) AS n FROM {fts} WHERE {fts} MATCH ?", (match,))
+            return int(row["n"]) if row else 0
+
+        total = count(self._fts_match(terms, kind, scope))
+        return total, count(self._fts_match(terms, kind, scope, "title")) if kind == "activity" and total else 0
+
+    # -- pages --------------------------------------------------------------------------
+    def _page(self, terms: list[str], kind: str, scope: SearchScope, page: int, limit: int) -> list[Row]:
+        assert kind in KINDS  # inlined in SQL, so PostgreSQL can pick the kind's partial index
+        if kind == "activity":
+            return self._tiered(terms, scope, page, limit)
+        offset = (page - 1) * limit
+        if self._p.dialect == "postgres":
+            tsquery = self._tsquery(terms)
+            if tsquery is None:
+                return []
+            where, params = scope.where()
+            # Ranked on the weighted text (title above body), for the matched rows only.
+            return self._db.fetchall(
+                f"SELECT {COLUMNS} FROM {self.match} d JOIN {self.docs} t ON t.doc_id = d.doc_id"
+                f" WHERE d.kind = '{kind}' AND d.words @@ CAST(? AS tsquery) AND {where}"
+                " ORDER BY ts_rank(t.tsv, to_tsquery('simple', ?)) DESC, t.doc_id DESC LIMIT ? OFFSET ?",
+                (tsquery, *params, " & ".join(f"{t}:*" for t in terms), limit, offset),
+            )
+        fts = self._p.fts(kind)
+        return self._db.fetchall(
+            f"SELECT {COLUMNS} FROM (SELECT rowid AS id, bm25({fts}, 10.0, 1.0, 0.0) AS score FROM {fts}"
+            f" WHERE {fts} MATCH ? ORDER BY score, rowid DESC LIMIT ? OFFSET ?) p"
+            f" CROSS JOIN {self.docs} t ON t.doc_id = p.id ORDER BY p.score, p.id DESC",
+            (self._fts_match(terms, kind, scope), limit, offset),
+        )
+
+    def _tiered(self, terms: list[str], scope: SearchScope, page: int, limit: int) -> list[Row]:
+        """Activities (the large corpus): those with every term in the title first, then the
+        rest; newest first within each tier. Ranking every match by relevance cost 25-50 ms
+        per query at 200,000 activities; both tiers here stream in id order from the index."""
+        total, title_hits = self._counts(terms, "activity", scope)
+        offset = (page - 1) * limit
+        rows: list[Row] = []
+        if offset < title_hits:
+            rows = self._tier(terms, scope, True, limit, offset)
+        if len(rows) < limit and offset + len(rows) < total:
+            rows += self._tier(terms, scope, False, limit - len(rows), max(0, offset - title_hits))
+        return rows
+
+    def _tier(self, terms: list[str], scope: SearchScope, in_title: bool, limit: int, offset: int) -> list[Row]:
+        if self._p.dialect == "postgres":
+            tsquery = self._tsquery(terms)
+            if tsquery is None:
+                return []
+            where, params = scope.where()
+            title = "d.title_words @@ CAST(? AS tsquery)"
+            match = title if in_title else f"d.words @@ CAST(? AS tsquery) AND NOT {title}"
+            ids = (
+                f"SELECT d.doc_id FROM {self.match} d WHERE d.kind = 'activity' AND {match} AND {where}"
+                " ORDER BY d.doc_id DESC LIMIT ? OFFSET ?"
+            )
+            args: tuple[Any, ...] = ((tsquery,) if in_title else (tsquery, tsquery)) + (*params, limit, offset)
+        else:
+            fts = self._p.fts("activity")
+            everywhere, titles = (self._fts_match(terms, "activity", scope, c) for c in ("title body", "title"))
+            ids = f"SELECT rowid AS doc_id FROM {fts} WHERE {fts} MATCH ? ORDER BY rowid DESC LIMIT ? OFFSET ?"
+            args = (titles if in_title else f"({everywhere}) NOT ({titles})", limit, offset)
+        return self._db.fetchall(
+            f"SELECT {COLUMNS} FROM ({ids}) p JOIN {self.docs} t ON t.doc_id = p.doc_id ORDER BY t.doc_id DESC",
+            args,
+        )

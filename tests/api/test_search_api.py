@@ -112,3 +112,29 @@ def test_long_words_and_word_pieces_are_found_by_their_prefixes(api, client):
         assert names(query) == [long["name"]], query
     assert names("internationalizatiox") == []  # the same first 15 letters are not enough
     assert names("case") == ["Snake_case naming"]  # "_" separates words, as in FTS5
+
+
+def test_visibility_and_text_follow_later_changes(api, client):
+    admin = api.admin()
+    course = api.create_course(admin, name="Zebra studies")
+    chapter = create_chapter(client, admin, course)
+    activity = create_activity(client, admin, chapter, name="Zebra stripes")
+    member = api.member(1, "member@example.com")
+    client.cookies.clear()
+
+    def seen(headers, query="zebra"):
+        r = _search(client, query, headers)
+        return r["total_courses"], r["activities"]["total"]
+
+    assert seen({}) == (1, 1)
+    put = client.put(f"/api/v1/courses/{course['course_uuid']}", json={"published": False}, headers=admin)
+    assert put.status_code == 200, put.text
+    assert seen({}) == (0, 0) and seen(member) == (0, 0) and seen(admin) == (1, 1)
+    client.put(f"/api/v1/courses/{course['course_uuid']}", json={"published": True, "public": False}, headers=admin)
+    assert seen({}) == (0, 0) and seen(member) == (1, 1)
+    client.put(f"/api/v1/activities/{activity['activity_uuid']}", json={"published": False}, headers=admin)
+    assert seen(member) == (1, 0) and seen(admin) == (1, 1)
+    client.put(f"/api/v1/activities/{activity['activity_uuid']}", json={"name": "Quokka habits"}, headers=admin)
+    assert seen(admin, "zebr") == (1, 0)
+    assert seen(admin, "quokk") == (0, 1) and seen(admin, "QUOKKA hab") == (0, 1)
+    assert seen(admin, "quokkas") == (0, 0)
