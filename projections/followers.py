@@ -80,7 +80,7 @@ class PlannerStatistics:
                     return
                 projection = self._due.pop(0)
             try:
-                projection.store.analyze([projection.table(t) for t in projection.tables])
+                projection.store.analyze(projection.analyzed_tables())
             except Exception:
                 log.warning("analyze of %s failed", projection.name, exc_info=True)
 

@@ -65,6 +65,10 @@ class Projection:
         """Called after a batch that this projection handled events of was committed (not
         called when the batch rolled back). A place to tell others that new rows exist."""
 
+    def analyzed_tables(self) -> list[str]:
+        """The tables whose planner statistics are kept fresh (``PlannerStatistics``)."""
+        return [self.table(t) for t in self.tables]
+
     # -- provided -----------------------------------------------------------------------
     @property
     def topics(self) -> frozenset[str]:

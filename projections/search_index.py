@@ -10,10 +10,10 @@ the item is published or public, the course author), so the caller's scope is pa
 
 PostgreSQL: a narrow ``match`` table (ids, visibility flags and two stripped ``tsvector``s: the
 doc's words, and its title's words) with a GIN index per kind. Each word is indexed whole plus
-its first one to ``SHORT_PREFIX`` letters as marked tokens (``_p``, ``_py``, ``_pyt``); a longer
-query prefix is expanded to the words that start with it through the ``vocab`` table, so every
-lookup is exact and no candidate is rechecked. The wide ``docs`` row keeps the weighted ``tsv``
-used to rank a page.
+its first ``PREFIX_TOKEN`` letters as a marked token (``_pyt``); other query prefixes are
+expanded through the ``vocab`` table (``word_vector``), so every lookup is exact and no
+candidate is rechecked. Courses, chapters and collections also keep a
+weighted ``tsv`` there, to rank a page.
 
 Text is normalised in Python (NFKD, accents stripped, lower case) before it is indexed and
 before a query is parsed, so accent-insensitivity needs no ``unaccent`` extension. Doc ids are
@@ -45,8 +45,8 @@ MAX_BODY = 20_000
 
 #: words as both engines split them (letters and digits; FTS5's unicode61 treats ``_`` as a separator)
 WORD = re.compile(r"[^\W_]+")
-#: PostgreSQL: prefixes up to this length are indexed as tokens; longer ones go through ``vocab``
-SHORT_PREFIX = 3
+#: PostgreSQL: each word's first letters indexed as one marked token (see ``word_vector``)
+PREFIX_TOKEN = 3
 
 
 def words_of(norm_text: str) -> list[str]:
@@ -59,12 +59,13 @@ def lexeme(token: str) -> str:
 
 
 def word_vector(words: list[str]) -> str:
-    """``tsvector`` input: every word, and its short prefixes marked with ``_`` (which no word
-    holds, so ``_py`` never collides with the word ``py``)."""
+    """``tsvector`` input: every word, and its first ``PREFIX_TOKEN`` letters marked with ``_``
+    (which no word holds, so ``_pyt`` never collides with a word ``pyt``). A query prefix of
+    that length is then one token; a longer one is the words of ``vocab`` that start with it; a
+    shorter one the tokens of those words (``py`` → ``_pyt``, ``_py``...): all exact lookups."""
     tokens: dict[str, None] = dict.fromkeys(words)
     for word in words:
-        for end in range(1, min(len(word), SHORT_PREFIX) + 1):
-            tokens["_" + word[:end]] = None
+        tokens["_" + word[:PREFIX_TOKEN]] = None
     return " ".join(lexeme(t) for t in tokens)
 
 
@@ -138,16 +139,18 @@ class SearchIndexProjection(Projection):
         return self.table(f"fts_{kind}")
 
     def extra_ddl(self) -> Sequence[str]:
-        docs, match, vocab = self.table("docs"), self.table("match"), self.table("vocab")
+        match, vocab = self.table("match"), self.table("vocab")
         if self.dialect == "postgres":
             # Narrow rows: a count visits every match's row, so the row holds only what the
-            # filter needs (about 130 bytes; the wide doc row is over 1 KB).
+            # filter needs (about 330 bytes for an activity of 10 words; its doc row is 1 KB).
             return (
-                f"ALTER TABLE {docs} ADD COLUMN IF NOT EXISTS tsv tsvector",
+                # ``tsv`` (weighted, with positions) ranks courses, chapters and collections;
+                # activities are tiered instead and leave it NULL.
                 f"CREATE TABLE IF NOT EXISTS {match} (doc_id BIGINT PRIMARY KEY, kind TEXT NOT NULL,"
                 " org_uuid UUID NOT NULL, author_uuid UUID, course_public SMALLINT NOT NULL,"
                 " course_published SMALLINT NOT NULL, published SMALLINT NOT NULL,"
-                " public SMALLINT NOT NULL, words TSVECTOR NOT NULL, title_words TSVECTOR NOT NULL)",
+                " public SMALLINT NOT NULL, words TSVECTOR NOT NULL, title_words TSVECTOR NOT NULL,"
+                " tsv TSVECTOR)",
                 # One partial GIN index per kind (queries name the kind literally, so the planner
                 # can use it): a course search never reads activity postings.
                 *(
@@ -165,6 +168,10 @@ class SearchIndexProjection(Projection):
             " tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4')"
             for kind in KINDS
         )
+
+    def analyzed_tables(self) -> list[str]:
+        extra = [self.table("match"), self.table("vocab")] if self.dialect == "postgres" else []
+        return [*super().analyzed_tables(), *extra]
 
     def drop_extra(self, tx: Tx) -> None:
         if self.dialect == "sqlite":
@@ -216,20 +223,16 @@ class SearchIndexProjection(Projection):
             "title": title, "parts": json.dumps(parts, sort_keys=True),
             "norm_title": norm_title, "norm_body": norm_body, **cols,
         }
-        exprs = dict.fromkeys(values, "?")
-        if self.dialect == "postgres":
-            # Only the vector is kept (the FTS5 tables hold SQLite's copy of the text).
+        if self.dialect == "postgres":  # the index keeps the words (FTS5 holds SQLite's copy)
             values["norm_title"] = values["norm_body"] = ""
-            exprs["tsv"] = "setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B')"
-            values["tsv"] = [norm_title, norm_body]
-        params = [p for v in values.values() for p in (v if isinstance(v, list) else [v])]
         docs = self.table("docs")
         if cols:  # a new doc
-            names = ", ".join(["doc_id", *exprs])
-            tx.execute(f"INSERT INTO {docs} ({names}) VALUES (?, {', '.join(exprs.values())})", (doc_id, *params))
+            names = ", ".join(["doc_id", *values])
+            marks = ", ".join("?" for _ in range(len(values) + 1))
+            tx.execute(f"INSERT INTO {docs} ({names}) VALUES ({marks})", (doc_id, *values.values()))
         else:
-            assigns = ", ".join(f"{k} = {e}" for k, e in exprs.items())
-            tx.execute(f"UPDATE {docs} SET {assigns} WHERE doc_id = ?", (*params, doc_id))
+            assigns = ", ".join(f"{k} = ?" for k in values)
+            tx.execute(f"UPDATE {docs} SET {assigns} WHERE doc_id = ?", (*values.values(), doc_id))
         if self.dialect == "postgres":
             self._write_match(tx, doc_id, norm_title, norm_body, cols)
             return
@@ -245,18 +248,22 @@ class SearchIndexProjection(Projection):
     def _write_match(self, tx: Tx, doc_id: int, norm_title: str, norm_body: str, cols: dict[str, Any]) -> None:
         title_words = words_of(norm_title)
         words = list(dict.fromkeys([*title_words, *words_of(norm_body)]))
-        match, vectors = self.table("match"), (word_vector(words), word_vector(title_words))
+        match = self.table("match")
+        weighted = "setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B')"
+        params = (word_vector(words), word_vector(title_words), norm_title, norm_body)
         if cols:
             names = ("doc_id", "kind", "org_uuid", "author_uuid", *self.FLAGS)
+            ranked = cols["kind"] != "activity"
             tx.execute(
-                f"INSERT INTO {match} ({', '.join(names)}, words, title_words)"
-                f" VALUES ({', '.join('?' for _ in names)}, ?::tsvector, ?::tsvector)",
-                (doc_id, *(cols[n] for n in names[1:]), *vectors),
+                f"INSERT INTO {match} ({', '.join(names)}, words, title_words, tsv)"
+                f" VALUES ({', '.join('?' for _ in names)}, ?::tsvector, ?::tsvector, {weighted if ranked else 'NULL'})",
+                (doc_id, *(cols[n] for n in names[1:]), *(params if ranked else params[:2])),
             )
         else:
             tx.execute(
-                f"UPDATE {match} SET words = ?::tsvector, title_words = ?::tsvector WHERE doc_id = ?",
-                (*vectors, doc_id),
+                f"UPDATE {match} SET words = ?::tsvector, title_words = ?::tsvector,"
+                f" tsv = CASE WHEN kind = 'activity' THEN NULL ELSE {weighted} END WHERE doc_id = ?",
+                (*params, doc_id),
             )
         # Words are never removed: one no doc holds any more expands to a lexeme matching nothing.
         tx.execute(

@@ -15,7 +15,7 @@ from infrastructure.read_store import Row
 from projections.read_cache import ReadCache
 from projections.search_index import (
     KINDS,
-    SHORT_PREFIX,
+    PREFIX_TOKEN,
     WORD,
     SearchIndexProjection,
     hex_id,
@@ -113,20 +113,22 @@ class SearchQueries:
 
     # -- matching -----------------------------------------------------------------------
     def _tsquery(self, terms: list[str]) -> str | None:
-        """PostgreSQL: the terms as exact lexemes of the ``match`` vectors (a short prefix is
-        its marked token; a longer one the words of ``vocab`` that start with it), or None
-        when a term starts no indexed word (then nothing matches)."""
+        """PostgreSQL: the terms as exact lexemes of the ``match`` vectors (``word_vector``), or
+        None when a term starts no indexed word (then nothing matches)."""
         parts = []
         for term in terms:
-            if len(term) <= SHORT_PREFIX:
+            if len(term) == PREFIX_TOKEN:
                 parts.append(lexeme("_" + term))
                 continue
-            words = self._db.fetchall(
-                f"SELECT word FROM {self.vocab} WHERE word >= ? AND word < ?", (term, term + "\U0010ffff")
-            )
-            if not words:
+            span = (term, term + "\U0010ffff")  # every word that starts with term ("C" order)
+            if len(term) > PREFIX_TOKEN:
+                sql = f"SELECT word AS token FROM {self.vocab} WHERE word >= ? AND word < ?"
+            else:
+                sql = f"SELECT DISTINCT '_' || left(word, {PREFIX_TOKEN}) AS token FROM {self.vocab} WHERE word >= ? AND word < ?"
+            tokens = self._db.fetchall(sql, span)
+            if not tokens:
                 return None
-            parts.append("(" + " | ".join(lexeme(r["word"]) for r in words) + ")")
+            parts.append("(" + " | ".join(lexeme(r["token"]) for r in tokens) + ")")
         return " & ".join(parts)
 
     def _fts_match(self, terms: list[str], kind: str, scope: SearchScope, columns: str = "title body") -> str:
@@ -173,10 +175,11 @@ class SearchQueries:
             where, params = scope.where()
             # Ranked on the weighted text (title above body), for the matched rows only.
             return self._db.fetchall(
-                f"SELECT {COLUMNS} FROM {self.match} d JOIN {self.docs} t ON t.doc_id = d.doc_id"
-                f" WHERE d.kind = '{kind}' AND d.words @@ CAST(? AS tsquery) AND {where}"
-                " ORDER BY ts_rank(t.tsv, to_tsquery('simple', ?)) DESC, t.doc_id DESC LIMIT ? OFFSET ?",
-                (tsquery, *params, " & ".join(f"{t}:*" for t in terms), limit, offset),
+                f"SELECT {COLUMNS} FROM (SELECT d.doc_id, ts_rank(d.tsv, to_tsquery('simple', ?)) AS score"
+                f" FROM {self.match} d WHERE d.kind = '{kind}' AND d.words @@ CAST(? AS tsquery) AND {where}"
+                " ORDER BY score DESC, d.doc_id DESC LIMIT ? OFFSET ?) p"
+                f" JOIN {self.docs} t ON t.doc_id = p.doc_id ORDER BY p.score DESC, p.doc_id DESC",
+                (" & ".join(f"{t}:*" for t in terms), tsquery, *params, limit, offset),
             )
         fts = self._p.fts(kind)
         return self._db.fetchall(
