@@ -50,8 +50,8 @@ class Projection:
         """Dialect-specific DDL (e.g. a full-text index) run after the tables exist."""
         return ()
 
-    def drop_extra(self, tx: Tx) -> None:
-        """Drop what ``extra_ddl`` created that is not one of ``tables``."""
+    def drop_extra(self, tx: Tx, version: int) -> None:
+        """Drop what ``extra_ddl`` created for ``version`` that is not one of ``tables``."""
 
     def resumed(self) -> None:
         """Called when a follower takes this projection's position from the tracking table
@@ -87,8 +87,7 @@ class Projection:
             tx.execute(ddl)
 
     def drop(self, tx: Tx, version: int | None = None) -> None:
-        if version is None or version == self.version:
-            self.drop_extra(tx)
+        self.drop_extra(tx, version or self.version)
         for logical in self.tables:
             tx.execute(f"DROP TABLE IF EXISTS {self.table(logical, version)}")
 

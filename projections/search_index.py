@@ -173,13 +173,10 @@ class SearchIndexProjection(Projection):
         extra = [self.table("match"), self.table("vocab")] if self.dialect == "postgres" else []
         return [*super().analyzed_tables(), *extra]
 
-    def drop_extra(self, tx: Tx) -> None:
-        if self.dialect == "sqlite":
-            for kind in KINDS:
-                tx.execute(f"DROP TABLE IF EXISTS {self.fts(kind)}")
-        else:
-            tx.execute(f"DROP TABLE IF EXISTS {self.table('match')}")
-            tx.execute(f"DROP TABLE IF EXISTS {self.table('vocab')}")
+    def drop_extra(self, tx: Tx, version: int) -> None:
+        names = [f"fts_{kind}" for kind in KINDS] if self.dialect == "sqlite" else ["match", "vocab"]
+        for name in names:  # an older version's too (each version named its tables alike)
+            tx.execute(f"DROP TABLE IF EXISTS {self.table(name, version)}")
 
     def dump(self) -> dict[str, list[dict[str, Any]]]:
         out = super().dump()

@@ -312,3 +312,30 @@ def test_a_growing_read_model_gets_fresh_planner_statistics(parts: Any) -> None:
         assert estimated_rows() >= 500
     finally:
         loop.stop()
+
+
+def test_a_version_bump_drops_the_older_versions_extra_tables(parts: Any) -> None:
+    """The search index keeps tables outside ``tables`` (FTS5 / match and vocab); once a newer
+    version runs, the older version's go too, not only its plain tables."""
+    from projections.search_index import SearchIndexProjection
+
+    class NextSearch(SearchIndexProjection):
+        version = SearchIndexProjection.version + 1
+
+    store = parts.read_store
+    old, new = SearchIndexProjection(store), NextSearch(store)
+    if store.dialect == "sqlite":
+        listing = "SELECT name FROM sqlite_master WHERE type = 'table'"
+    else:
+        listing = "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()"
+
+    def tables_of(version: int) -> set[str]:
+        prefix = f"search_v{version}_"
+        return {r["name"] for r in store.fetchall(listing) if r["name"].startswith(prefix)}
+
+    prepare(old)
+    assert len(tables_of(old.version)) >= 3  # docs and at least two extra tables
+    prepare(new)
+    drop_older_versions(new)
+    assert tables_of(old.version) == set()
+    assert tables_of(new.version) >= {new.table("docs")}
