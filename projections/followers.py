@@ -252,6 +252,8 @@ def _write(
                 if logged is None:
                     logged = decoded[n.id] = LoggedEvent(n.id, events.decode(n))
                 projection.apply(tx, logged, n.topic)
+            if relevant:
+                projection.before_commit(tx)
         dirty = [m for m, _ in work if m._persisted != last]
         if dirty:
             match = " OR ".join(["(name = ? AND version = ? AND position = ?)"] * len(dirty))

@@ -61,6 +61,10 @@ class Projection:
         """Called when a batch this projection was part of rolled back: forget anything that
         was remembered from inside that transaction."""
 
+    def before_commit(self, tx: Tx) -> None:
+        """Called at the end of each batch's transaction in which this projection applied
+        events: a place to write what it gathered over the batch, in one statement."""
+
     def committed(self) -> None:
         """Called after a batch that this projection handled events of was committed (not
         called when the batch rolled back). A place to tell others that new rows exist."""

@@ -37,6 +37,7 @@ from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import ReadStore, Tx
 from projections.framework import Handler, Projection
 from projections.identity import oid
+from projections.search_counts import PrefixCounts, vector_words
 
 COURSE_TEXT = ("description", "about", "learnings", "tags")
 KINDS = ("course", "chapter", "activity", "collection")
@@ -133,6 +134,7 @@ class SearchIndexProjection(Projection):
     def __init__(self, store: ReadStore) -> None:
         super().__init__(store)
         self.dialect = store.dialect
+        self.counts = PrefixCounts(self.table("counts")) if self.dialect == "postgres" else None
 
     def fts(self, kind: str) -> str:
         """One FTS5 table per kind: a course search never walks activity postings."""
@@ -162,6 +164,7 @@ class SearchIndexProjection(Projection):
                 f"CREATE INDEX IF NOT EXISTS {match}_title_activity ON {match} USING GIN (title_words)"
                 " WHERE kind = 'activity'",
                 f'CREATE TABLE IF NOT EXISTS {vocab} (word TEXT COLLATE "C" PRIMARY KEY)',
+                PrefixCounts(self.table("counts")).ddl(),
             )
         return tuple(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {self.fts(kind)} USING fts5(title, body, vis,"
@@ -170,11 +173,11 @@ class SearchIndexProjection(Projection):
         )
 
     def analyzed_tables(self) -> list[str]:
-        extra = [self.table("match"), self.table("vocab")] if self.dialect == "postgres" else []
+        extra = [self.table(t) for t in ("match", "vocab", "counts")] if self.dialect == "postgres" else []
         return [*super().analyzed_tables(), *extra]
 
     def drop_extra(self, tx: Tx, version: int) -> None:
-        names = [f"fts_{kind}" for kind in KINDS] if self.dialect == "sqlite" else ["match", "vocab"]
+        names = [f"fts_{kind}" for kind in KINDS] if self.dialect == "sqlite" else ["match", "vocab", "counts"]
         for name in names:  # an older version's too (each version named its tables alike)
             tx.execute(f"DROP TABLE IF EXISTS {self.table(name, version)}")
 
@@ -190,6 +193,12 @@ class SearchIndexProjection(Projection):
                 f" FROM {self.table('match')} ORDER BY doc_id"
             )
             out["vocab"] = self.store.fetchall(f"SELECT word FROM {self.table('vocab')} ORDER BY word")
+            # Rows at zero are left behind by removals; where a batch ended decides which exist.
+            out["counts"] = self.store.fetchall(
+                f"SELECT org_uuid::text AS org, kind, token, field, author_uuid::text AS author,"
+                f" {', '.join(self.FLAGS)}, n FROM {self.table('counts')} WHERE n <> 0"
+                " ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9"
+            )
         return out
 
     def handlers(self) -> dict[type, Handler]:
@@ -211,6 +220,17 @@ class SearchIndexProjection(Projection):
             Collection.CollectionUpdated: self._changed,
             Collection.CollectionDeleted: self._deleted,
         }
+
+    def before_commit(self, tx: Tx) -> None:
+        if self.counts is not None:
+            self.counts.flush(tx)
+
+    def rolled_back(self) -> None:
+        if self.counts is not None:
+            self.counts.clear()
+
+    def resumed(self) -> None:
+        self.rolled_back()
 
     # -- writing docs -------------------------------------------------------------------
     def _write(self, tx: Tx, doc_id: int, title: str, parts: dict[str, str], **cols: Any) -> None:
@@ -246,6 +266,13 @@ class SearchIndexProjection(Projection):
         title_words = words_of(norm_title)
         words = list(dict.fromkeys([*title_words, *words_of(norm_body)]))
         match = self.table("match")
+        assert self.counts is not None
+        if cols:
+            self.counts.add(cols, words, title_words, +1)
+        else:
+            for old in self._match_rows(tx, "doc_id = ?", (doc_id,)):
+                self.counts.add(old, vector_words(old["words"]), vector_words(old["title_words"]), -1)
+                self.counts.add(old, words, title_words, +1)
         weighted = "setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B')"
         params = (word_vector(words), word_vector(title_words), norm_title, norm_body)
         if cols:
@@ -274,6 +301,11 @@ class SearchIndexProjection(Projection):
         assigns = ", ".join(f"{k} = ?" for k in flags)
         tx.execute(f"UPDATE {docs} SET {assigns} WHERE {where}", (*flags.values(), *params))
         if self.dialect == "postgres":
+            assert self.counts is not None
+            for old in self._match_rows(tx, where, params):
+                words, title_words = vector_words(old["words"]), vector_words(old["title_words"])
+                self.counts.add(old, words, title_words, -1)
+                self.counts.add({**old, **flags}, words, title_words, +1)
             tx.execute(
                 f"UPDATE {self.table('match')} SET {assigns} WHERE doc_id IN (SELECT doc_id FROM {docs} WHERE {where})",
                 (*flags.values(), *params),
@@ -283,8 +315,23 @@ class SearchIndexProjection(Projection):
             fts = self.fts(doc["kind"])
             tx.execute(f"UPDATE {fts} SET vis = ? WHERE rowid = ?", (visibility_tokens(doc), doc["doc_id"]))
 
-    def _remove(self, tx: Tx, where: str, params: tuple[Any, ...]) -> None:
+    def _match_rows(self, tx: Tx, where: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+        """PostgreSQL: the ``match`` rows of the docs ``where`` selects, as counted."""
+        return tx.fetchall(
+            f"SELECT kind, org_uuid::text AS org_uuid, author_uuid::text AS author_uuid, {', '.join(self.FLAGS)},"
+            f" words::text AS words, title_words::text AS title_words FROM {self.table('match')}"
+            f" WHERE doc_id IN (SELECT doc_id FROM {self.table('docs')} WHERE {where})",
+            params,
+        )
+
+    def _remove(self, tx: Tx, where: str, params: tuple[Any, ...], whole_org: bool = False) -> None:
         docs = self.table("docs")
+        if self.counts is not None:
+            if whole_org:
+                self.counts.forget_org(tx, str(params[0]))
+            else:
+                for old in self._match_rows(tx, where, params):
+                    self.counts.add(old, vector_words(old["words"]), vector_words(old["title_words"]), -1)
         if self.dialect == "sqlite":
             for kind in KINDS:
                 tx.execute(
@@ -303,7 +350,7 @@ class SearchIndexProjection(Projection):
 
     # -- handlers -----------------------------------------------------------------------
     def _org_deleted(self, tx: Tx, logged: LoggedEvent) -> None:
-        self._remove(tx, "org_uuid = ?", (oid(logged),))
+        self._remove(tx, "org_uuid = ?", (oid(logged),), whole_org=True)
 
     def _course_created(self, tx: Tx, logged: LoggedEvent) -> None:
         e: Any = logged.event

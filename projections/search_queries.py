@@ -1,7 +1,8 @@
 """Ranked, visibility-filtered queries over the search index (FTS5 or the ``match`` table).
 
 Matching, the caller's visibility and the counts are answered by the index alone; the wide doc
-rows are read only for the rows of the page returned (see ``projections/search_index.py``).
+rows are read only for the rows of the page returned (see ``projections/search_index.py``). On
+PostgreSQL a one-term total is read from the prefix counts (``projections/search_counts.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import msgspec
 
 from infrastructure.read_store import Row
 from projections.read_cache import ReadCache
+from projections.search_counts import MAX_COUNTED
 from projections.search_index import (
     KINDS,
     PREFIX_TOKEN,
@@ -84,6 +86,7 @@ class SearchQueries:
         self.docs = projection.table("docs")
         self.match = projection.table("match")
         self.vocab = projection.table("vocab")
+        self.counts = projection.table("counts")
 
     # -- public -------------------------------------------------------------------------
     def search(self, scope: SearchScope, query: str, kinds: tuple[str, ...], page: int, limit: int) -> dict[str, list[Row]]:
@@ -142,10 +145,18 @@ class SearchQueries:
 
     def _count(self, terms: list[str], kind: str, scope: SearchScope) -> tuple[int, int]:
         if self._p.dialect == "postgres":
+            where, params = scope.where()
+            if len(terms) == 1 and len(terms[0]) <= MAX_COUNTED:
+                row = self._db.fetchone(
+                    "SELECT coalesce(sum(d.n) FILTER (WHERE d.field = 'a'), 0) AS n,"
+                    " coalesce(sum(d.n) FILTER (WHERE d.field = 't'), 0) AS title"
+                    f" FROM {self.counts} d WHERE d.kind = '{kind}' AND d.token = ? AND {where}",
+                    (terms[0], *params),
+                )
+                return (int(row["n"]), int(row["title"])) if row else (0, 0)
             tsquery = self._tsquery(terms)
             if tsquery is None:
                 return 0, 0
-            where, params = scope.where()
             in_title = "count(*) FILTER (WHERE d.title_words @@ CAST(? AS tsquery))" if kind == "activity" else "0"
             row = self._db.fetchone(
                 f"SELECT count(*) AS n, {in_title} AS title FROM {self.match} d"

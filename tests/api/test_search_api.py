@@ -138,3 +138,44 @@ def test_visibility_and_text_follow_later_changes(api, client):
     assert seen(admin, "zebr") == (1, 0)
     assert seen(admin, "quokk") == (0, 1) and seen(admin, "QUOKKA hab") == (0, 1)
     assert seen(admin, "quokkas") == (0, 0)
+
+
+def test_one_term_totals_agree_with_counting_the_matches_through_every_change(api, client):
+    """PostgreSQL keeps one-term totals as prefix counts; a query that repeats its term is
+    counted from the index instead. After creations, renames, visibility changes and
+    deletions, in every scope, both must give the same totals (and SQLite agrees trivially)."""
+    admin = api.admin()
+    instructor = api.signup(1, "teacher@example.com")
+    api.set_role(admin, 1, instructor["id"], "role_global_instructor")
+    teacher = api.login("teacher@example.com", "password-123")
+    member = api.member(1, "learner@example.com")
+    own = api.create_course(teacher, name="Walrus private", public=False)
+    open_course = api.create_course(admin, name="Walrus and narwhal", about="Narwhals of the north.")
+    doomed = api.create_course(admin, name="Narwhal doomed")
+    chapters = [create_chapter(client, h, c, name=f"Walrus chapter {i}") for i, (h, c) in enumerate(
+        [(teacher, own), (admin, open_course), (admin, doomed)])]
+    acts = [
+        create_activity(client, h, ch, name=name, content={"type": "text", "text": text})
+        for (h, ch), (name, text) in zip(
+            [(teacher, chapters[0]), (admin, chapters[1]), (admin, chapters[1]), (admin, chapters[2])],
+            [("Walrus tusks", "narwhal teeth"), ("Narwhal songs", "walrus calls"), ("Ice", "walruses"), ("Gone", "narwhal")],
+            strict=True,
+        )
+    ]
+    client.put(f"/api/v1/activities/{acts[1]['activity_uuid']}", json={"name": "Whale songs"}, headers=admin)
+    client.put(f"/api/v1/activities/{acts[2]['activity_uuid']}", json={"published": False}, headers=admin)
+    client.put(f"/api/v1/courses/{open_course['course_uuid']}", json={"public": False}, headers=admin)
+    client.put(f"/api/v1/courses/{own['course_uuid']}", json={"published": False}, headers=teacher)
+    client.delete(f"/api/v1/activities/{acts[3]['activity_uuid']}", headers=admin)
+    assert client.delete(f"/api/v1/courses/{doomed['course_uuid']}", headers=admin).status_code == 200
+    client.cookies.clear()
+
+    def totals(headers, query):
+        r = _search(client, query, headers, limit=1)
+        return r["total_courses"], r["chapters"]["total"], r["activities"]["total"], r["collections"]["total"]
+
+    for headers in (admin, teacher, member, {}):
+        for term in ("w", "wa", "wal", "walr", "walrus", "walruses", "narwhal", "narw", "n", "whale", "tusk"):
+            assert totals(headers, term) == totals(headers, f"{term} {term}"), (term, headers)
+    assert totals(admin, "walrus") == (2, 2, 3, 0)  # "walruses" counts once, as a prefix match
+    assert totals(admin, "narwhal")[2] == 1 and totals(member, "walrus")[2] == 1
