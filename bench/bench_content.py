@@ -4,7 +4,9 @@ Loads ``--courses`` courses with ``--activities`` activities each (issue size: 1
 200,000) through the application services (``Catalog.create_course`` and
 ``Content.import_outline``, one append per course tree), then measures, in process:
 
-1. search p50/p99 (``Search.courses``, random vocabulary words, prefixes included);
+1. search p50/p99: ``Search.courses`` (random vocabulary words, prefixes included) and the
+   grouped ``Search.everything`` (a 4-letter prefix, or that and a second prefix), every query
+   cold (the read cache cleared) and then warm;
 2. ``courses/{uuid}/meta`` p99 (``Content.course_meta`` + the caller's run);
 3. activity completions at ``--rate``/s for ``--seconds``, ``--threads`` at a time on one event loop
    (the path POST /api/v1/trail/add_activity takes):
@@ -135,14 +137,19 @@ def bench_reads(container: Any, admin: Any, uuids: list[str], n: int) -> None:
             container.search.courses(ANONYMOUS if i % 3 else admin, "default", query, 1, 10)
             search.append(time.perf_counter() - t)
         print(f"search (courses, limit 10; {label}): n={n} p50={pct(search, .5):.2f} ms p99={pct(search, .99):.2f} ms")
-        grouped: list[float] = []
-        for _ in range(n // 4):
-            if not warm:
-                cache.clear()
-            t = time.perf_counter()
-            container.search.everything(admin, "default", rng.choice(WORDS)[:4], 1, 10)
-            grouped.append(time.perf_counter() - t)
-        print(f"search (grouped, 4 types + totals; {label}): n={len(grouped)} p50={pct(grouped, .5):.2f} ms p99={pct(grouped, .99):.2f} ms")
+        for shape in ("one term", "two terms"):
+            grouped: list[float] = []
+            for _ in range(n // 4):
+                query = rng.choice(WORDS)[:4]
+                if shape == "two terms":
+                    query += " " + rng.choice(WORDS)[: rng.randint(3, 6)]
+                if not warm:
+                    cache.clear()
+                t = time.perf_counter()
+                container.search.everything(admin, "default", query, 1, 10)
+                grouped.append(time.perf_counter() - t)
+            print(f"search (grouped, 4 types + totals, {shape}; {label}): n={len(grouped)}"
+                  f" p50={pct(grouped, .5):.2f} ms p99={pct(grouped, .99):.2f} ms")
     meta: list[float] = []
     for _ in range(n):
         course = rng.choice(uuids)
