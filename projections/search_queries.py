@@ -118,6 +118,9 @@ class SearchQueries:
     def _tsquery(self, terms: list[str]) -> str | None:
         """PostgreSQL: the terms as exact lexemes of the ``match`` vectors (``word_vector``), or
         None when a term starts no indexed word (then nothing matches)."""
+        return self._cache.get(("tsquery", tuple(terms)), INDEX, functools.partial(self._expand, terms))
+
+    def _expand(self, terms: list[str]) -> str | None:
         parts = []
         for term in terms:
             if len(term) == PREFIX_TOKEN:
