@@ -52,7 +52,7 @@ class Search:
         self, queries: SearchQueries, access: ContentAccess, orgs: Organizations,
         board: PositionBoard, events: object, wait_timeout: float,
     ) -> None:
-        self._q = queries
+        self._q = self.queries = queries
         self._access = access
         self._orgs = orgs
         self._board = board

@@ -73,7 +73,10 @@ class SearchScope(msgspec.Struct, frozen=True):
 
 
 def terms_of(query: str) -> list[str]:
-    return WORD.findall(normalise(query))[:MAX_TERMS]
+    """The query's words, less any that another one starts with: every term is a prefix, so a
+    doc holding ``python`` matches ``pyt`` too, and "pyth pyt" is the one-term query "pyth"."""
+    words = list(dict.fromkeys(WORD.findall(normalise(query))))[:MAX_TERMS]
+    return [w for w in words if not any(o != w and o.startswith(w) for o in words)]
 
 
 class SearchQueries:
@@ -147,16 +150,26 @@ class SearchQueries:
         return self._cache.get(key, INDEX, functools.partial(self._count, terms, kind, scope))
 
     def _count(self, terms: list[str], kind: str, scope: SearchScope) -> tuple[int, int]:
+        if self._p.dialect == "postgres" and len(terms) == 1 and len(terms[0]) <= MAX_COUNTED:
+            where, params = scope.where()
+            row = self._db.fetchone(
+                "SELECT coalesce(sum(d.n) FILTER (WHERE d.field = 'a'), 0) AS n,"
+                " coalesce(sum(d.n) FILTER (WHERE d.field = 't'), 0) AS title"
+                f" FROM {self.counts} d WHERE d.kind = '{kind}' AND d.token = ? AND {where}",
+                (terms[0], *params),
+            )
+            return (int(row["n"]), int(row["title"])) if row else (0, 0)
+        return self._scan(terms, kind, scope)
+
+    def recount(self, scope: SearchScope, query: str) -> dict[str, tuple[int, int]]:
+        """(matches, title matches) per kind counted from the index itself, never from the
+        prefix counts and never cached: what those counts must agree with."""
+        terms = terms_of(query)
+        return {kind: self._scan(terms, kind, scope) if terms else (0, 0) for kind in KINDS}
+
+    def _scan(self, terms: list[str], kind: str, scope: SearchScope) -> tuple[int, int]:
         if self._p.dialect == "postgres":
             where, params = scope.where()
-            if len(terms) == 1 and len(terms[0]) <= MAX_COUNTED:
-                row = self._db.fetchone(
-                    "SELECT coalesce(sum(d.n) FILTER (WHERE d.field = 'a'), 0) AS n,"
-                    " coalesce(sum(d.n) FILTER (WHERE d.field = 't'), 0) AS title"
-                    f" FROM {self.counts} d WHERE d.kind = '{kind}' AND d.token = ? AND {where}",
-                    (terms[0], *params),
-                )
-                return (int(row["n"]), int(row["title"])) if row else (0, 0)
             tsquery = self._tsquery(terms)
             if tsquery is None:
                 return 0, 0

@@ -21,3 +21,11 @@ def test_plain_ascii_takes_the_fast_path_with_the_same_result() -> None:
     samples = ["Introduction to Python 3.12!", "", "   x_Y-z  ", "".join(chr(c) for c in range(128))]
     for text in samples:
         assert normalise(text) == _slow(text)
+
+
+def test_a_term_another_term_starts_with_adds_nothing_and_is_dropped() -> None:
+    from projections.search_queries import terms_of
+
+    assert terms_of("Pyth python PYT") == ["python"]
+    assert terms_of("rust py Rust python") == ["rust", "python"]
+    assert terms_of("Café cafe") == ["cafe"]
