@@ -12,8 +12,9 @@ PostgreSQL: a narrow ``match`` table (ids, visibility flags and two stripped ``t
 doc's words, and its title's words) with a GIN index per kind. Each word is indexed whole plus
 its first ``PREFIX_TOKEN`` letters as a marked token (``_pyt``); other query prefixes are
 expanded through the ``vocab`` table (``word_vector``), so every lookup is exact and no
-candidate is rechecked. Courses, chapters and collections also keep a
-weighted ``tsv`` there, to rank a page.
+candidate is rechecked. Courses, chapters and collections also keep a weighted ``tsv`` there,
+to rank a page. One-term totals come from prefix counts the projection keeps
+(``projections/search_counts.py``): PostgreSQL counts matches only by visiting each one's row.
 
 Text is normalised in Python (NFKD, accents stripped, lower case) before it is indexed and
 before a query is parsed, so accent-insensitivity needs no ``unaccent`` extension. Doc ids are
