@@ -51,8 +51,13 @@ WORD = re.compile(r"[^\W_]+")
 PREFIX_TOKEN = 3
 
 
+#: PostgreSQL refuses a lexeme of 2,048 bytes or more (to_tsvector skips one; ``::tsvector`` fails)
+MAX_WORD_BYTES = 2047
+
+
 def words_of(norm_text: str) -> list[str]:
-    return list(dict.fromkeys(WORD.findall(norm_text)))
+    """PostgreSQL: the distinct words it can index (FTS5 has no such limit)."""
+    return [w for w in dict.fromkeys(WORD.findall(norm_text)) if len(w.encode()) <= MAX_WORD_BYTES]
 
 
 def lexeme(token: str) -> str:

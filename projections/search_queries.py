@@ -26,6 +26,8 @@ from projections.search_index import (
 )
 
 MAX_TERMS = 8
+#: PostgreSQL: a query prefix expands to at most this many words of ``vocab``
+MAX_EXPANSION = 1000
 INDEX = ("search",)
 COLUMNS = "t.doc_id, t.kind, t.uuid, t.course_uuid, t.title"
 
@@ -129,15 +131,23 @@ class SearchQueries:
             if len(term) == PREFIX_TOKEN:
                 parts.append(lexeme("_" + term))
                 continue
-            span = (term, term + "\U0010ffff")  # every word that starts with term ("C" order)
+            span = (term, term + "\U0010ffff", MAX_EXPANSION + 1)  # the words that start with term
             if len(term) > PREFIX_TOKEN:
-                sql = f"SELECT word AS token FROM {self.vocab} WHERE word >= ? AND word < ?"
+                sql = f"SELECT word AS token FROM {self.vocab} WHERE word >= ? AND word < ? LIMIT ?"
             else:
-                sql = f"SELECT DISTINCT '_' || left(word, {PREFIX_TOKEN}) AS token FROM {self.vocab} WHERE word >= ? AND word < ?"
-            tokens = self._db.fetchall(sql, span)
+                sql = (
+                    f"SELECT DISTINCT '_' || left(word, {PREFIX_TOKEN}) AS token FROM {self.vocab}"
+                    " WHERE word >= ? AND word < ? LIMIT ?"
+                )
+            tokens = [r["token"] for r in self._db.fetchall(sql, span)]
             if not tokens:
                 return None
-            parts.append("(" + " | ".join(lexeme(r["token"]) for r in tokens) + ")")
+            if len(tokens) > MAX_EXPANSION:
+                # Too many words to list (a long OR also exhausts the parser's stack): GIN's
+                # partial match instead, still exact, as the marked tokens start with "_".
+                parts.append(lexeme(term) + ":*")
+            else:
+                parts.append("(" + " | ".join(lexeme(t) for t in tokens) + ")")
         return " & ".join(parts)
 
     def _fts_match(self, terms: list[str], kind: str, scope: SearchScope, columns: str = "title body") -> str:
