@@ -197,7 +197,7 @@ class SearchIndexProjection(Projection):
         else:
             out["match"] = self.store.fetchall(
                 f"SELECT doc_id, kind, org_uuid::text AS org_uuid, author_uuid::text AS author_uuid,"
-                f" {', '.join(self.FLAGS)}, words::text AS words, title_words::text AS title_words"
+                f" {', '.join(self.FLAGS)}, words::text AS words, title_words::text AS title_words, tsv::text AS tsv"
                 f" FROM {self.table('match')} ORDER BY doc_id"
             )
             out["vocab"] = self.store.fetchall(f"SELECT word FROM {self.table('vocab')} ORDER BY word")
