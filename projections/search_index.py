@@ -38,6 +38,7 @@ from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import ReadStore, Tx
 from projections.framework import Handler, Projection
 from projections.identity import oid
+from projections.search_counts import FLAGS as VISIBILITY_FLAGS
 from projections.search_counts import PrefixCounts, vector_words
 
 COURSE_TEXT = ("description", "about", "learnings", "tags")
@@ -135,7 +136,7 @@ class SearchIndexProjection(Projection):
         "CREATE INDEX IF NOT EXISTS {docs}_org ON {docs} (org_uuid, kind)",
     )
     #: what visibility needs, kept beside the index (FTS5 ``vis`` tokens / PostgreSQL ``match``)
-    FLAGS = ("course_public", "course_published", "published", "public")
+    FLAGS = VISIBILITY_FLAGS
 
     def __init__(self, store: ReadStore) -> None:
         super().__init__(store)
