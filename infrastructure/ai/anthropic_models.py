@@ -1,0 +1,74 @@
+"""One ``AnthropicModel`` per API key (server-wide, per organisation or per user), kept in a
+small LRU so a busy worker does not build an SDK client per call.
+
+Every model shares one HTTP connection pool, so evicting a key closes nothing an in-flight call
+may still be using; ``aclose()`` closes the pool once, at shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+from collections import OrderedDict
+
+import anthropic
+
+from infrastructure.ai.anthropic_model import AnthropicModel, Sleep
+
+
+class AnthropicModels:
+    def __init__(
+        self,
+        *,
+        model: str,
+        max_tokens: int,
+        timeout: float,
+        base_url: str | None = None,
+        max_attempts: int = 3,
+        backoff_base: float = 0.5,
+        max_wait: float = 30.0,
+        sleep: Sleep = asyncio.sleep,
+        capacity: int = 64,
+    ) -> None:
+        self._model = model
+        self._make = functools.partial(
+            AnthropicModel,
+            model=model,
+            max_tokens=max_tokens,
+            timeout=timeout,
+            base_url=base_url or None,
+            max_attempts=max_attempts,
+            backoff_base=backoff_base,
+            max_wait=max_wait,
+            sleep=sleep,
+        )
+        self._capacity = capacity
+        # Keyed by a digest so this map never holds a key in the clear.
+        self._models: OrderedDict[str, AnthropicModel] = OrderedDict()
+        self._http: anthropic.DefaultAsyncHttpxClient | None = None
+
+    def __repr__(self) -> str:
+        return f"AnthropicModels(model={self._model!r}, cached={len(self._models)})"
+
+    def for_key(self, api_key: str) -> AnthropicModel:
+        if not api_key:
+            raise ValueError("an Anthropic API key is required")
+        digest = hashlib.sha256(api_key.encode()).hexdigest()
+        found = self._models.get(digest)
+        if found is not None:
+            self._models.move_to_end(digest)
+            return found
+        if self._http is None:
+            self._http = anthropic.DefaultAsyncHttpxClient()
+        made = self._make(api_key, http_client=self._http)
+        self._models[digest] = made
+        while len(self._models) > self._capacity:
+            self._models.popitem(last=False)
+        return made
+
+    async def aclose(self) -> None:
+        self._models.clear()
+        http, self._http = self._http, None
+        if http is not None:
+            await http.aclose()
