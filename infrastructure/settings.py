@@ -68,6 +68,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: Every process sharing one database must use the same key.
     secret_box_key: str = ""
 
+    # -- language model (AI workflows) -------------------------------------------------------
+    #: "offline" (deterministic, no network) or "anthropic"
+    ai_provider: str = "offline"
+    #: server-wide key, used when an organisation or user has set none
+    anthropic_api_key: str = ""
+    #: empty → the SDK's default endpoint
+    anthropic_base_url: str = ""
+    anthropic_model: str = "claude-sonnet-4-5"
+    anthropic_max_tokens: int = 4096
+    anthropic_timeout: float = 60.0
+    #: attempts per call, the first included (429, 529, 5xx, timeouts, unreadable answers)
+    anthropic_max_attempts: int = 3
+
     @property
     def uses_postgres(self) -> bool:
         return self.database_url.startswith(("postgres://", "postgresql://"))
