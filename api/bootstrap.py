@@ -24,13 +24,13 @@ from infrastructure.session_tokens import JwtCodec, load_or_create_secret
 from infrastructure.settings import PostgresDsn, Settings
 from projections.api_tokens import ApiTokenProjection
 from projections.catalog import CatalogProjection
-from projections.catalog_queries import CatalogQueries
-from projections.followers import Follower, FollowerLoop
-from projections.framework import Projection, ensure_tracking
+from projections.engine.followers import Follower, FollowerLoop
+from projections.engine.framework import Projection, ensure_tracking
+from projections.engine.positions import PositionBoard
+from projections.engine.read_cache import ReadCache
 from projections.identity import IdentityProjection
-from projections.identity_queries import IdentityQueries
-from projections.positions import PositionBoard
-from projections.read_cache import ReadCache
+from projections.queries.catalog import CatalogQueries
+from projections.queries.identity import IdentityQueries
 
 log = logging.getLogger("learnstream")
 
@@ -201,7 +201,7 @@ def _install_api_tokens(container: Container) -> None:
     from application.api_tokens import ApiTokens, UsageCoalescer
     from infrastructure.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
     from infrastructure.token_hashing import TokenHasher
-    from projections.api_tokens_queries import ApiTokenQueries, TokenUsage
+    from projections.queries.api_tokens import ApiTokenQueries, TokenUsage
 
     settings = container.settings
     usage = TokenUsage(container.read_store)

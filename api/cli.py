@@ -61,7 +61,7 @@ def _wait_for_workers(container: Any, report_every: float = 10.0) -> None:
     Waits until every projection is tracked and has reached the log's head as it was when we
     started (so a fresh store's first-start writes, and the reads after them, can succeed).
     """
-    from projections.framework import saved_position
+    from projections.engine.framework import saved_position
 
     head = container.events.last_position()
     next_report = 0.0
@@ -99,8 +99,8 @@ def cmd_worker(_: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from api.bootstrap import Container
-    from projections.followers import Follower
-    from projections.framework import reset
+    from projections.engine.followers import Follower
+    from projections.engine.framework import reset
 
     container = Container.build(Settings.from_env())
     names = [args.projection] if args.projection else list(container.projections)
@@ -127,7 +127,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     """Where the log and every read model stand; a health check for workers."""
     from api.bootstrap import Container
-    from projections.framework import saved_position
+    from projections.engine.framework import saved_position
 
     container = Container.build(Settings.from_env())
     try:

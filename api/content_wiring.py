@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from infrastructure.read_store import ReadStore
-from projections.framework import Projection
+from projections.engine.framework import Projection
 
 
 def content_projections(store: ReadStore) -> list[Projection]:
@@ -39,11 +39,11 @@ def install_content(container: Any) -> None:
     from application.content_access import ContentAccess
     from application.learning import Learning
     from application.search import Search
-    from projections.catalog_queries import CatalogQueries
     from projections.collections import CollectionQueries
-    from projections.content_queries import ContentQueries
-    from projections.progress_queries import ProgressQueries
-    from projections.search_queries import SearchQueries
+    from projections.queries.catalog import CatalogQueries
+    from projections.queries.content import ContentQueries
+    from projections.queries.progress import ProgressQueries
+    from projections.queries.search import SearchQueries
 
     projections = container.projections
     catalog = CatalogQueries(projections["catalog"], container.identity)

@@ -11,10 +11,10 @@ from application.webhooks import Webhooks
 from infrastructure.read_store import ReadStore
 from infrastructure.secret_box import SecretBox
 from infrastructure.ssrf_guard import check_url
-from infrastructure.webhook_outbox import DAY_MS, SCHEDULE, Outbox
-from infrastructure.webhook_worker import DeliveryWorker
+from infrastructure.webhooks.outbox import DAY_MS, SCHEDULE, Outbox
+from infrastructure.webhooks.worker import DeliveryWorker
+from projections.queries.webhooks import WebhookQueries
 from projections.webhook_publisher import WebhookPublisher
-from projections.webhook_queries import WebhookQueries
 
 
 def webhook_projections(store: ReadStore) -> list[Any]:

@@ -16,7 +16,7 @@ from domain.claims import UniqueClaim
 from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken, Unauthenticated
 from domain.ids import claim_id
 from domain.users import User
-from projections.identity_queries import IdentityQueries, user_view
+from projections.queries.identity import IdentityQueries, user_view
 
 IDENTITY = ("identity",)
 BAD_CREDENTIALS = "Incorrect Email or password"

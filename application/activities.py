@@ -25,7 +25,7 @@ from domain.chapters import CHAPTER_NOT_FOUND
 from domain.errors import DomainError, InvalidInput, NotFound
 from infrastructure.read_store import Row
 from projections.content import sql_value
-from projections.content_queries import ContentQueries, activity_view
+from projections.queries.content import ContentQueries, activity_view
 
 UPLOAD_TYPES: dict[str, dict[str, str]] = {
     "SUBTYPE_VIDEO_HOSTED": {

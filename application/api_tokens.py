@@ -27,8 +27,8 @@ from domain.claims import UniqueClaim
 from domain.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleBroken
 from domain.ids import claim_id
 from domain.rights import BUILTIN_ROLES, Action, allows
-from projections.api_tokens_queries import ApiTokenQueries, TokenUsage
-from projections.identity_queries import IdentityQueries
+from projections.queries.api_tokens import ApiTokenQueries, TokenUsage
+from projections.queries.identity import IdentityQueries
 
 log = logging.getLogger("learnstream.api_tokens")
 READ_MODELS = ("api_tokens",)

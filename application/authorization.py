@@ -9,8 +9,8 @@ from uuid import UUID
 
 from domain.errors import Forbidden, Unauthenticated
 from domain.rights import Action, Rights, allows
-from projections.catalog_queries import CourseVisibility
-from projections.identity_queries import IdentityQueries
+from projections.queries.catalog import CourseVisibility
+from projections.queries.identity import IdentityQueries
 
 FORBIDDEN = "User rights (roles & authorship) : You don't have the right to perform this action"
 NOT_SIGNED_IN = "You should be logged in to perform this action"

@@ -14,7 +14,7 @@ from application.views import CourseView
 from application.writer import Writer
 from domain.courses import Course
 from domain.errors import Forbidden, InvalidInput, NotFound
-from projections.catalog_queries import CatalogQueries
+from projections.queries.catalog import CatalogQueries
 
 COURSE_NOT_FOUND = "Course not found"
 CATALOG = ("catalog",)

@@ -21,7 +21,7 @@ from domain.chapters import CHAPTER_NOT_FOUND, Chapter
 from domain.errors import InvalidInput, NotFound
 from domain.outline import CourseOutline, outline_id
 from infrastructure.read_store import Row
-from projections.content_queries import ContentQueries, activity_view, chapter_view
+from projections.queries.content import ContentQueries, activity_view, chapter_view
 
 
 class ChapterCreate(msgspec.Struct, kw_only=True):

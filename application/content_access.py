@@ -19,7 +19,7 @@ from application.authorization import Authorization, Principal
 from application.content_views import ActivityView
 from domain.errors import Forbidden, NotFound, Unauthenticated
 from infrastructure.read_store import Row
-from projections.catalog_queries import CatalogQueries
+from projections.queries.catalog import CatalogQueries
 
 COURSE_NOT_FOUND = "Course not found"
 CONTENT_MODELS: tuple[str, ...] = ("content", "search")

@@ -29,9 +29,9 @@ from domain.enrollments import trail_id as trail_uuid_of
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.progress import progress_percent
 from infrastructure.read_store import Row
-from projections.content_queries import ContentQueries
-from projections.identity_queries import IdentityQueries
-from projections.progress_queries import ProgressQueries
+from projections.queries.content import ContentQueries
+from projections.queries.identity import IdentityQueries
+from projections.queries.progress import ProgressQueries
 
 PROGRESS_MODELS = ("progress",)
 RETRIES = 5

@@ -23,8 +23,8 @@ from domain.enrollments import Enrollment, enrollment_id
 from domain.errors import Conflict, NotFound, Unauthenticated
 from domain.rights import Action
 from infrastructure.read_store import Row
-from projections.content_queries import ContentQueries
-from projections.identity_queries import IdentityQueries
+from projections.queries.content import ContentQueries
+from projections.queries.identity import IdentityQueries
 
 PROGRESS_MODELS = ("progress",)
 USER_NOT_FOUND = "User not found in this organization"

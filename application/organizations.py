@@ -26,7 +26,7 @@ from domain.memberships import Membership
 from domain.orgs import Org
 from domain.rights import ADMIN_ROLE, BUILTIN_ROLES, USER_ROLE, exceeds, normalise_rights
 from domain.roles import Role
-from projections.identity_queries import IdentityQueries, org_view
+from projections.queries.identity import IdentityQueries, org_view
 
 ORG_NOT_FOUND = "Organization not found"
 LOGIN_FIRST = "You should be logged in to be able to achieve this action"

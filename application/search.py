@@ -16,8 +16,8 @@ from application.organizations import Organizations
 from application.views import CourseView
 from domain.errors import Forbidden, InvalidInput
 from infrastructure.read_store import Row
-from projections.positions import PositionBoard
-from projections.search_queries import KINDS, SearchQueries, SearchScope
+from projections.engine.positions import PositionBoard
+from projections.queries.search import KINDS, SearchQueries, SearchScope
 
 MAX_LIMIT = 50
 PREFIX = {"course": "course_", "chapter": "chapter_", "activity": "activity_", "collection": "collection_"}

@@ -2,7 +2,7 @@
 
 Projections write portable SQL with ``?`` placeholders, integer booleans and ISO-8601 text
 timestamps; the PostgreSQL flavour rewrites placeholders. Each projection's rows and its tracking
-position are written in one transaction (see ``projections.framework``).
+position are written in one transaction (see ``projections.engine.framework``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 It holds the keyed hash and the public prefix (the lookup key on every token request),
 never the secret. ``last_used_at`` is not here: it is not a fact of the log but a usage
-counter, kept in its own small table (see ``projections.api_tokens_queries.TokenUsage``).
+counter, kept in its own small table (see ``projections.queries.api_tokens.TokenUsage``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 from domain.api_tokens import ApiToken
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Tx
-from projections.framework import Handler, Projection
+from projections.engine.framework import Handler, Projection
 from projections.identity import oid, ts
 
 

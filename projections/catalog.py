@@ -12,7 +12,7 @@ from domain.courses import Course
 from domain.orgs import Org
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Tx
-from projections.framework import Handler, Projection
+from projections.engine.framework import Handler, Projection
 from projections.identity import oid, ts
 
 COURSE_COLUMNS = (

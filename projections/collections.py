@@ -10,7 +10,7 @@ from domain.orgs import Org
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Row, Tx
 from projections.content import sql_value
-from projections.framework import Handler, Projection
+from projections.engine.framework import Handler, Projection
 from projections.identity import oid, ts
 
 COLUMNS = ("name", "description", "public", "course_ids")

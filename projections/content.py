@@ -19,7 +19,7 @@ from domain.orgs import Org
 from domain.outline import CourseOutline
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Tx
-from projections.framework import Handler, Projection
+from projections.engine.framework import Handler, Projection
 from projections.identity import oid, ts
 
 CHAPTER_COLUMNS = ("name", "description", "thumbnail_image")

@@ -14,7 +14,7 @@ from domain.roles import Role
 from domain.users import User
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Tx
-from projections.framework import Handler, Projection
+from projections.engine.framework import Handler, Projection
 
 
 def ts(logged: LoggedEvent) -> str:

@@ -13,7 +13,7 @@ from domain.courses import Course
 from domain.enrollments import Enrollment
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Tx
-from projections.framework import Handler, Projection
+from projections.engine.framework import Handler, Projection
 from projections.identity import oid, ts
 
 IN_PROGRESS = "STATUS_IN_PROGRESS"

@@ -36,7 +36,7 @@ from domain.courses import Course
 from domain.orgs import Org
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import ReadStore, Tx
-from projections.framework import Handler, Projection
+from projections.engine.framework import Handler, Projection
 from projections.identity import oid
 from projections.search_counts import FLAGS as VISIBILITY_FLAGS
 from projections.search_counts import PrefixCounts, vector_words

@@ -4,7 +4,7 @@ For each event the catalogue binds, it writes one delivery per active endpoint o
 org subscribed to that name, in the same transaction as its tracking position: a crash never
 loses nor doubles a queued delivery. It keeps its own endpoints and a small lookup model
 (orgs, users, memberships, entities) filled in log order, so payloads never depend on another
-projection's lag. Delivery workers (``infrastructure.webhook_worker``) update the outbox rows'
+projection's lag. Delivery workers (``infrastructure.webhooks.worker``) update the outbox rows'
 state and own the attempt log and endpoint health tables created here.
 
 Do not bump ``version`` casually: a rebuild from position 0 would queue every past event
@@ -37,7 +37,7 @@ from domain.webhooks import WebhookEndpoint as W
 from infrastructure.bulk_sql import in_list, insert_rows, slices
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Row, Tx
-from projections.framework import Handler, Projection
+from projections.engine.framework import Handler, Projection
 
 PING_MESSAGE = "This is a test webhook event from learnstream."
 

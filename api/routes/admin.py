@@ -25,8 +25,8 @@ def admin_of(state: State) -> LearningAdmin:
     if admin is None:
         # Built on first use: the learning context is wired after the token services.
         from application.content_access import ContentAccess
-        from projections.catalog_queries import CatalogQueries
-        from projections.content_queries import ContentQueries
+        from projections.queries.catalog import CatalogQueries
+        from projections.queries.content import ContentQueries
 
         projections = container.projections
         access = ContentAccess(CatalogQueries(projections["catalog"], container.identity), container.authz)

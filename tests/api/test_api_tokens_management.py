@@ -157,7 +157,7 @@ def test_last_used_is_coalesced_and_flushed(api, client, container):
     pending = client.get(url, headers=admin).json()["last_used_at"]
     assert pending is not None  # this process sees its own pending use
     tokens.coalescer.flush()
-    from projections.api_tokens_queries import TokenUsage
+    from projections.queries.api_tokens import TokenUsage
 
     stored = TokenUsage(container.read_store).last_used([created["token_uuid"].removeprefix("apitoken_")])
     assert list(stored.values()) == [pending]

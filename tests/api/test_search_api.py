@@ -144,7 +144,7 @@ def test_one_term_totals_agree_with_counting_the_matches_through_every_change(ap
     """PostgreSQL keeps one-term totals as prefix counts; ``recount`` counts the index's matches
     instead. After each creation, rename, visibility change and deletion, in every scope, both
     must give the same totals (SQLite has no prefix counts and agrees trivially)."""
-    from projections.search_queries import SearchScope
+    from projections.queries.search import SearchScope
 
     admin = api.admin()
     instructor = api.signup(1, "teacher@example.com")

@@ -125,7 +125,7 @@ def test_restart_catches_read_models_up_before_serving(store_env, tmp_path):
     """A read model left behind the log (crash, deploy, wiped table) is current on first request."""
     from api.bootstrap import Container
     from infrastructure.settings import Settings
-    from projections.framework import reset
+    from projections.engine.framework import reset
 
     env = with_admin(store_env)
     port = free_port()

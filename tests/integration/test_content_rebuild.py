@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from projections.followers import Follower
-from projections.framework import reset
+from projections.engine.followers import Follower
+from projections.engine.framework import reset
 from tests.api.content_helpers import create_activity, create_chapter
 
 PROJECTIONS = ("content", "collections", "progress", "search")

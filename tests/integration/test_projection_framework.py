@@ -13,8 +13,8 @@ from eventsourcing.domain import Aggregate, event
 from api.bootstrap import Container
 from infrastructure.event_store import EventStore, LoggedEvent
 from infrastructure.read_store import Tx
-from projections.followers import Follower
-from projections.framework import (
+from projections.engine.followers import Follower
+from projections.engine.framework import (
     Projection,
     drop_older_versions,
     ensure_tracking,
@@ -22,7 +22,7 @@ from projections.framework import (
     reset,
     saved_position,
 )
-from projections.positions import PositionBoard
+from projections.engine.positions import PositionBoard
 
 
 class Tally(Aggregate):
@@ -155,7 +155,7 @@ def test_the_board_polls_the_tracking_table_for_followers_of_other_processes(par
 
 
 def test_the_log_tail_serves_followers_from_memory_only_within_what_it_has_read(parts: Any) -> None:
-    from projections.log_tail import LogTail
+    from projections.engine.log_tail import LogTail
 
     _open(parts.events, 3)
     tail = LogTail(parts.events, capacity=5, batch_size=2)
@@ -196,7 +196,7 @@ class GatedTally(TallyLog):
 
 
 def _loop(parts: Any, *projections: Projection) -> tuple[Any, PositionBoard]:
-    from projections.followers import FollowerLoop
+    from projections.engine.followers import FollowerLoop
 
     board = PositionBoard(parts.read_store)
     loop = FollowerLoop([Follower(p, parts.events, board) for p in projections], parts.events)
@@ -250,7 +250,7 @@ def test_a_read_model_far_behind_catches_up_alone_while_the_others_keep_up(parts
 
 
 def test_the_log_tail_takes_this_process_s_appends_without_reading_them_back(parts: Any) -> None:
-    from projections.log_tail import LogTail
+    from projections.engine.log_tail import LogTail
 
     _open(parts.events, 2)
     tail = LogTail(parts.events)

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from projections.followers import Follower
-from projections.framework import Projection, drop_older_versions, saved_position
+from projections.engine.followers import Follower
+from projections.engine.framework import Projection, drop_older_versions, saved_position
 from tests.e2e.server_process import run_cli
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]

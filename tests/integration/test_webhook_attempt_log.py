@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from infrastructure.webhook_outbox import Claimed, Outbox
-from infrastructure.webhook_sender import SendResult
+from infrastructure.webhooks.outbox import Claimed, Outbox
+from infrastructure.webhooks.sender import SendResult
 from tests.integration.webhook_support import loopback_env
 
 

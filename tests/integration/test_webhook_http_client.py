@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from infrastructure.ssrf_guard import UnsafeTarget
-from infrastructure.webhook_http import WebhookHttpClient
+from infrastructure.webhooks.http_client import WebhookHttpClient
 
 Reply = Callable[[int], tuple[bytes, bool]]  # request number -> (raw response, then close?)
 

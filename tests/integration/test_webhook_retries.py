@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from infrastructure.webhook_outbox import SCHEDULE
+from infrastructure.webhooks.outbox import SCHEDULE
 from tests.conftest import free_port
 from tests.integration import webhook_support
 from tests.integration.webhook_receiver import Receiver

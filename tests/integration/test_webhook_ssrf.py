@@ -71,7 +71,7 @@ def test_the_sender_refuses_internal_targets_at_connection_time(host: str) -> No
     rebinding) is refused when the connection is made, not only at registration."""
     import asyncio
 
-    from infrastructure.webhook_sender import WebhookSender
+    from infrastructure.webhooks.sender import WebhookSender
     from tests.integration.webhook_receiver import Receiver
 
     receiver = Receiver()

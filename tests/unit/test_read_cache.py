@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from projections.positions import PositionBoard
-from projections.read_cache import ReadCache
+from projections.engine.positions import PositionBoard
+from projections.engine.read_cache import ReadCache
 
 
 class Counter:

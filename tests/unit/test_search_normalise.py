@@ -24,7 +24,7 @@ def test_plain_ascii_takes_the_fast_path_with_the_same_result() -> None:
 
 
 def test_a_term_another_term_starts_with_adds_nothing_and_is_dropped() -> None:
-    from projections.search_queries import terms_of
+    from projections.queries.search import terms_of
 
     assert terms_of("Pyth python PYT") == ["python"]
     assert terms_of("rust py Rust python") == ["rust", "python"]

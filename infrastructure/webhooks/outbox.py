@@ -24,7 +24,7 @@ from infrastructure.bulk_sql import (
 )
 from infrastructure.event_store import EventStore
 from infrastructure.read_store import Row, Tx
-from infrastructure.webhook_sender import SendResult
+from infrastructure.webhooks.sender import SendResult
 from projections.webhook_publisher import FreshDelivery, WebhookPublisher, iso_z
 
 #: seconds before retry n (after attempt n failed): about 2.2 days of retries, then failed

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from projections.positions import PositionBoard
+from projections.engine.positions import PositionBoard
 
 T = TypeVar("T")
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from application.content_views import ActivityView, ChapterView
 from infrastructure.read_store import Row
 from projections.content import ContentProjection
-from projections.read_cache import ReadCache
+from projections.engine.read_cache import ReadCache
 
 CONTENT = ("content",)
 

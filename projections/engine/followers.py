@@ -23,9 +23,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from infrastructure.event_store import EventStore, LoggedEvent
-from projections.framework import Projection, now_iso, prepare, saved_position
-from projections.log_tail import LogTail
-from projections.positions import PositionBoard
+from projections.engine.framework import Projection, now_iso, prepare, saved_position
+from projections.engine.log_tail import LogTail
+from projections.engine.positions import PositionBoard
 
 log = logging.getLogger("learnstream.projections")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infrastructure.webhook_outbox import Outbox
+from infrastructure.webhooks.outbox import Outbox
 from projections.webhook_publisher import WebhookPublisher
 
 

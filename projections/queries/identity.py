@@ -8,8 +8,8 @@ from typing import Any
 from application.views import MemberPage, MemberView, OrgView, RoleView, UserView
 from domain.rights import BUILTIN_ROLES, Rights
 from infrastructure.read_store import Row
+from projections.engine.read_cache import ReadCache
 from projections.identity import IdentityProjection
-from projections.read_cache import ReadCache
 
 IDENTITY = ("identity",)
 

@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from infrastructure.read_store import Row
-from projections.read_cache import ReadCache
+from projections.engine.read_cache import ReadCache
 from projections.search_counts import MAX_COUNTED
 from projections.search_index import (
     KINDS,

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from infrastructure.read_store import Row
 from projections.content import ContentProjection
+from projections.engine.read_cache import ReadCache
 from projections.progress import ProgressProjection
-from projections.read_cache import ReadCache
 
 
 def _marks(items: Sequence[object]) -> str:

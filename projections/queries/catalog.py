@@ -11,7 +11,7 @@ import msgspec
 from application.views import AuthorView, CourseView
 from infrastructure.read_store import Row
 from projections.catalog import CatalogProjection, created_course_row
-from projections.identity_queries import IdentityQueries, user_view
+from projections.queries.identity import IdentityQueries, user_view
 
 CATALOG = ("catalog",)
 #: course views carry their authors' user rows (identity)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from infrastructure.ssrf_guard import UnsafeTarget
-from infrastructure.webhook_http import WebhookHttpClient
+from infrastructure.webhooks.http_client import WebhookHttpClient
 
 USER_AGENT = "learnstream-webhooks/1.0 (LearnHouse-Webhooks/1.0 compatible)"
 RESPONSE_KEEP = 500
@@ -67,7 +67,7 @@ class SendResult:
 
 
 class WebhookSender:
-    """One keep-alive client per worker loop (``infrastructure.webhook_http``); callers run many
+    """One keep-alive client per worker loop (``infrastructure.webhooks.http_client``); callers run many
     ``send`` calls concurrently."""
 
     def __init__(

@@ -27,9 +27,9 @@ from datetime import UTC, datetime
 from domain.webhooks import secret_context
 from infrastructure.event_store import EventStore
 from infrastructure.secret_box import SecretBox
-from infrastructure.webhook_outbox import Claimed, Outbox
-from infrastructure.webhook_sender import SendResult, WebhookSender
-from projections.positions import PositionBoard
+from infrastructure.webhooks.outbox import Claimed, Outbox
+from infrastructure.webhooks.sender import SendResult, WebhookSender
+from projections.engine.positions import PositionBoard
 from projections.webhook_publisher import FreshDelivery
 
 log = logging.getLogger("learnstream.webhooks")

@@ -2,7 +2,7 @@
 
 A projection has a name and a version, owns its tables (named ``{name}_v{version}_{table}``)
 and handles some event classes; its position in the log lives in ``projection_tracking``.
-``projections.followers`` moves projections along the log, ``projections.positions`` tells the
+``projections.engine.followers`` moves projections along the log, ``projections.engine.positions`` tells the
 write path where they stand.
 
 Bumping ``version`` makes the next start build fresh tables from position 0; readers of the new

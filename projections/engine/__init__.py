@@ -1,0 +1,1 @@
+"""The follower machinery: projections, the loop that feeds them, positions, caches."""

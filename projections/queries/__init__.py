@@ -1,0 +1,1 @@
+"""Query objects over the read models: what the application services read."""
