@@ -106,11 +106,17 @@ _SERVICE_ERROR = (502, "The AI service encountered an error. Please try again.")
 
 # Texts are the seed's (Anthropic Error Responses); bad output has no seed row.
 _SEED_ERRORS: tuple[tuple[type[ModelError], tuple[int, str]], ...] = (
-    (ModelAuthError, (401, "Your API key is invalid or has been revoked. Please update it in settings.")),
+    (
+        ModelAuthError,
+        (401, "Your API key is invalid or has been revoked. Please update it in settings."),
+    ),
     (ModelRateLimited, (429, "Rate limit reached. Please wait a moment and try again.")),
     (ModelUnreachable, (502, "Unable to reach the AI service. Please try again shortly.")),
     (ModelTimedOut, (504, "The AI service timed out. Please try again.")),
-    (ModelBadOutput, (502, "The AI service returned an answer we could not read. Please try again.")),
+    (
+        ModelBadOutput,
+        (502, "The AI service returned an answer we could not read. Please try again."),
+    ),
     (ModelServerError, _SERVICE_ERROR),
 )
 

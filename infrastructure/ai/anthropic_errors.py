@@ -41,10 +41,14 @@ def _from_status(exc: anthropic.APIStatusError) -> tuple[ModelError, bool]:
     if status in (401, 403):
         return ModelAuthError(f"Anthropic refused the key ({status}{detail})"), False
     if status == 429:
-        return ModelRateLimited(f"Anthropic rate limit (429{detail})", retry_after=retry_after), True
+        return ModelRateLimited(
+            f"Anthropic rate limit (429{detail})", retry_after=retry_after
+        ), True
     if status >= 500:
         what = "overloaded" if status == OVERLOADED else "server error"
-        return ModelServerError(f"Anthropic {what} ({status}{detail})", retry_after=retry_after), True
+        return ModelServerError(
+            f"Anthropic {what} ({status}{detail})", retry_after=retry_after
+        ), True
     message = f"Anthropic rejected the request ({status}{detail})"
     return ModelRequestRejected(message, status=status), False
 
