@@ -20,14 +20,16 @@ Start one and point the SDK (or ``AnthropicModel``) at it::
 
 What it does, per request:
 
-- ``x-api-key`` must be one of ``fake.api_keys`` (mutable; ``fake.revoke(key)``), else 401
+- The key (``x-api-key``, or ``Authorization: Bearer`` as newer SDKs send it; read it back as
+  ``request.api_key``) must be one of ``fake.api_keys`` (mutable; ``fake.revoke(key)``), else 401
   ``authentication_error``; a missing ``anthropic-version`` header is a 400, as on the real API.
 - Otherwise the next scripted outcome answers it (``POST /v1/messages`` and ``GET /v1/models``
   share one queue, in arrival order). Outcomes:
   ``ok(tool_input)`` a ``tool_use`` answer (on ``/v1/models``: the model list);
   ``status(code, body=None, headers=None)`` an error in the API's shape (``rate_limited(...)``,
   ``overloaded()``, ``server_error()``, ``unauthorized()`` are shorthands);
-  ``delay(seconds, then=None)`` wait first (a client timeout shorter than this sees a timeout);
+  ``delay(seconds, then=None)`` wait, then answer with ``then`` (default: as if unscripted), so
+  a client timeout shorter than ``seconds`` sees a timeout;
   ``malformed()`` a text-only answer, ``malformed(tool_input)`` a tool answer of the wrong shape.
 - With the queue empty, ``responder(body) -> dict`` (the tool input) answers; it may also return
   an outcome. With neither, the fake answers 500 and records the request in ``fake.unanswered``.
@@ -78,7 +80,9 @@ def ok(tool_input: dict[str, Any]) -> Outcome:
     return Outcome("ok", tool_input=tool_input)
 
 
-def status(code: int, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> Outcome:
+def status(
+    code: int, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+) -> Outcome:
     return Outcome("status", code=code, body=body, headers=dict(headers or {}))
 
 
@@ -148,6 +152,14 @@ class RecordedRequest:
     def tool_name(self) -> str:
         return tool_name_of(self.body or {})
 
+    @property
+    def api_key(self) -> str | None:
+        """The key as sent: ``x-api-key``, or ``Authorization: Bearer`` (newer SDKs send that)."""
+        if "x-api-key" in self.headers:
+            return self.headers["x-api-key"]
+        scheme, _, token = self.headers.get("authorization", "").partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
 
 Responder = Callable[[dict[str, Any]], "dict[str, Any] | Outcome"]
 
@@ -189,7 +201,9 @@ class FakeAnthropic:
         self._server.daemon_threads = True
         self.port = int(self._server.server_address[1])
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     # -- the test's side -------------------------------------------------------------------
@@ -206,7 +220,7 @@ class FakeAnthropic:
             return len(self._queue)
 
     def calls(self, tool_name: str | None = None) -> int:
-        """Messages requests received (with a valid key), optionally only for one tool."""
+        """``POST /v1/messages`` requests received, optionally only those for one tool."""
         with self._lock:
             if tool_name is not None:
                 return self.tool_calls[tool_name]
@@ -264,7 +278,10 @@ class FakeAnthropic:
     def _answer(
         self, request: RecordedRequest, query: dict[str, list[str]]
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
-        if request.headers.get("x-api-key") not in self.api_keys:
+        if request.method == "POST" and request.path == "/v1/messages":
+            with self._lock:
+                self.tool_calls[request.tool_name] += 1
+        if request.api_key not in self.api_keys:
             return 401, error_body(401, "invalid x-api-key"), {}
         if "anthropic-version" not in request.headers:
             return 400, error_body(400, "anthropic-version: header is required"), {}
@@ -275,8 +292,6 @@ class FakeAnthropic:
             if invalid:
                 return 400, error_body(400, invalid), {}
             assert request.body is not None
-            with self._lock:
-                self.tool_calls[request.tool_name] += 1
             return self._play(self._next_outcome(request.body), request, query)
         return 404, error_body(404, f"{request.method} {request.path} is not served here"), {}
 
@@ -284,6 +299,9 @@ class FakeAnthropic:
         with self._lock:
             if self._queue:
                 return self._queue.popleft()
+        return self._unscripted(body)
+
+    def _unscripted(self, body: dict[str, Any] | None) -> Outcome | None:
         if body is None:
             return Outcome("ok")  # a model list needs no responder
         if self.responder is None:
@@ -300,7 +318,8 @@ class FakeAnthropic:
             return 500, error_body(500, "fake Anthropic: nothing scripted and no responder"), {}
         if outcome.kind == "delay":
             self._closing.wait(outcome.seconds)
-            following = outcome.then or self._next_outcome(request.body if request.body else None)
+            # Not the queue: its next outcome belongs to the client's next attempt.
+            following = outcome.then or self._unscripted(request.body)
             return self._play(following, request, query)
         if outcome.kind == "status":
             return outcome.code, outcome.body or error_body(outcome.code), outcome.headers
@@ -318,7 +337,9 @@ class FakeAnthropic:
         }
         return 200, self._message(request.body, [block], "tool_use"), {}
 
-    def _message(self, body: dict[str, Any], content: list[dict[str, Any]], stop: str) -> dict[str, Any]:
+    def _message(
+        self, body: dict[str, Any], content: list[dict[str, Any]], stop: str
+    ) -> dict[str, Any]:
         return {
             "id": f"msg_fake_{uuid.uuid4().hex[:20]}",
             "type": "message",
@@ -359,7 +380,11 @@ def _invalid_messages_request(body: dict[str, Any] | None) -> str | None:
         if (tool.get("input_schema") or {}).get("type") != "object":
             return f"tools.{tool.get('name')}.input_schema.type: Input should be 'object'"
     choice = body.get("tool_choice")
-    if choice and choice.get("type") == "tool" and choice.get("name") not in {t.get("name") for t in tools}:
+    if (
+        choice
+        and choice.get("type") == "tool"
+        and choice.get("name") not in {t.get("name") for t in tools}
+    ):
         return f"tool_choice.name: no tool named {choice.get('name')!r}"
     return None
 
