@@ -14,9 +14,10 @@ Start one and point the SDK (or ``AnthropicModel``) at it::
         fake.responder = lambda body: {"title": f"About {prompt_of(body)}"}
         await model.structured(request)           # queue empty: the responder answers
 
-        fake.calls()                              # POST /v1/messages answered so far
+        fake.calls()                              # POST /v1/messages received so far
         fake.calls("write_outline")               # ... whose tool_choice named that tool
-        fake.requests[-1].body["system"]          # every request: method, path, headers, body
+        fake.messages_requests()[-1].body         # parsed JSON; ``fake.requests`` has them all
+        fake.pending                              # scripted outcomes not used yet
 
 What it does, per request:
 
