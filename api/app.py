@@ -5,26 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Litestar
-from litestar.config.app import AppConfig
-from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, SwaggerRenderPlugin
 
 from api.bootstrap import Container
+from api.dependencies import dependencies
 from api.errors import EXCEPTION_HANDLERS
 from api.rate_limits import abuse_protection
+from api.routes.activities import ActivityController
 from api.routes.admin import AdminController
 from api.routes.api_tokens import ApiTokenController
 from api.routes.auth_learnhouse import AuthController
 from api.routes.auth_openlearning import OpenLearningAuthController
+from api.routes.chapters import ChapterController
+from api.routes.collections import CollectionController
+from api.routes.course_content import CourseContentController
 from api.routes.courses import CourseController
 from api.routes.docs import DOC_ROUTES
 from api.routes.health import health
 from api.routes.orgs import OrgController
 from api.routes.roles import RoleController
+from api.routes.search import SearchController
+from api.routes.trail import TrailController
 from api.routes.users import UserController
 from api.routes.webhooks import WebhookController
-from api.security import resolve_principal
 
 ROUTE_HANDLERS: list[Any] = [
     *DOC_ROUTES,
@@ -38,6 +42,12 @@ ROUTE_HANDLERS: list[Any] = [
     ApiTokenController,
     AdminController,
     WebhookController,
+    ChapterController,
+    ActivityController,
+    CourseContentController,
+    CollectionController,
+    TrailController,
+    SearchController,
 ]
 
 
@@ -54,14 +64,13 @@ def create_app(container: Container, *, run_followers: bool | None = None) -> Li
     def on_shutdown(app: Litestar) -> None:
         container.close()
 
-    handlers = list(ROUTE_HANDLERS) + list(container.extras.get("route_handlers", []))
     return Litestar(
-        route_handlers=handlers,
+        route_handlers=ROUTE_HANDLERS,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
-        dependencies={"principal": Provide(resolve_principal, sync_to_thread=False)},
+        dependencies=dependencies(container),
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[abuse_protection(container.settings, container.extras.get("rate_limiter"))],
+        middleware=[abuse_protection(container.settings, container.rate_limiter)],
         request_max_body_size=container.settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="learnstream",
@@ -77,7 +86,3 @@ def create_app(container: Container, *, run_followers: bool | None = None) -> Li
         ),
         debug=container.settings.debug,
     )
-
-
-def _unused(_: AppConfig) -> None:  # keep import for type checkers of plugins
-    return None

@@ -14,6 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from api.credentials import credential_of
 from infrastructure.rate_limit import Decision, Limit, RateLimiter
 from infrastructure.settings import Settings
 
@@ -21,7 +22,6 @@ Scope = dict[str, Any]
 UNLIMITED_PATHS = ("/api/health", "/openapi.json", "/docs", "/api/docs", "/redoc", "/schema")
 AUTH_PATHS = ("/api/v1/auth/", "/api/auth/")
 READ_METHODS = frozenset({"GET", "HEAD"})
-ACCESS_COOKIES = ("access_token", "access_token_cookie")
 
 
 class RateLimitPolicy:
@@ -46,25 +46,10 @@ class RateLimitPolicy:
         method, path = scope["method"], scope["path"]
         group = self.group(method, path)
         ip = scope["client"][0] if scope.get("client") else "unknown"
-        credential = None if group == "auth" else _credential(scope)
-        who = "c:" + hashlib.sha256(credential.encode()).hexdigest()[:32] if credential else "ip:" + ip
+        credential = None if group == "auth" else credential_of(scope)
+        who = "c:" + hashlib.sha256(credential.token.encode()).hexdigest()[:32] if credential else "ip:" + ip
         return [(f"{group}:{who}", self.groups[group]), (f"ip:{ip}", self.ip)]
 
-
-def _credential(scope: Scope) -> str | None:
-    cookie_header = ""
-    for name, value in scope.get("headers", ()):
-        if name == b"authorization":
-            text = value.decode("latin-1")
-            if text[:7].lower() == "bearer " and text[7:].strip():
-                return text[7:].strip()
-        elif name == b"cookie":
-            cookie_header = value.decode("latin-1")
-    for part in cookie_header.split(";"):
-        key, _, val = part.strip().partition("=")
-        if key in ACCESS_COOKIES and val:
-            return val
-    return None
 
 
 def _content_length(scope: Scope) -> int | None:

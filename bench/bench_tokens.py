@@ -151,11 +151,11 @@ def bench_auth_step(repeats: int = 15, n: int = 1000) -> None:
         try:
             user = c.accounts.authenticate(ADMIN_EMAIL, ADMIN_PASSWORD, "")
             jwt = c.accounts.start_session(user).access_token
-            token = c.extras["api_tokens"].issue(c.accounts.principal_for(jwt), 1, TokenCreate(name="b")).token
+            token = c.api_tokens.issue(c.accounts.principal_for(jwt), 1, TokenCreate(name="b")).token
             org = c.orgs.org_uuid_by_slug("default")
             paths = {
                 "user JWT": lambda: c.authz.course_visibility(c.accounts.principal_for(jwt), org),
-                "API token": lambda: c.authz.course_visibility(c.extras["api_tokens"].principal_for(token), org),
+                "API token": lambda: c.authz.course_visibility(c.api_tokens.principal_for(token), org),
             }
             best = dict.fromkeys(paths, float("inf"))
             for _ in range(repeats):

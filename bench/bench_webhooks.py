@@ -164,7 +164,6 @@ def percentile(values: list[float], q: float) -> float:
 
 def run(backend: str, shape: str, rate: int, seconds: float, burst: int) -> None:
     from api.bootstrap import Container
-    from api.webhook_wiring import start_webhook_worker
     from application.authorization import Principal
     from application.webhooks import WebhookCreate
     from infrastructure.settings import Settings
@@ -184,7 +183,7 @@ def run(backend: str, shape: str, rate: int, seconds: float, burst: int) -> None
         admin = uuid.UUID(container.identity.user_by_email("bench@example.com")["user_uuid"])
         principal = Principal(user_id=admin)
         for port in receivers.ports:
-            container.extras["webhooks"].create(
+            container.webhooks.create(
                 principal, 1, WebhookCreate(url=f"http://127.0.0.1:{port}/hook", events=["course_created"])
             )
         # Warm up connections and code paths.
@@ -214,14 +213,12 @@ def run(backend: str, shape: str, rate: int, seconds: float, burst: int) -> None
             container.board.wait(container.events.last_position(), ["webhook_publisher"], 120)
             receivers.wait_received(total * ENDPOINTS, timeout=5)
         receivers.ask("reset")
-        worker = container.extras.pop("webhook_worker")
-        worker.stop()
-        container.extras["on_close"].remove(worker.stop)
+        container.stop_webhook_worker()
         for n in range(burst):
             container.events.save(new_course(container, org_uuid, admin, n))
         container.board.wait(container.events.last_position(), ["webhook_publisher"], 120)
         begun = time.perf_counter()
-        start_webhook_worker(container)
+        container.start_webhook_worker()
         stats = receivers.wait_received(burst * ENDPOINTS, timeout=300)
         took = time.perf_counter() - begun
         print(f"[{backend}] throughput: {stats['received']} deliveries from a full outbox in {took:.2f} s"

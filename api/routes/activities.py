@@ -7,10 +7,9 @@ from typing import Any
 import msgspec
 from anyio.to_thread import run_sync
 from litestar import Controller, Request, delete, get, post, put
-from litestar.datastructures import State
 
 from api.routes.content_forms import UPLOAD_HANDLERS, form_file, form_flag, form_json, form_text
-from application.activities import ActivityCreate, FileUpload
+from application.activities import Activities, ActivityCreate, FileUpload
 from application.authorization import Principal
 from application.content_views import ActivityVersionView, ActivityView
 from domain.errors import InvalidInput
@@ -70,10 +69,9 @@ class ActivityController(Controller):
     exception_handlers = UPLOAD_HANDLERS
 
     @post("/", operation_id="create_activity", summary="Create an activity (JSON; multipart with `file` for hosted video / PDF)", status_code=200)
-    async def create(self, request: Request[Any, Any, Any], state: State, principal: Principal) -> ActivityView:
-        container = state.container
+    async def create(self, request: Request[Any, Any, Any], activities: Activities, principal: Principal) -> ActivityView:
         if request.headers.get("content-type", "").startswith("multipart/"):
-            command, upload = await _form_command(request, container.activities.max_upload_bytes)
+            command, upload = await _form_command(request, activities.max_upload_bytes)
         else:
             try:
                 command = msgspec.json.decode(await request.body(), type=ActivityCreate)
@@ -82,62 +80,60 @@ class ActivityController(Controller):
             except msgspec.DecodeError:
                 raise InvalidInput("body must be a JSON object", field="body") from None
             upload = None
-        return await run_sync(container.activities.create, principal, command, upload)  # type: ignore[no-any-return]
+        return await run_sync(activities.create, principal, command, upload)
 
     @post("/video", operation_id="create_video_activity", summary="Hosted video (multipart: name, chapter_id, video_file)", status_code=200)
-    async def video(self, request: Request[Any, Any, Any], state: State, principal: Principal) -> ActivityView:
-        container = state.container
-        command, upload = await _form_command(request, container.activities.max_upload_bytes, "SUBTYPE_VIDEO_HOSTED")
-        return await run_sync(container.activities.create, principal, command, upload)  # type: ignore[no-any-return]
+    async def video(self, request: Request[Any, Any, Any], activities: Activities, principal: Principal) -> ActivityView:
+        command, upload = await _form_command(request, activities.max_upload_bytes, "SUBTYPE_VIDEO_HOSTED")
+        return await run_sync(activities.create, principal, command, upload)
 
     @post("/documentpdf", operation_id="create_pdf_activity", summary="PDF document (multipart: name, chapter_id, pdf_file)", status_code=200)
-    async def pdf(self, request: Request[Any, Any, Any], state: State, principal: Principal) -> ActivityView:
-        container = state.container
-        command, upload = await _form_command(request, container.activities.max_upload_bytes, "SUBTYPE_DOCUMENT_PDF")
-        return await run_sync(container.activities.create, principal, command, upload)  # type: ignore[no-any-return]
+    async def pdf(self, request: Request[Any, Any, Any], activities: Activities, principal: Principal) -> ActivityView:
+        command, upload = await _form_command(request, activities.max_upload_bytes, "SUBTYPE_DOCUMENT_PDF")
+        return await run_sync(activities.create, principal, command, upload)
 
     @post("/external_video", operation_id="create_external_video_activity", summary="YouTube video (JSON: name, uri, chapter_id)", status_code=200, sync_to_thread=True)
-    def external_video(self, state: State, principal: Principal, data: ExternalVideo) -> ActivityView:
+    def external_video(self, activities: Activities, principal: Principal, data: ExternalVideo) -> ActivityView:
         command = ActivityCreate(
             name=data.name, chapter_id=data.chapter_id, activity_type="TYPE_VIDEO",
             activity_sub_type="SUBTYPE_VIDEO_YOUTUBE", content={"uri": data.uri, "type": data.type},
             published=data.published, lock_type=data.lock_type,
         )
-        return state.container.activities.create(principal, command)  # type: ignore[no-any-return]
+        return activities.create(principal, command)
 
     @get("/id/{activity_id:int}", operation_id="get_activity_by_id", summary="An activity by numeric id", sync_to_thread=False)
-    def by_id(self, state: State, principal: Principal, activity_id: int) -> ActivityView:
-        return state.container.activities.get(principal, str(activity_id))  # type: ignore[no-any-return]
+    def by_id(self, activities: Activities, principal: Principal, activity_id: int) -> ActivityView:
+        return activities.get(principal, str(activity_id))
 
     @get("/chapter/{chapter_id:str}", operation_id="list_chapter_activities", summary="Activities of a chapter, in order (plain array)", sync_to_thread=False)
-    def of_chapter(self, state: State, principal: Principal, chapter_id: str, page: int = 1, limit: int = 100) -> list[ActivityView]:
-        return state.container.activities.of_chapter(principal, chapter_id, page, limit)  # type: ignore[no-any-return]
+    def of_chapter(self, activities: Activities, principal: Principal, chapter_id: str, page: int = 1, limit: int = 100) -> list[ActivityView]:
+        return activities.of_chapter(principal, chapter_id, page, limit)
 
     @get("/{activity_uuid:str}", operation_id="get_activity", summary="An activity", sync_to_thread=False)
-    def read(self, state: State, principal: Principal, activity_uuid: str) -> ActivityView:
-        return state.container.activities.get(principal, activity_uuid)  # type: ignore[no-any-return]
+    def read(self, activities: Activities, principal: Principal, activity_uuid: str) -> ActivityView:
+        return activities.get(principal, activity_uuid)
 
     @put("/{activity_uuid:str}", operation_id="update_activity", summary="Update an activity (partial; each change is a new version)", sync_to_thread=True)
-    def change(self, state: State, principal: Principal, activity_uuid: str, data: ActivityUpdate) -> ActivityView:
+    def change(self, activities: Activities, principal: Principal, activity_uuid: str, data: ActivityUpdate) -> ActivityView:
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
-        return state.container.activities.update(principal, activity_uuid, changes)  # type: ignore[no-any-return]
+        return activities.update(principal, activity_uuid, changes)
 
     @delete("/{activity_uuid:str}", operation_id="delete_activity", summary="Delete an activity", status_code=200, sync_to_thread=True)
-    def remove(self, state: State, principal: Principal, activity_uuid: str) -> Detail:
-        state.container.activities.delete(principal, activity_uuid)
+    def remove(self, activities: Activities, principal: Principal, activity_uuid: str) -> Detail:
+        activities.delete(principal, activity_uuid)
         return Detail(detail="Activity deleted")
 
     @get("/{activity_uuid:str}/versions", operation_id="list_activity_versions", summary="Every version of an activity (one per event)", sync_to_thread=False)
-    def versions(self, state: State, principal: Principal, activity_uuid: str) -> list[ActivityVersionView]:
-        return state.container.activities.versions(principal, activity_uuid)  # type: ignore[no-any-return]
+    def versions(self, activities: Activities, principal: Principal, activity_uuid: str) -> list[ActivityVersionView]:
+        return activities.versions(principal, activity_uuid)
 
     @get("/{activity_uuid:str}/versions/{number:int}", operation_id="get_activity_version", summary="The activity as it was at version n", sync_to_thread=False)
-    def version(self, state: State, principal: Principal, activity_uuid: str, number: int) -> ActivityView:
-        return state.container.activities.version(principal, activity_uuid, number)  # type: ignore[no-any-return]
+    def version(self, activities: Activities, principal: Principal, activity_uuid: str, number: int) -> ActivityView:
+        return activities.version(principal, activity_uuid, number)
 
     @post("/{activity_uuid:str}/versions/{number:int}/restore", operation_id="restore_activity_version", summary="Restore version n (appends a new version)", status_code=200, sync_to_thread=True)
-    def restore(self, state: State, principal: Principal, activity_uuid: str, number: int) -> ActivityView:
-        return state.container.activities.restore(principal, activity_uuid, number)  # type: ignore[no-any-return]
+    def restore(self, activities: Activities, principal: Principal, activity_uuid: str, number: int) -> ActivityView:
+        return activities.restore(principal, activity_uuid, number)
 
 
 def _field(message: str) -> str | None:

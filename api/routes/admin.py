@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, delete, get, post, put
-from litestar.datastructures import State
 
 from application.authorization import Principal
 from application.content_views import TrailRunView
@@ -19,47 +18,27 @@ class Detail(msgspec.Struct):
 BASE = "/courses/{course_ref:str}/users/{user_ref:str}"
 
 
-def admin_of(state: State) -> LearningAdmin:
-    container = state.container
-    admin = container.extras.get("learning_admin")
-    if admin is None:
-        # Built on first use: the learning context is wired after the token services.
-        from application.content_access import ContentAccess
-        from projections.queries.catalog import CatalogQueries
-        from projections.queries.content import ContentQueries
-
-        projections = container.projections
-        access = ContentAccess(CatalogQueries(projections["catalog"], container.identity), container.authz)
-        admin = LearningAdmin(
-            container.writer, access,
-            ContentQueries(projections["content"], container.identity.cache), container.learning,
-            container.orgs, container.identity,
-        )
-        container.extras["learning_admin"] = admin
-    return admin  # type: ignore[no-any-return]
-
-
 class AdminController(Controller):
     path = "/api/v1/admin/{org_slug:str}"
     tags = ["admin"]
 
     @put(BASE + "/enrollment", operation_id="admin_enroll_user", summary="Enroll a member in a course (idempotent)", sync_to_thread=True)
-    def enroll(self, state: State, principal: Principal, org_slug: str, course_ref: str, user_ref: str) -> TrailRunView:
-        return admin_of(state).enroll(principal, org_slug, course_ref, user_ref)
+    def enroll(self, learning_admin: LearningAdmin, principal: Principal, org_slug: str, course_ref: str, user_ref: str) -> TrailRunView:
+        return learning_admin.enroll(principal, org_slug, course_ref, user_ref)
 
     @delete(BASE + "/enrollment", operation_id="admin_unenroll_user", summary="Unenroll a member from a course", sync_to_thread=True, status_code=200)
-    def unenroll(self, state: State, principal: Principal, org_slug: str, course_ref: str, user_ref: str) -> Detail:
-        admin_of(state).unenroll(principal, org_slug, course_ref, user_ref)
+    def unenroll(self, learning_admin: LearningAdmin, principal: Principal, org_slug: str, course_ref: str, user_ref: str) -> Detail:
+        learning_admin.unenroll(principal, org_slug, course_ref, user_ref)
         return Detail(detail="User unenrolled from the course")
 
     @post(BASE + "/activities/{activity_ref:str}/complete", operation_id="admin_complete_activity", summary="Mark an activity done for a member", sync_to_thread=True, status_code=200)
-    def complete(self, state: State, principal: Principal, org_slug: str, course_ref: str, user_ref: str, activity_ref: str) -> TrailRunView:
-        return admin_of(state).set_activity_done(principal, org_slug, course_ref, user_ref, activity_ref, True)
+    def complete(self, learning_admin: LearningAdmin, principal: Principal, org_slug: str, course_ref: str, user_ref: str, activity_ref: str) -> TrailRunView:
+        return learning_admin.set_activity_done(principal, org_slug, course_ref, user_ref, activity_ref, True)
 
     @delete(BASE + "/activities/{activity_ref:str}/complete", operation_id="admin_uncomplete_activity", summary="Mark an activity not done for a member", sync_to_thread=True, status_code=200)
-    def uncomplete(self, state: State, principal: Principal, org_slug: str, course_ref: str, user_ref: str, activity_ref: str) -> TrailRunView:
-        return admin_of(state).set_activity_done(principal, org_slug, course_ref, user_ref, activity_ref, False)
+    def uncomplete(self, learning_admin: LearningAdmin, principal: Principal, org_slug: str, course_ref: str, user_ref: str, activity_ref: str) -> TrailRunView:
+        return learning_admin.set_activity_done(principal, org_slug, course_ref, user_ref, activity_ref, False)
 
     @get(BASE + "/progress", operation_id="admin_user_progress", summary="A member's progress in a course", sync_to_thread=False)
-    def progress(self, state: State, principal: Principal, org_slug: str, course_ref: str, user_ref: str) -> TrailRunView:
-        return admin_of(state).progress(principal, org_slug, course_ref, user_ref)
+    def progress(self, learning_admin: LearningAdmin, principal: Principal, org_slug: str, course_ref: str, user_ref: str) -> TrailRunView:
+        return learning_admin.progress(principal, org_slug, course_ref, user_ref)

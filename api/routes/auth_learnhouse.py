@@ -6,15 +6,16 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
 from api.routes.cookies import clear_cookie, set_auth_cookie
 from api.security import client_ip
+from application.accounts import Accounts
 from application.authorization import Principal
 from application.views import UserView
 from domain.errors import Unauthenticated
+from infrastructure.settings import Settings
 
 ACCESS_COOKIE = "access_token_cookie"
 REFRESH_COOKIE = "refresh_token_cookie"
@@ -49,13 +50,13 @@ class AuthController(Controller):
     def login(
         self,
         request: Request[Any, Any, Any],
-        state: State,
+        accounts: Accounts, settings: Settings,
         data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Response[LoginResult]:
-        accounts = state.container.accounts
+        accounts = accounts
         user = accounts.authenticate(data.username, data.password, client_ip(request))
         tokens = accounts.start_session(user)
-        settings = state.container.settings
+        settings = settings
         response = Response(
             LoginResult(
                 user=user,
@@ -67,21 +68,21 @@ class AuthController(Controller):
         return response
 
     @get("/refresh", operation_id="lh_refresh", summary="New access token from the refresh cookie", sync_to_thread=False)
-    def refresh(self, request: Request[Any, Any, Any], state: State) -> Response[Refreshed]:
+    def refresh(self, request: Request[Any, Any, Any], accounts: Accounts, settings: Settings) -> Response[Refreshed]:
         token = request.cookies.get(REFRESH_COOKIE)
         header = request.headers.get("authorization", "")
         if not token and header.lower().startswith("bearer "):
             token = header[7:].strip()
         if not token:
             raise Unauthenticated("Invalid credentials")
-        access, expiry = state.container.accounts.refresh(token)
+        access, expiry = accounts.refresh(token)
         response = Response(Refreshed(access_token=access, expiry=expiry))
-        set_auth_cookie(response, request, ACCESS_COOKIE, access, state.container.settings.access_token_minutes * 60)
+        set_auth_cookie(response, request, ACCESS_COOKIE, access, settings.access_token_minutes * 60)
         return response
 
     @delete("/logout", operation_id="lh_logout", summary="Revoke this session", sync_to_thread=True, status_code=200)
-    def logout(self, state: State, principal: Principal) -> Response[dict[str, str]]:
-        state.container.accounts.sign_out(principal)
+    def logout(self, accounts: Accounts, principal: Principal) -> Response[dict[str, str]]:
+        accounts.sign_out(principal)
         response = Response({"msg": "Successfully logout"})
         clear_cookie(response, ACCESS_COOKIE)
         clear_cookie(response, REFRESH_COOKIE)

@@ -6,13 +6,14 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import State
 
+from api.credentials import credential_of
 from api.routes.cookies import clear_cookie, set_auth_cookie
-from api.security import bearer, client_ip
-from application.accounts import NewAccount, normalise_email
+from api.security import client_ip
+from application.accounts import Accounts, NewAccount, normalise_email
 from application.authorization import Principal
 from domain.errors import InvalidInput, Unauthenticated
+from infrastructure.settings import Settings
 
 COOKIE = "access_token"
 
@@ -50,51 +51,49 @@ class OpenLearningAuthController(Controller):
     path = "/api/auth"
     tags = ["auth"]
 
-    def _signed_in(self, request: Request[Any, Any, Any], state: State, user: Any) -> Response[Ok]:
-        tokens = state.container.accounts.start_session(user)
+    def _signed_in(self, request: Request[Any, Any, Any], accounts: Accounts, settings: Settings, user: Any) -> Response[Ok]:
+        tokens = accounts.start_session(user)
         response = Response(Ok(), status_code=200)
-        set_auth_cookie(response, request, COOKIE, tokens.access_token, state.container.settings.access_token_minutes * 60)
+        set_auth_cookie(response, request, COOKIE, tokens.access_token, settings.access_token_minutes * 60)
         return response
 
     @post("/register", operation_id="ol_register", summary="Register with email and password", sync_to_thread=True, status_code=200)
-    def register(self, request: Request[Any, Any, Any], state: State, data: RegisterRequest) -> Response[Ok]:
+    def register(self, request: Request[Any, Any, Any], accounts: Accounts, settings: Settings, data: RegisterRequest) -> Response[Ok]:
         email = _valid_email(data.email)
-        user = state.container.accounts.register(NewAccount(email=email, password=data.password))
-        return self._signed_in(request, state, user)
+        user = accounts.register(NewAccount(email=email, password=data.password))
+        return self._signed_in(request, accounts, settings, user)
 
     @post("/login", operation_id="ol_login", summary="Sign in; sets the access_token cookie", sync_to_thread=True, status_code=200)
-    def login(self, request: Request[Any, Any, Any], state: State, data: LoginRequest) -> Response[Ok]:
+    def login(self, request: Request[Any, Any, Any], accounts: Accounts, settings: Settings, data: LoginRequest) -> Response[Ok]:
         _valid_email(data.email)
         try:
-            user = state.container.accounts.authenticate(data.email, data.password, client_ip(request))
+            user = accounts.authenticate(data.email, data.password, client_ip(request))
         except Unauthenticated:
             raise Unauthenticated("Invalid email or password", code="INVALID_CREDENTIALS") from None
-        return self._signed_in(request, state, user)
+        return self._signed_in(request, accounts, settings, user)
 
     @get("/me", operation_id="ol_me", summary="The signed-in user's profile", sync_to_thread=False)
-    def me(self, state: State, principal: Principal) -> AuthMeResponse:
+    def me(self, accounts: Accounts, principal: Principal) -> AuthMeResponse:
         if principal.user_id is None or principal.token is not None:
             raise Unauthenticated("Not authenticated")
-        user = state.container.accounts.user_view(principal.user_id)
-        has_key = bool(state.container.extras.get("has_api_key", lambda _u: False)(principal.user_id))
+        user = accounts.user_view(principal.user_id)
         return AuthMeResponse(
             user_id=str(principal.user_id),
             display_name=user.username,
             avatar_url=user.avatar_image,
-            has_api_key=has_key,
+            has_api_key=False,  # no model keys are stored yet
             email=user.email,
         )
 
     @post("/logout", operation_id="ol_logout", summary="Clear the auth cookie (and revoke the session)", sync_to_thread=True, status_code=200)
-    def logout(self, request: Request[Any, Any, Any], state: State) -> Response[Ok]:
+    def logout(self, request: Request[Any, Any, Any], accounts: Accounts) -> Response[Ok]:
         # No ``principal`` dependency: it answers 401 for an expired or forged cookie, and
         # logging out must clear such a cookie all the same.
-        accounts = state.container.accounts
-        for token in (bearer(request), request.cookies.get(COOKIE)):
-            principal = accounts.principal_for(token, client_ip(request)) if token else None
+        credential = credential_of(request.scope)  # type: ignore[arg-type]
+        if credential is not None and not credential.is_api_token:
+            principal = accounts.principal_for(credential.token, client_ip(request))
             if principal is not None:
                 accounts.sign_out(principal)
-                break
         response = Response(Ok())
         clear_cookie(response, COOKIE)
         return response

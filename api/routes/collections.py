@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, delete, get, post, put
-from litestar.datastructures import State
 
 from application.authorization import Principal
-from application.collections import CollectionCreate
+from application.collections import CollectionCreate, Collections
 from application.content_views import CollectionView
 
 
@@ -27,27 +26,27 @@ class CollectionController(Controller):
     tags = ["collections"]
 
     @post("/", operation_id="create_collection", summary="Create a collection of courses", status_code=200, sync_to_thread=True)
-    def create(self, state: State, principal: Principal, data: CollectionCreate) -> CollectionView:
-        return state.container.collections.create(principal, data)  # type: ignore[no-any-return]
+    def create(self, collections: Collections, principal: Principal, data: CollectionCreate) -> CollectionView:
+        return collections.create(principal, data)
 
     @get("/{collection_uuid:str}", operation_id="get_collection", summary="A collection with the courses the caller may see", sync_to_thread=False)
-    def read(self, state: State, principal: Principal, collection_uuid: str) -> CollectionView:
-        return state.container.collections.get(principal, collection_uuid)  # type: ignore[no-any-return]
+    def read(self, collections: Collections, principal: Principal, collection_uuid: str) -> CollectionView:
+        return collections.get(principal, collection_uuid)
 
     @put("/{collection_uuid:str}", operation_id="update_collection", summary="Update a collection (partial)", sync_to_thread=True)
-    def change(self, state: State, principal: Principal, collection_uuid: str, data: CollectionUpdate) -> CollectionView:
+    def change(self, collections: Collections, principal: Principal, collection_uuid: str, data: CollectionUpdate) -> CollectionView:
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
-        return state.container.collections.update(principal, collection_uuid, changes)  # type: ignore[no-any-return]
+        return collections.update(principal, collection_uuid, changes)
 
     @delete("/{collection_uuid:str}", operation_id="delete_collection", summary="Delete a collection", status_code=200, sync_to_thread=True)
-    def remove(self, state: State, principal: Principal, collection_uuid: str) -> Detail:
-        state.container.collections.delete(principal, collection_uuid)
+    def remove(self, collections: Collections, principal: Principal, collection_uuid: str) -> Detail:
+        collections.delete(principal, collection_uuid)
         return Detail(detail="Collection deleted")
 
     @get("/org/{org_id:str}/page/{page:int}/limit/{limit:int}", operation_id="list_collections", summary="Collections of an organization, newest first (plain array)", sync_to_thread=False)
-    def list_page(self, state: State, principal: Principal, org_id: str, page: int, limit: int) -> list[CollectionView]:
-        return state.container.collections.page(principal, org_id, page, limit)  # type: ignore[no-any-return]
+    def list_page(self, collections: Collections, principal: Principal, org_id: str, page: int, limit: int) -> list[CollectionView]:
+        return collections.page(principal, org_id, page, limit)
 
     @get("/org_id/{org_id:str}/page/{page:int}/limit/{limit:int}", operation_id="list_collections_by_org_id", summary="Same as /org/{org_id}/… (older LearnHouse path)", sync_to_thread=False)
-    def list_page_legacy(self, state: State, principal: Principal, org_id: str, page: int, limit: int) -> list[CollectionView]:
-        return state.container.collections.page(principal, org_id, page, limit)  # type: ignore[no-any-return]
+    def list_page_legacy(self, collections: Collections, principal: Principal, org_id: str, page: int, limit: int) -> list[CollectionView]:
+        return collections.page(principal, org_id, page, limit)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from litestar import Controller, get
-from litestar.datastructures import State
 from litestar.params import Parameter
 
 from application.authorization import Principal
+from application.content import Content
 from application.content_views import CourseMetaView
-from application.learning import EnrollmentPage
+from application.learning import EnrollmentPage, Learning
+from application.search import Search
 from application.views import CourseView
 
 
@@ -17,18 +18,16 @@ class CourseContentController(Controller):
     tags = ["courses"]
 
     @get("/{course_uuid:str}/meta", operation_id="get_course_meta", summary="The course with its ordered chapters and activities, and the caller's progress", sync_to_thread=False)
-    def meta(self, state: State, principal: Principal, course_uuid: str, with_unpublished_activities: bool = False) -> CourseMetaView:
-        container = state.container
-        meta: CourseMetaView = container.content.course_meta(principal, course_uuid, with_unpublished_activities)
-        learning = getattr(container, "learning", None)
-        if learning is not None and not principal.is_anonymous:
+    def meta(self, content: Content, learning: Learning, principal: Principal, course_uuid: str, with_unpublished_activities: bool = False) -> CourseMetaView:
+        meta = content.course_meta(principal, course_uuid, with_unpublished_activities)
+        if not principal.is_anonymous:
             meta.trail = learning.run_for(principal, meta.course_uuid)
         return meta
 
     @get("/{course_uuid:str}/enrollments", operation_id="list_course_enrollments", summary="Learners of a course with progress (instructors and admins)", sync_to_thread=False)
-    def enrollments(self, state: State, principal: Principal, course_uuid: str, page: int = 1, limit: int = 20) -> EnrollmentPage:
-        return state.container.learning.course_enrollments(principal, course_uuid, page, limit)  # type: ignore[no-any-return]
+    def enrollments(self, learning: Learning, principal: Principal, course_uuid: str, page: int = 1, limit: int = 20) -> EnrollmentPage:
+        return learning.course_enrollments(principal, course_uuid, page, limit)
 
     @get("/org_slug/{slug:str}/search", operation_id="search_courses", summary="Ranked full-text course search (plain array; limit <= 50)", sync_to_thread=True)
-    def search(self, state: State, principal: Principal, slug: str, text: str = Parameter(query="query", default=""), page: int = 1, limit: int = 10) -> list[CourseView]:
-        return state.container.search.courses(principal, slug, text, page, limit)  # type: ignore[no-any-return]
+    def search(self, search: Search, principal: Principal, slug: str, text: str = Parameter(query="query", default=""), page: int = 1, limit: int = 10) -> list[CourseView]:
+        return search.courses(principal, slug, text, page, limit)

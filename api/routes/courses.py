@@ -6,13 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from anyio.to_thread import run_sync
 from litestar import Controller, Request, delete, get, post, put
-from litestar.datastructures import State, UploadFile
+from litestar.datastructures import UploadFile
 
 from application.authorization import Principal
-from application.catalog import CourseCreate, Upload
+from application.catalog import Catalog, CourseCreate, Upload
 from application.views import CourseView
 from domain.errors import InvalidInput
+from infrastructure.settings import Settings
 
 REQUIRED = ("name", "description", "about")
 TRUE = {"true", "1", "yes", "on"}
@@ -86,53 +88,50 @@ class CourseController(Controller):
         "or queue an AI generation job (JSON with subject)",
         status_code=200,
     )
-    async def create(self, request: Request[Any, Any, Any], state: State, principal: Principal, org_id: str | None = None) -> Any:
-        from anyio.to_thread import run_sync
-
-        container = state.container
+    async def create(
+        self, request: Request[Any, Any, Any], catalog: Catalog, settings: Settings, principal: Principal,
+        org_id: str | None = None,
+    ) -> Any:
         content_type = request.headers.get("content-type", "")
         if content_type.startswith("application/json"):
-            generation = container.extras.get("generation_route")
-            if generation is None:
-                raise InvalidInput("Course creation takes a multipart form", field="body")
-            return await generation(request, state, principal)
+            raise InvalidInput("Course creation takes a multipart form", field="body")
         if org_id is None:
             raise InvalidInput("org_id: Field required", field="org_id")
         try:
-            command, upload = await read_course_form(request, container.settings.max_upload_bytes)
+            command, upload = await read_course_form(request, settings.max_upload_bytes)
         except _TooLarge as error:
             from api.errors import error_response
 
             return error_response(413, str(error), "PAYLOAD_TOO_LARGE")
         if upload is None:  # nothing to store on disk: no thread needed
-            return await container.catalog.create_course_async(principal, org_id, command)
-        return await run_sync(container.catalog.create_course, principal, org_id, command, upload)
+            return await catalog.create_course_async(principal, org_id, command)
+        return await run_sync(catalog.create_course, principal, org_id, command, upload)
 
     @get("/id/{course_id:str}", operation_id="get_course_by_id", summary="A course by numeric id", sync_to_thread=False)
-    def by_id(self, state: State, principal: Principal, course_id: str) -> CourseView:
+    def by_id(self, catalog: Catalog, principal: Principal, course_id: str) -> CourseView:
         if not course_id.isdigit():
             raise InvalidInput("course_id must be a number", field="course_id")
-        return state.container.catalog.get_course(principal, course_id)  # type: ignore[no-any-return]
+        return catalog.get_course(principal, course_id)
 
     @get("/org_slug/{slug:str}/page/{page:int}/limit/{limit:int}", operation_id="list_courses", summary="Courses of an organization, newest first (plain array)", sync_to_thread=False)
-    def list_page(self, state: State, principal: Principal, slug: str, page: int, limit: int) -> list[CourseView]:
-        return state.container.catalog.list_courses(principal, slug, page, limit)  # type: ignore[no-any-return]
+    def list_page(self, catalog: Catalog, principal: Principal, slug: str, page: int, limit: int) -> list[CourseView]:
+        return catalog.list_courses(principal, slug, page, limit)
 
     @get("/org_slug/{slug:str}/count", operation_id="count_courses", summary="How many courses the caller can see", sync_to_thread=False)
-    def count(self, state: State, principal: Principal, slug: str) -> int:
-        return state.container.catalog.count_courses(principal, slug)  # type: ignore[no-any-return]
+    def count(self, catalog: Catalog, principal: Principal, slug: str) -> int:
+        return catalog.count_courses(principal, slug)
 
     @get("/{course_uuid:str}", operation_id="get_course", summary="A course by course_uuid", sync_to_thread=False)
-    def read(self, state: State, principal: Principal, course_uuid: str) -> CourseView:
-        return state.container.catalog.get_course(principal, course_uuid)  # type: ignore[no-any-return]
+    def read(self, catalog: Catalog, principal: Principal, course_uuid: str) -> CourseView:
+        return catalog.get_course(principal, course_uuid)
 
     @put("/{course_uuid:str}", operation_id="update_course", summary="Update a course (JSON, partial)", sync_to_thread=True)
-    def change(self, state: State, principal: Principal, course_uuid: str, data: CourseUpdate) -> CourseView:
+    def change(self, catalog: Catalog, principal: Principal, course_uuid: str, data: CourseUpdate) -> CourseView:
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
-        return state.container.catalog.update_course(principal, course_uuid, changes)  # type: ignore[no-any-return]
+        return catalog.update_course(principal, course_uuid, changes)
 
     @delete("/{course_uuid:str}", operation_id="delete_course", summary="Delete a course", sync_to_thread=True, status_code=200)
-    def remove(self, state: State, principal: Principal, course_uuid: str) -> Detail:
-        state.container.catalog.delete_course(principal, course_uuid)
+    def remove(self, catalog: Catalog, principal: Principal, course_uuid: str) -> Detail:
+        catalog.delete_course(principal, course_uuid)
         return Detail(detail="Course deleted")
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from litestar import Controller, get
-from litestar.datastructures import State
 from litestar.params import Parameter
 
 from application.authorization import Principal
-from application.search import SearchResults
+from application.search import Search, SearchResults
 
 
 class SearchController(Controller):
@@ -15,5 +14,5 @@ class SearchController(Controller):
     tags = ["search"]
 
     @get("/org_slug/{slug:str}", operation_id="search_org", summary="Ranked search grouped by type (courses, chapters, activities, collections) with true totals", sync_to_thread=True)
-    def search(self, state: State, principal: Principal, slug: str, text: str = Parameter(query="query", default=""), page: int = 1, limit: int = 10) -> SearchResults:
-        return state.container.search.everything(principal, slug, text, page, limit)  # type: ignore[no-any-return]
+    def search(self, search: Search, principal: Principal, slug: str, text: str = Parameter(query="query", default=""), page: int = 1, limit: int = 10) -> SearchResults:
+        return search.everything(principal, slug, text, page, limit)

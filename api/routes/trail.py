@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import msgspec
 from litestar import Controller, delete, get, post
-from litestar.datastructures import State
 
 from api.security import no_api_tokens
 from application.authorization import Principal
 from application.content_views import TrailView
+from application.learning import Learning
 
 
 class TrailCreate(msgspec.Struct, kw_only=True):
@@ -22,30 +22,30 @@ class TrailController(Controller):
     guards = [no_api_tokens]
 
     @get("/", operation_id="get_trail", summary="The caller's trail across organizations", sync_to_thread=False)
-    def mine(self, state: State, principal: Principal, page: int = 1, limit: int = 100) -> TrailView:
-        return state.container.learning.trail(principal, None, page, limit)  # type: ignore[no-any-return]
+    def mine(self, learning: Learning, principal: Principal, page: int = 1, limit: int = 100) -> TrailView:
+        return learning.trail(principal, None, page, limit)
 
     @get("/org/{org_id:str}/trail", operation_id="get_org_trail", summary="The caller's trail in one organization", sync_to_thread=False)
-    def in_org(self, state: State, principal: Principal, org_id: str, page: int = 1, limit: int = 100) -> TrailView:
-        return state.container.learning.trail(principal, org_id, page, limit)  # type: ignore[no-any-return]
+    def in_org(self, learning: Learning, principal: Principal, org_id: str, page: int = 1, limit: int = 100) -> TrailView:
+        return learning.trail(principal, org_id, page, limit)
 
     @post("/start", operation_id="start_trail", summary="The caller's trail in an org (created on first enrollment)", status_code=200, sync_to_thread=True)
-    def start(self, state: State, principal: Principal, data: TrailCreate) -> TrailView:
-        return state.container.learning.trail(principal, str(data.org_id))  # type: ignore[no-any-return]
+    def start(self, learning: Learning, principal: Principal, data: TrailCreate) -> TrailView:
+        return learning.trail(principal, str(data.org_id))
 
     @post("/add_course/{course_uuid:str}", operation_id="enroll", summary="Enroll the caller in a course (idempotent)", status_code=200, sync_to_thread=True)
-    def add_course(self, state: State, principal: Principal, course_uuid: str) -> TrailView:
-        return state.container.learning.enroll(principal, course_uuid)  # type: ignore[no-any-return]
+    def add_course(self, learning: Learning, principal: Principal, course_uuid: str) -> TrailView:
+        return learning.enroll(principal, course_uuid)
 
     @delete("/remove_course/{course_uuid:str}", operation_id="unenroll", summary="Leave a course", status_code=200, sync_to_thread=True)
-    def remove_course(self, state: State, principal: Principal, course_uuid: str) -> TrailView:
-        return state.container.learning.unenroll(principal, course_uuid)  # type: ignore[no-any-return]
+    def remove_course(self, learning: Learning, principal: Principal, course_uuid: str) -> TrailView:
+        return learning.unenroll(principal, course_uuid)
 
     @post("/add_activity/{activity_uuid:str}", operation_id="complete_activity", summary="Mark an activity complete (enrolls first when needed)", status_code=200)
-    async def add_activity(self, state: State, principal: Principal, activity_uuid: str) -> TrailView:
+    async def add_activity(self, learning: Learning, principal: Principal, activity_uuid: str) -> TrailView:
         # On the event loop: cached lookups, one aggregate read, then awaited append and wait.
-        return await state.container.learning.complete_activity_async(principal, activity_uuid)  # type: ignore[no-any-return]
+        return await learning.complete_activity_async(principal, activity_uuid)
 
     @delete("/remove_activity/{activity_uuid:str}", operation_id="uncomplete_activity", summary="Mark an activity not done", status_code=200, sync_to_thread=True)
-    def remove_activity(self, state: State, principal: Principal, activity_uuid: str) -> TrailView:
-        return state.container.learning.uncomplete_activity(principal, activity_uuid)  # type: ignore[no-any-return]
+    def remove_activity(self, learning: Learning, principal: Principal, activity_uuid: str) -> TrailView:
+        return learning.uncomplete_activity(principal, activity_uuid)

@@ -6,11 +6,11 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, get, post
-from litestar.datastructures import State
 
 from api.security import no_api_tokens
-from application.accounts import NewAccount
-from application.authorization import Principal
+from application.accounts import Accounts, NewAccount
+from application.authorization import Authorization, Principal
+from application.organizations import Organizations
 from application.views import AnonymousUserView, UserView
 
 
@@ -32,17 +32,17 @@ class UserController(Controller):
     guards = [no_api_tokens]
 
     @get("/profile", operation_id="user_profile", summary="The caller's profile (anonymous when not signed in)", sync_to_thread=False)
-    def profile(self, state: State, principal: Principal) -> UserView | AnonymousUserView:
+    def profile(self, authz: Authorization, accounts: Accounts, principal: Principal) -> UserView | AnonymousUserView:
         if principal.token is not None:
-            state.container.authz.require_user(principal)
+            authz.require_user(principal)
         if principal.user_id is None:
             return AnonymousUserView()
-        return state.container.accounts.user_view(principal.user_id)  # type: ignore[no-any-return]
+        return accounts.user_view(principal.user_id)
 
     @post("/{org_id:str}", operation_id="signup_into_org", summary="Sign up a new user into an organization", sync_to_thread=True, status_code=200)
-    def signup(self, state: State, principal: Principal, org_id: str, data: UserCreate) -> UserView:
+    def signup(self, authz: Authorization, orgs: Organizations, principal: Principal, org_id: str, data: UserCreate) -> UserView:
         if principal.token is not None:
-            state.container.authz.require_user(principal)
+            authz.require_user(principal)
         account = NewAccount(
             email=data.email,
             password=data.password,
@@ -51,4 +51,4 @@ class UserController(Controller):
             last_name=data.last_name,
             avatar_image=data.avatar_image,
         )
-        return state.container.orgs.sign_up(org_id, account)  # type: ignore[no-any-return]
+        return orgs.sign_up(org_id, account)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 from litestar import Controller, delete, get, post, put
-from litestar.datastructures import State
 from litestar.params import Parameter
 
 from api.security import no_api_tokens
@@ -16,6 +13,7 @@ from application.webhooks import (
     DeliveryAttempt,
     ReplayRequest,
     WebhookCreate,
+    Webhooks,
     WebhookUpdate,
     WebhookView,
     WebhookWithSecret,
@@ -31,64 +29,60 @@ class ReplayQueued(msgspec.Struct):
     replay_id: str
 
 
-def _svc(state: State) -> Any:
-    return state.container.extras["webhooks"]
-
-
 class WebhookController(Controller):
     path = "/api/v1/orgs/{org_id:str}/webhooks"
     tags = ["webhooks"]
     guards = [no_api_tokens]
 
     @get("/events", operation_id="list_webhook_events", summary="The webhook event catalogue with data schemas", sync_to_thread=False)
-    def events(self, state: State, principal: Principal, org_id: str) -> Catalogue:
-        return _svc(state).catalogue(principal, org_id)  # type: ignore[no-any-return]
+    def events(self, webhooks: Webhooks, principal: Principal, org_id: str) -> Catalogue:
+        return webhooks.catalogue(principal, org_id)
 
     @post("/", operation_id="create_webhook", summary="Create a webhook endpoint (secret shown once)", sync_to_thread=True, status_code=200)
-    def create(self, state: State, principal: Principal, org_id: str, data: WebhookCreate) -> WebhookWithSecret:
-        return _svc(state).create(principal, org_id, data)  # type: ignore[no-any-return]
+    def create(self, webhooks: Webhooks, principal: Principal, org_id: str, data: WebhookCreate) -> WebhookWithSecret:
+        return webhooks.create(principal, org_id, data)
 
     @get("/", operation_id="list_webhooks", summary="Webhook endpoints of the org (paginated)", sync_to_thread=False)
     def index(
-        self, state: State, principal: Principal, org_id: str,
+        self, webhooks: Webhooks, principal: Principal, org_id: str,
         page: int = Parameter(default=1, ge=1), limit: int = Parameter(default=100, ge=1, le=100),
     ) -> list[WebhookView]:
-        return _svc(state).list_endpoints(principal, org_id, page, limit)  # type: ignore[no-any-return]
+        return webhooks.list_endpoints(principal, org_id, page, limit)
 
     @get("/{webhook_uuid:str}", operation_id="get_webhook", summary="One webhook endpoint", sync_to_thread=False)
-    def read(self, state: State, principal: Principal, org_id: str, webhook_uuid: str) -> WebhookView:
-        return _svc(state).get(principal, org_id, webhook_uuid)  # type: ignore[no-any-return]
+    def read(self, webhooks: Webhooks, principal: Principal, org_id: str, webhook_uuid: str) -> WebhookView:
+        return webhooks.get(principal, org_id, webhook_uuid)
 
     @put("/{webhook_uuid:str}", operation_id="update_webhook", summary="Update (or re-enable) a webhook endpoint", sync_to_thread=True)
-    def update(self, state: State, principal: Principal, org_id: str, webhook_uuid: str, data: WebhookUpdate) -> WebhookView:
-        return _svc(state).update(principal, org_id, webhook_uuid, data)  # type: ignore[no-any-return]
+    def update(self, webhooks: Webhooks, principal: Principal, org_id: str, webhook_uuid: str, data: WebhookUpdate) -> WebhookView:
+        return webhooks.update(principal, org_id, webhook_uuid, data)
 
     @delete("/{webhook_uuid:str}", operation_id="delete_webhook", summary="Delete a webhook endpoint", sync_to_thread=True, status_code=200)
-    def remove(self, state: State, principal: Principal, org_id: str, webhook_uuid: str) -> Detail:
-        _svc(state).delete(principal, org_id, webhook_uuid)
+    def remove(self, webhooks: Webhooks, principal: Principal, org_id: str, webhook_uuid: str) -> Detail:
+        webhooks.delete(principal, org_id, webhook_uuid)
         return Detail("Webhook endpoint deleted successfully")
 
     @post("/{webhook_uuid:str}/regenerate-secret", operation_id="regenerate_webhook_secret", summary="New secret; the old one keeps signing for 24 h", sync_to_thread=True, status_code=200)
-    def regenerate(self, state: State, principal: Principal, org_id: str, webhook_uuid: str) -> WebhookWithSecret:
-        return _svc(state).regenerate_secret(principal, org_id, webhook_uuid)  # type: ignore[no-any-return]
+    def regenerate(self, webhooks: Webhooks, principal: Principal, org_id: str, webhook_uuid: str) -> WebhookWithSecret:
+        return webhooks.regenerate_secret(principal, org_id, webhook_uuid)
 
     @post("/{webhook_uuid:str}/test", operation_id="test_webhook", summary="Send a ping event", sync_to_thread=True, status_code=200)
-    def test(self, state: State, principal: Principal, org_id: str, webhook_uuid: str) -> Detail:
-        _svc(state).test(principal, org_id, webhook_uuid)
+    def test(self, webhooks: Webhooks, principal: Principal, org_id: str, webhook_uuid: str) -> Detail:
+        webhooks.test(principal, org_id, webhook_uuid)
         return Detail("Test event dispatched")
 
     @get("/{webhook_uuid:str}/deliveries", operation_id="list_webhook_deliveries", summary="Newest delivery attempts first", sync_to_thread=False)
     def deliveries(
-        self, state: State, principal: Principal, org_id: str, webhook_uuid: str,
+        self, webhooks: Webhooks, principal: Principal, org_id: str, webhook_uuid: str,
         limit: int = Parameter(default=50, ge=1, le=200),
     ) -> list[DeliveryAttempt]:
-        return _svc(state).deliveries(principal, org_id, webhook_uuid, limit)  # type: ignore[no-any-return]
+        return webhooks.deliveries(principal, org_id, webhook_uuid, limit)
 
     @post("/{webhook_uuid:str}/deliveries/{delivery_id:str}/redeliver", operation_id="redeliver_webhook", summary="Send a delivery again (same delivery id)", sync_to_thread=True, status_code=202)
-    def redeliver(self, state: State, principal: Principal, org_id: str, webhook_uuid: str, delivery_id: str) -> Detail:
-        _svc(state).redeliver(principal, org_id, webhook_uuid, delivery_id)
+    def redeliver(self, webhooks: Webhooks, principal: Principal, org_id: str, webhook_uuid: str, delivery_id: str) -> Detail:
+        webhooks.redeliver(principal, org_id, webhook_uuid, delivery_id)
         return Detail("Redelivery queued")
 
     @post("/{webhook_uuid:str}/replay", operation_id="replay_webhook", summary="Backfill history to this endpoint", sync_to_thread=True, status_code=202)
-    def replay(self, state: State, principal: Principal, org_id: str, webhook_uuid: str, data: ReplayRequest) -> ReplayQueued:
-        return ReplayQueued("Replay queued", _svc(state).replay(principal, org_id, webhook_uuid, data))
+    def replay(self, webhooks: Webhooks, principal: Principal, org_id: str, webhook_uuid: str, data: ReplayRequest) -> ReplayQueued:
+        return ReplayQueued("Replay queued", webhooks.replay(principal, org_id, webhook_uuid, data))

@@ -153,7 +153,7 @@ def test_last_used_is_coalesced_and_flushed(api, client, container):
     assert client.get(url, headers=admin).json()["last_used_at"] is None
     for _ in range(5):
         client.get(COURSES, headers=bearer(created["token"]))
-    tokens = container.extras["api_tokens"]
+    tokens = container.api_tokens
     pending = client.get(url, headers=admin).json()["last_used_at"]
     assert pending is not None  # this process sees its own pending use
     tokens.coalescer.flush()

@@ -31,9 +31,9 @@ def _attempt_ids(outbox: Outbox, endpoint: str) -> list[str]:
 
 
 def test_each_endpoint_keeps_its_newest_attempts(container: Any) -> None:
-    from api.webhook_wiring import build_outbox
+    from api.wiring import build_outbox
 
-    outbox = build_outbox(container)
+    outbox = build_outbox(container.read_models.webhooks, container.settings)
     outbox.keep_attempts = 20
     ok = SendResult(True, 200, "{}", "", 1)
     logged: list[str] = []
@@ -48,9 +48,9 @@ def test_each_endpoint_keeps_its_newest_attempts(container: Any) -> None:
 
 
 def test_health_follows_the_latest_outcome_of_a_batch(container: Any) -> None:
-    from api.webhook_wiring import build_outbox
+    from api.wiring import build_outbox
 
-    outbox = build_outbox(container)
+    outbox = build_outbox(container.read_models.webhooks, container.settings)
     ok, failed = SendResult(True, 200, "", "", 1), SendResult(False, 500, "", "HTTP 500", 1)
 
     def failing_since(endpoint: str) -> Any:

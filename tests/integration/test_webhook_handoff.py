@@ -46,8 +46,6 @@ def test_more_deliveries_than_the_worker_has_room_for_all_arrive_once(api: Any, 
 
 
 def test_a_stopped_workers_unsent_deliveries_go_out_at_once_from_the_next(api: Any, container: Any) -> None:
-    from api.webhook_wiring import start_webhook_worker
-
     admin = api.admin()
     receiver = Receiver(delay=1.5)  # the first send is still in flight when the worker stops
     try:
@@ -56,10 +54,8 @@ def test_a_stopped_workers_unsent_deliveries_go_out_at_once_from_the_next(api: A
             api.create_course(admin, name=f"Queued {n}")
         receiver.wait_for(1, timeout=10)
 
-        worker = container.extras.pop("webhook_worker")
-        container.extras["on_close"].remove(worker.stop)
-        worker.stop()
-        start_webhook_worker(container)
+        container.stop_webhook_worker()
+        container.start_webhook_worker()
 
         # The two never started are due at once (not after the 30 s lease); the one cut off
         # mid-send may arrive again, later, under the same delivery id.

@@ -40,10 +40,11 @@ def clock() -> FakeClock:
 @pytest.fixture
 def clocked_worker(container: Any, clock: FakeClock) -> Iterator[Any]:
     """A delivery worker on the fake clock (the container's own worker is switched off)."""
-    from api.webhook_wiring import build_outbox, build_worker
+    from api.wiring import build_outbox, build_webhook_worker
 
-    assert "webhook_worker" not in container.extras
-    worker = build_worker(container, clock=clock, outbox=build_outbox(container, random.Random(7)),
+    assert container.webhook_worker is None
+    outbox = build_outbox(container.read_models.webhooks, container.settings, random.Random(7))
+    worker = build_webhook_worker(container, clock=clock, outbox=outbox,
                           poll_seconds=0.05)
     worker.start()
     yield worker
@@ -70,7 +71,7 @@ def create_hook(api: Any, headers: dict[str, str], url: str, events: list[str], 
 
 
 def delivery_rows(container: Any, webhook_uuid: str) -> list[dict[str, Any]]:
-    outbox = container.extras["webhook_outbox"]
+    outbox = container.webhook_outbox
     return list(outbox.store.fetchall(
         f"SELECT * FROM {outbox.t['deliveries']} WHERE endpoint_uuid = ? ORDER BY position",
         (webhook_uuid.removeprefix("webhook_"),),

@@ -1,0 +1,40 @@
+"""Services handed to route handlers by name (Litestar ``Provide``), typed at both ends.
+
+A handler that declares ``catalog: Catalog`` receives ``container.catalog``; ``principal`` is
+the caller, resolved from the request's credential.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from litestar.di import Provide
+
+from api.security import principal_resolver
+
+if TYPE_CHECKING:
+    from api.bootstrap import Container
+
+#: the container attributes a handler may ask for by parameter name
+SERVICES = (
+    "settings", "accounts", "orgs", "authz", "catalog", "content", "activities", "collections",
+    "learning", "learning_admin", "search", "api_tokens", "webhooks",
+)
+
+
+def _constant(value: Any) -> Any:
+    def provide() -> Any:
+        return value
+
+    return provide
+
+
+def dependencies(container: Container) -> dict[str, Provide]:
+    provided = {
+        name: Provide(_constant(getattr(container, name)), use_cache=True, sync_to_thread=False)
+        for name in SERVICES
+    }
+    provided["principal"] = Provide(
+        principal_resolver(container.accounts, container.api_tokens), sync_to_thread=False
+    )
+    return provided

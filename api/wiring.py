@@ -1,0 +1,256 @@
+"""How the object graph is built from settings: stores, read models, then services.
+
+Each builder returns typed values; ``api.bootstrap.Container`` holds them. Order matters only
+where one service is handed another (identity before accounts, content access before content).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from application.accounts import Accounts
+from application.activities import Activities
+from application.api_tokens import ApiTokens, UsageCoalescer
+from application.authorization import Authorization
+from application.catalog import Catalog
+from application.collections import Collections
+from application.content import Content
+from application.content_access import ContentAccess
+from application.learning import Learning
+from application.learning_admin import LearningAdmin
+from application.organizations import Organizations
+from application.ports import LoginThrottle
+from application.search import Search
+from application.webhooks import Webhooks
+from application.writer import Writer
+from infrastructure.event_store import EventStore, ensure_schema
+from infrastructure.file_storage import LocalFileStorage
+from infrastructure.login_throttle import MemoryLoginThrottle
+from infrastructure.passwords import Argon2idHasher
+from infrastructure.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from infrastructure.read_store import PostgresReadStore, ReadStore, SqliteReadStore
+from infrastructure.secret_box import SecretBox
+from infrastructure.session_tokens import JwtCodec, load_or_create_secret
+from infrastructure.settings import PostgresDsn, Settings
+from infrastructure.ssrf_guard import check_url
+from infrastructure.token_hashing import TokenHasher
+from infrastructure.webhooks.outbox import DAY_MS, SCHEDULE, Outbox
+from infrastructure.webhooks.worker import DeliveryWorker
+from projections.api_tokens import ApiTokenProjection
+from projections.catalog import CatalogProjection
+from projections.collections import CollectionQueries, CollectionsProjection
+from projections.content import ContentProjection
+from projections.engine.framework import Projection, ensure_tracking
+from projections.engine.positions import PositionBoard
+from projections.engine.read_cache import ReadCache
+from projections.identity import IdentityProjection
+from projections.progress import ProgressProjection
+from projections.queries.api_tokens import ApiTokenQueries, TokenUsage
+from projections.queries.catalog import CatalogQueries
+from projections.queries.content import ContentQueries
+from projections.queries.identity import IdentityQueries
+from projections.queries.progress import ProgressQueries
+from projections.queries.search import SearchQueries
+from projections.queries.webhooks import WebhookQueries
+from projections.search_index import SearchIndexProjection
+from projections.webhook_publisher import WebhookPublisher
+
+if TYPE_CHECKING:
+    from api.bootstrap import Container
+
+
+@dataclass
+class Stores:
+    settings: Settings
+    events: EventStore
+    read_store: ReadStore
+    board: PositionBoard
+    writer: Writer
+
+
+@dataclass
+class ReadModels:
+    """Every projection, typed; ``by_name`` is what followers and the CLI iterate."""
+
+    identity: IdentityProjection
+    catalog: CatalogProjection
+    api_tokens: ApiTokenProjection
+    content: ContentProjection
+    collections: CollectionsProjection
+    progress: ProgressProjection
+    search: SearchIndexProjection
+    webhooks: WebhookPublisher
+
+    def by_name(self) -> dict[str, Projection]:
+        return {p.name: p for p in vars(self).values()}
+
+
+@dataclass
+class Services(Stores):
+    projections: dict[str, Projection]
+    read_models: ReadModels
+    identity: IdentityQueries
+    authz: Authorization
+    accounts: Accounts
+    orgs: Organizations
+    catalog: Catalog
+    files: LocalFileStorage
+    api_tokens: ApiTokens
+    rate_limiter: RateLimiter
+    secret_box: SecretBox
+    webhook_outbox: Outbox
+    webhooks: Webhooks
+    content: Content
+    activities: Activities
+    collections: Collections
+    learning: Learning
+    learning_admin: LearningAdmin
+    search: Search
+    #: called in order by ``Container.close`` (flushes and connections these services own)
+    closers: list[Callable[[], None]]
+
+
+def build_stores(settings: Settings) -> Stores:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    read_store: ReadStore
+    if settings.uses_postgres:
+        dsn = PostgresDsn.parse(settings.database_url)
+        ensure_schema(dsn)
+        read_store = PostgresReadStore(dsn.conninfo(), dsn.schema)
+    else:
+        read_store = SqliteReadStore(settings.data_dir / "read_models.sqlite3")
+    events = EventStore(settings)
+    ensure_tracking(read_store)
+    board = PositionBoard(read_store)
+    return Stores(settings, events, read_store, board, Writer(events, board, settings.read_your_writes_timeout))
+
+
+def build_projections(store: ReadStore) -> ReadModels:
+    return ReadModels(
+        identity=IdentityProjection(store), catalog=CatalogProjection(store),
+        api_tokens=ApiTokenProjection(store), content=ContentProjection(store),
+        collections=CollectionsProjection(store), progress=ProgressProjection(store),
+        search=SearchIndexProjection(store), webhooks=WebhookPublisher(store),
+    )
+
+
+def build_services(settings: Settings, stores: Stores, models: ReadModels) -> Services:
+    writer = stores.writer
+    identity = IdentityQueries(models.identity, ReadCache(stores.board))
+    authz = Authorization(identity)
+    secret = settings.jwt_secret or load_or_create_secret(settings.data_dir)
+    accounts = Accounts(
+        writer, identity, Argon2idHasher(**_argon_profile(settings)),
+        JwtCodec(secret, settings.access_token_minutes, settings.refresh_token_days),
+        login_throttle(settings),
+    )
+    orgs = Organizations(writer, identity, authz, accounts)
+    files = LocalFileStorage(settings.data_dir / "files")
+    catalog_q = CatalogQueries(models.catalog, identity)
+    catalog = Catalog(writer, catalog_q, authz, orgs, files, settings.page_limit_max)
+
+    usage = TokenUsage(stores.read_store)
+    coalescer = UsageCoalescer(usage, settings.api_token_usage_flush_seconds)
+    api_tokens = ApiTokens(
+        writer, ApiTokenQueries(models.api_tokens, identity.memberships), usage, coalescer,
+        TokenHasher.from_settings(settings.api_token_key, settings.data_dir), authz, orgs, identity,
+    )
+    limiter: RateLimiter = (
+        RedisRateLimiter(settings.redis_url, settings.redis_prefix + "rl:")
+        if settings.redis_url else MemoryRateLimiter()
+    )
+
+    outbox = build_outbox(models.webhooks, settings)
+    box = SecretBox.from_settings(settings.secret_box_key, settings.data_dir)
+    allow = settings.webhooks_allow_private
+    webhooks = Webhooks(
+        writer, orgs, authz, WebhookQueries(models.webhooks, outbox), box,
+        lambda url: check_url(url, allow_private=allow),
+    )
+
+    access = ContentAccess(catalog_q, authz)
+    content_q = ContentQueries(models.content, identity.cache)
+    learning = Learning(
+        writer, access, content_q,
+        ProgressQueries(models.progress, models.content, identity.cache), identity,
+    )
+    return Services(
+        settings=settings, events=stores.events, read_store=stores.read_store, board=stores.board,
+        writer=writer, projections=models.by_name(), read_models=models, identity=identity,
+        authz=authz, accounts=accounts, orgs=orgs, catalog=catalog, files=files,
+        api_tokens=api_tokens, rate_limiter=limiter, secret_box=box, webhook_outbox=outbox,
+        webhooks=webhooks,
+        content=Content(writer, access, content_q, orgs),
+        activities=Activities(writer, access, content_q, files, settings.max_upload_bytes),
+        collections=Collections(
+            writer, access, CollectionQueries(models.collections), orgs, settings.page_limit_max,
+        ),
+        learning=learning,
+        learning_admin=LearningAdmin(writer, access, content_q, learning, orgs, identity),
+        search=Search(
+            SearchQueries(models.search, identity.cache), access, orgs, stores.board,
+            stores.events, settings.read_your_writes_timeout,
+        ),
+        closers=[coalescer.close, limiter.close],
+    )
+
+
+def login_throttle(settings: Settings) -> LoginThrottle:
+    """Shared by every API process through Redis when it is configured."""
+    if settings.redis_url:
+        from infrastructure.redis_login_throttle import RedisLoginThrottle
+
+        return RedisLoginThrottle(
+            settings.redis_url, settings.redis_prefix,
+            settings.login_max_failures, settings.login_lockout_seconds,
+        )
+    return MemoryLoginThrottle(settings.login_max_failures, settings.login_lockout_seconds)
+
+
+def build_outbox(publisher: WebhookPublisher, settings: Settings, rng: random.Random | None = None) -> Outbox:
+    return Outbox(
+        publisher,
+        schedule=SCHEDULE,
+        keep_attempts=settings.webhooks_attempt_log,
+        disable_after_ms=int(settings.webhooks_disable_after_days * DAY_MS),
+        rng=rng,
+    )
+
+
+def build_webhook_worker(
+    container: Container,
+    clock: Callable[[], float] = time.time,
+    outbox: Outbox | None = None,
+    **overrides: Any,
+) -> DeliveryWorker:
+    settings = container.settings
+    options: dict[str, Any] = {
+        "timeout": settings.webhooks_timeout,
+        "allow_private": settings.webhooks_allow_private,
+        "concurrency": settings.webhooks_concurrency,
+        "per_endpoint": settings.webhooks_per_endpoint,
+        "lease_seconds": settings.webhooks_lease_seconds,
+        "poll_seconds": settings.webhooks_poll_seconds,
+        "retention_days": settings.webhooks_retention_days,
+        **overrides,
+    }
+    return DeliveryWorker(
+        outbox or container.webhook_outbox,
+        container.events,
+        container.secret_box,
+        clock=clock,
+        on_disable=container.webhooks.disable_failing,
+        board=container.board,
+        **options,
+    )
+
+
+def _argon_profile(settings: Settings) -> dict[str, int]:
+    # Tests may ask for a light (still argon2id) profile to keep the suite fast.
+    if settings.argon2_profile == "test":
+        return {"time_cost": 1, "memory_kib": 1024, "parallelism": 1}
+    return {}
