@@ -128,8 +128,6 @@ def _concept_problems(c: Concept, role: Role, known_skills: set[str]) -> list[st
         problems.append("id must be snake_case")
     if not c.name.strip() or not c.description.strip():
         problems.append("name and description must not be empty")
-    if c.level not in role.levels:
-        problems.append(f"level '{c.level.label}' is not one of the role's levels")
     levels = {x.id: x.level for x in role.concepts}
     for p in c.prerequisites:
         if p not in levels:
