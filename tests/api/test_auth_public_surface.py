@@ -23,24 +23,54 @@ def test_openapi_and_docs_are_served(client):
 
 def test_every_error_body_is_detail_and_code(client, api):
     admin = api.admin()
+    issued = client.post(
+        "/api/v1/orgs/1/api-tokens",
+        json={"name": "Probe", "description": "", "expires_at": None},
+        headers=admin,
+    )
+    assert issued.status_code == 200, issued.text
+    token = {"Authorization": f"Bearer {issued.json()['token']}"}
     client.cookies.clear()
-    responses = [
-        client.get("/api/v1/orgs/4242"),                                  # 404
-        client.get("/api/v1/nothing-here"),                               # 404 (no route)
-        client.put("/api/health"),                                        # 405
-        client.get("/api/auth/me"),                                       # 401
-        client.post("/api/v1/orgs/", json={"name": "x", "slug": "default"}, headers=admin),  # 409
-        client.post("/api/auth/register", json={"email": "a@example.com", "password": "x"}),  # 400
-        client.post("/api/auth/register", content=b"{not json", headers={"content-type": "application/json"}),
-        client.get("/api/v1/orgs/1/users?limit=abc", headers=admin),      # 422
-        client.get("/api/v1/users/profile", headers={"Authorization": "Bearer lh_x"}),  # 403
+    # (response, status, detail, code): each kind of failure a client can meet, answered exactly.
+    cases = [
+        (client.get("/api/v1/orgs/4242"), 404, "Organization not found", "NOT_FOUND"),
+        (client.get("/api/v1/nothing-here"), 404, "Not Found", "NOT_FOUND"),
+        (client.put("/api/health"), 405, "Method Not Allowed", "METHOD_NOT_ALLOWED"),
+        (client.get("/api/auth/me"), 401, "Not authenticated", "UNAUTHENTICATED"),
+        (
+            client.post("/api/v1/orgs/", json={"name": "x", "slug": "default"}, headers=admin),
+            409, "Organization already exists", "ORG_EXISTS",
+        ),
+        (
+            client.post("/api/auth/register", json={"email": "a@example.com", "password": "x"}),
+            400, "Password must be between 8 and 128 characters", "INVALID_PASSWORD",
+        ),
+        (
+            client.get("/api/v1/orgs/1/users?limit=abc", headers=admin),
+            422, "limit: Expected `int`, got `str`", "VALIDATION_ERROR",
+        ),
+        # A valid token of this very org is still refused on a session-only route.
+        (
+            client.get("/api/v1/users/profile", headers=token),
+            403, "API tokens are not allowed on this route", "TOKEN_NOT_ALLOWED",
+        ),
     ]
-    for response in responses:
-        assert 400 <= response.status_code < 500, response.text
+    for response, status, detail, code in cases:
+        assert response.status_code == status, response.text
         body = response.json()
-        assert isinstance(body["detail"], str) and isinstance(body["code"], str), body
-        if response.status_code == 422:
-            assert body["field"], body
-            assert body["field"] in body["detail"]
-        if response.status_code == 401:
+        assert (body["detail"], body["code"]) == (detail, code), body
+        if status == 422:
+            assert body["field"] == "limit", body
+        if status == 401:
             assert response.headers["www-authenticate"] == "Bearer"
+        else:
+            assert "www-authenticate" not in response.headers
+
+    # The decoder's wording is not ours to pin; where it failed and how it is reported is.
+    malformed = client.post(
+        "/api/auth/register", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert malformed.status_code == 422, malformed.text
+    body = malformed.json()
+    assert body["code"] == "VALIDATION_ERROR" and body["field"] == "body", body
+    assert body["detail"].startswith("body: JSON is malformed"), body
