@@ -156,7 +156,7 @@ class Role:
         """Every concept, prerequisites first; ties go to the lower level, then to file order.
 
         Prerequisites never sit above their concept, so all junior concepts come before any mid
-        one and each level's concepts form a prefix of this order.
+        one, and the concepts up to any level are a prefix of this order.
         """
         return topological_order(self.concepts)
 
@@ -225,10 +225,17 @@ class KnowledgeBase:
     roles: tuple[Role, ...]
     _roles: dict[str, Role] = field(init=False, repr=False, compare=False)
     _skills: dict[str, Skill] = field(init=False, repr=False, compare=False)
+    _concepts: dict[str, Concept] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_roles", {r.id: r for r in self.roles})
         object.__setattr__(self, "_skills", {s.id: s for s in self.skills})
+        # Validation guarantees ids are unique across roles; before it runs, the first one wins.
+        concepts: dict[str, Concept] = {}
+        for r in self.roles:
+            for c in r.concepts:
+                concepts.setdefault(c.id, c)
+        object.__setattr__(self, "_concepts", concepts)
 
     def role(self, role_id: str) -> Role:
         try:
@@ -247,11 +254,10 @@ class KnowledgeBase:
 
     def concept(self, concept_id: str) -> Concept:
         """Concept ids are unique across roles, so the id alone finds it."""
-        for r in self.roles:
-            for c in r.concepts:
-                if c.id == concept_id:
-                    return c
-        raise NotFound(f"Concept not found: {concept_id}")
+        try:
+            return self._concepts[concept_id]
+        except KeyError:
+            raise NotFound(f"Concept not found: {concept_id}") from None
 
     def concepts_up_to(self, role_id: str, level: Level | str) -> tuple[Concept, ...]:
         """The role's concepts at or below ``level``, prerequisites first (stable order)."""
