@@ -19,7 +19,8 @@ from application.organizations import OrgCreate
 from domain.rights import ADMIN_ROLE
 from infrastructure.settings import PostgresDsn, Settings
 from infrastructure.webhooks.worker import DeliveryWorker
-from projections.engine.followers import Follower, FollowerLoop
+from projections.engine.follower_loop import FollowerLoop
+from projections.engine.followers import Follower
 
 log = logging.getLogger("learnstream")
 

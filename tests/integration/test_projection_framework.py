@@ -196,7 +196,7 @@ class GatedTally(TallyLog):
 
 
 def _loop(parts: Any, *projections: Projection) -> tuple[Any, PositionBoard]:
-    from projections.engine.followers import FollowerLoop
+    from projections.engine.follower_loop import FollowerLoop
 
     board = PositionBoard(parts.read_store)
     loop = FollowerLoop([Follower(p, parts.events, board) for p in projections], parts.events)
