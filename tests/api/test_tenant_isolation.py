@@ -107,7 +107,37 @@ def test_a_user_role_member_cannot_create_courses(client, t):
     assert response.status_code == 403
 
 
+def issue_token(client: Any, headers: dict[str, str], org_id: int) -> dict[str, str]:
+    """A real ``lh_`` token with every right its issuer may grant."""
+    crud = {"action_create": True, "action_read": True, "action_update": True, "action_delete": True}
+    rights: dict[str, dict[str, bool]] = {
+        r: dict(crud) for r in ("courses", "coursechapters", "activities", "collections", "trails")
+    }
+    rights["search"] = {"action_read": True}
+    response = client.post(
+        f"/api/v1/orgs/{org_id}/api-tokens",
+        json={"name": "Automation", "description": "", "expires_at": None, "rights": rights},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
 def test_api_token_of_a_would_not_reach_user_routes(client, t):
-    token = {"Authorization": "Bearer lh_" + "x" * 43}
+    token = issue_token(client, t.a_admin, t.a["id"])
+    # The token is live in its own org, so the refusals below are about the route, not the token.
+    assert client.get("/api/v1/courses/org_slug/org-a/count", headers=token).json() == 0
     for path in (f"/api/v1/orgs/{t.b['id']}/users", f"/api/v1/roles/org/{t.b['id']}", "/api/v1/users/profile"):
-        assert client.get(path, headers=token).status_code == 403
+        response = client.get(path, headers=token)
+        assert response.status_code == 403, (path, response.text)
+        assert response.json() == {
+            "detail": "API tokens are not allowed on this route", "code": "TOKEN_NOT_ALLOWED",
+        }
+    # Nor does it reach B's content, public or not.
+    for course in (t.b_public, t.b_private):
+        response = client.get(f"/api/v1/courses/{course['course_uuid']}", headers=token)
+        assert response.status_code == 403, response.text
+        assert response.json() == {
+            "detail": "API token cannot access resources outside its organization",
+            "code": "TOKEN_WRONG_ORG",
+        }
