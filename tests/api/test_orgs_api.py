@@ -195,10 +195,25 @@ def test_last_admin_cannot_be_demoted(client, api):
     assert again.status_code == 400
 
 
+def issue_token(client: Any, headers: dict[str, str], org_id: int) -> dict[str, str]:
+    response = client.post(
+        f"/api/v1/orgs/{org_id}/api-tokens",
+        json={"name": "Automation", "description": "", "expires_at": None},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
 def test_api_tokens_are_refused_on_orgs_users_and_roles(client, api):
-    api.admin()
+    admin = api.admin()
+    other = api.create_org(admin, "acme")
+    # Real tokens: one of org 1 itself and one of another org, each live where it belongs.
+    tokens = {"default": issue_token(client, admin, 1), "acme": issue_token(client, admin, other["id"])}
     client.cookies.clear()
-    token = {"Authorization": "Bearer lh_anything_at_all"}
+    for slug, token in tokens.items():
+        live = client.get(f"/api/v1/courses/org_slug/{slug}/count", headers=token)
+        assert live.status_code == 200, live.text
     calls = [
         ("GET", "/api/v1/orgs/1"), ("GET", "/api/v1/orgs/slug/default"),
         ("POST", "/api/v1/orgs/"), ("PUT", "/api/v1/orgs/1"), ("DELETE", "/api/v1/orgs/1"),
@@ -206,10 +221,16 @@ def test_api_tokens_are_refused_on_orgs_users_and_roles(client, api):
         ("GET", "/api/v1/users/profile"), ("POST", "/api/v1/users/1"),
         ("GET", "/api/v1/roles/org/1"), ("POST", "/api/v1/roles/org/1"),
     ]
-    for method, path in calls:
-        kwargs: dict[str, Any] = {"headers": token}
-        if method in ("POST", "PUT"):
-            kwargs["json"] = {}
-        response = client.request(method, path, **kwargs)
-        assert response.status_code == 403, (method, path, response.text)
-        assert set(response.json()) == {"detail", "code"}
+    for slug, token in tokens.items():
+        for method, path in calls:
+            kwargs: dict[str, Any] = {"headers": token}
+            if method in ("POST", "PUT"):
+                kwargs["json"] = {}
+            response = client.request(method, path, **kwargs)
+            assert response.status_code == 403, (slug, method, path, response.text)
+            assert response.json() == {
+                "detail": "API tokens are not allowed on this route", "code": "TOKEN_NOT_ALLOWED",
+            }, (slug, method, path)
+    # Nothing was changed by the refused calls.
+    org = client.get("/api/v1/orgs/1", headers=admin)
+    assert org.status_code == 200 and org.json()["slug"] == "default"
