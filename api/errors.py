@@ -18,6 +18,7 @@ from domain.errors import (
     InvalidInput,
     Locked,
     NotFound,
+    PayloadTooLarge,
     RuleBroken,
     Unauthenticated,
 )
@@ -33,6 +34,7 @@ STATUS: dict[type[DomainError], int] = {
     InvalidInput: 422,
     Locked: 429,
     Gone: 410,
+    PayloadTooLarge: 413,
 }
 HTTP_CODES = {
     400: "BAD_REQUEST",

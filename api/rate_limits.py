@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from api.credentials import credential_of
+from domain.errors import PayloadTooLarge
 from infrastructure.rate_limit import Decision, Limit, RateLimiter
 from infrastructure.settings import Settings
 
@@ -85,11 +86,8 @@ class AbuseProtection:
             return
         length = _content_length(scope)
         if length is not None and length > self.max_body:
-            await _send_error(
-                send, 413, f"Request body is larger than the {self.max_body} bytes allowed",
-                "PAYLOAD_TOO_LARGE", {},
-            )
-            return
+            # Raised, not answered here: the error table shapes every 413 alike.
+            raise PayloadTooLarge(f"Request body is larger than the {self.max_body} bytes allowed")
         if self.limiter is None or scope["path"].startswith(UNLIMITED_PATHS) or scope["method"] == "OPTIONS":
             await self.app(scope, receive, send)
             return

@@ -18,11 +18,13 @@ from application.authorization import Principal
 from application.content import ActivityDraft, new_activity
 from application.content_access import CONTENT_MODELS, ContentAccess
 from application.content_views import ActivityVersionView, ActivityView
+from application.paging import page_of
 from application.ports import FileStorage
+from application.uploads import Upload, check_size
 from application.writer import Writer
 from domain.activities import ACTIVITY_NOT_FOUND, Activity
 from domain.chapters import CHAPTER_NOT_FOUND
-from domain.errors import DomainError, InvalidInput, NotFound
+from domain.errors import InvalidInput, NotFound
 from infrastructure.read_store import Row
 from projections.content import sql_value
 from projections.queries.content import ContentQueries, activity_view
@@ -37,18 +39,6 @@ UPLOAD_TYPES: dict[str, dict[str, str]] = {
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
     },
 }
-
-
-class UploadTooLarge(DomainError):
-    """The uploaded file is over the configured limit (HTTP 413)."""
-
-    code = "PAYLOAD_TOO_LARGE"
-
-
-class FileUpload(msgspec.Struct, frozen=True):
-    filename: str
-    content_type: str
-    data: bytes
 
 
 class ActivityCreate(ActivityDraft, kw_only=True):
@@ -71,7 +61,7 @@ class Activities:
         self.max_upload_bytes = max_upload_bytes
 
     def create(
-        self, principal: Principal, command: ActivityCreate, upload: FileUpload | None = None
+        self, principal: Principal, command: ActivityCreate, upload: Upload | None = None
     ) -> ActivityView:
         chapter = self._q.chapter_row(str(command.chapter_id))
         if chapter is None:
@@ -85,15 +75,12 @@ class Activities:
         self._writer.save(activity, read_models=CONTENT_MODELS)
         return activity_view(self._row(str(activity.id)))
 
-    def _store(self, course: Row, sub_type: str, upload: FileUpload) -> dict[str, Any]:
+    def _store(self, course: Row, sub_type: str, upload: Upload) -> dict[str, Any]:
         allowed = UPLOAD_TYPES.get(sub_type)
         if allowed is None:
             raise InvalidInput(f"{sub_type} activities take no file upload", field="file")
-        if len(upload.data) > self.max_upload_bytes:
-            raise UploadTooLarge(
-                f"File is larger than the {self.max_upload_bytes} bytes allowed"
-            )
-        content_type = upload.content_type.split(";")[0].strip().lower()
+        check_size(upload, self.max_upload_bytes)
+        content_type = upload.media_type
         ext = allowed.get(content_type)
         if ext is None or (ext == "pdf" and not upload.data.startswith(b"%PDF-")):
             raise InvalidInput(
@@ -133,8 +120,7 @@ class Activities:
         return activity_view(row)
 
     def of_chapter(self, principal: Principal, chapter_ref: str, page: int, limit: int) -> list[ActivityView]:
-        if page < 1 or limit < 1:
-            raise InvalidInput("page and limit must be at least 1", field="page" if page < 1 else "limit")
+        window = page_of(page, limit, 100)
         chapter = self._q.chapter_row(chapter_ref)
         if chapter is None:
             raise NotFound(CHAPTER_NOT_FOUND)
@@ -143,7 +129,7 @@ class Activities:
         except NotFound:
             raise NotFound(CHAPTER_NOT_FOUND) from None
         published_only = not self._access.editor(principal, course)
-        rows = self._q.chapter_activity_rows(chapter["chapter_uuid"], published_only, page, min(limit, 100))
+        rows = self._q.chapter_activity_rows(chapter["chapter_uuid"], published_only, window.number, window.limit)
         views = [activity_view(r) for r in rows]
         self._access.redact(principal, course, views)
         return views

@@ -9,7 +9,9 @@ import msgspec
 
 from application.authorization import Authorization, Principal
 from application.organizations import Organizations
+from application.paging import page_of
 from application.ports import FileStorage
+from application.uploads import Upload
 from application.views import CourseView
 from application.writer import Writer
 from domain.courses import Course
@@ -42,12 +44,6 @@ class CourseCreate(msgspec.Struct, kw_only=True):
     tags: str = ""
     public: bool = False
     published: bool = True
-
-
-class Upload(msgspec.Struct, frozen=True):
-    filename: str
-    content_type: str
-    data: bytes
 
 
 class Catalog:
@@ -112,7 +108,7 @@ class Catalog:
         )
 
     def _store_thumbnail(self, course_id: UUID, upload: Upload) -> str:
-        content_type = upload.content_type.split(";")[0].strip().lower()
+        content_type = upload.media_type
         ext = THUMBNAIL_TYPES.get(content_type)
         if ext is None:
             raise InvalidInput(
@@ -181,15 +177,11 @@ class Catalog:
     def list_courses(
         self, principal: Principal, org_slug: str, page: int, limit: int
     ) -> list[CourseView]:
-        if page < 1:
-            raise InvalidInput("page must be at least 1", field="page")
-        if limit < 1:
-            raise InvalidInput("limit must be at least 1", field="limit")
-        limit = min(limit, self.page_limit_max)
+        window = page_of(page, limit, self.page_limit_max)
         org_uuid = self._orgs.org_uuid_by_slug(org_slug)
         self._check_token_org(principal, org_uuid)
         visibility = self._authz.course_visibility(principal, org_uuid)
-        return self._q.page(org_uuid, visibility, page, limit)
+        return self._q.page(org_uuid, visibility, window.number, window.limit)
 
     def count_courses(self, principal: Principal, org_slug: str) -> int:
         org_uuid = self._orgs.org_uuid_by_slug(org_slug)

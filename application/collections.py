@@ -13,6 +13,7 @@ from application.authorization import Principal
 from application.content_access import ContentAccess
 from application.content_views import CollectionView
 from application.organizations import Organizations
+from application.paging import page_of
 from application.writer import Writer
 from domain.collections import COLLECTION_NOT_FOUND, Collection
 from domain.errors import Forbidden, InvalidInput, NotFound
@@ -122,11 +123,10 @@ class Collections:
         self._change(principal, ref, "delete", lambda c: c.delete())
 
     def page(self, principal: Principal, org_ref: str, page: int, limit: int) -> list[CollectionView]:
-        if page < 1 or limit < 1:
-            raise InvalidInput("page and limit must be at least 1", field="page" if page < 1 else "limit")
+        window = page_of(page, limit, self._page_limit_max)
         org_uuid = self._orgs.org_uuid(org_ref)
         if principal.token is not None and principal.token.org_uuid != org_uuid:
             raise Forbidden("API token cannot access resources outside its organization")
         members = self._authz.can(principal, org_uuid, "collections", "read")
-        rows = self._q.page(org_uuid, members, page, min(limit, self._page_limit_max))
+        rows = self._q.page(org_uuid, members, window.number, window.limit)
         return [self._view(principal, r) for r in rows]

@@ -15,6 +15,7 @@ from application.authorization import Principal
 from application.content_access import CONTENT_MODELS, ContentAccess
 from application.content_views import ChapterView, CourseMetaView
 from application.organizations import Organizations
+from application.paging import page_of
 from application.writer import Writer
 from domain.activities import Activity, check_activity
 from domain.chapters import CHAPTER_NOT_FOUND, Chapter
@@ -118,10 +119,9 @@ class Content:
     def list_chapters(
         self, principal: Principal, course_ref: str, page: int, limit: int
     ) -> list[ChapterView]:
-        if page < 1 or limit < 1:
-            raise InvalidInput("page and limit must be at least 1", field="page" if page < 1 else "limit")
+        window = page_of(page, limit, 100)
         course = self._access.course(principal, course_ref)
-        rows = self._q.chapter_rows(course["course_uuid"], page, min(limit, 100))
+        rows = self._q.chapter_rows(course["course_uuid"], window.number, window.limit)
         return [self._chapter_view(principal, r, course) for r in rows]
 
     def update_chapter(self, principal: Principal, ref: str, changes: dict[str, Any]) -> ChapterView:

@@ -22,11 +22,12 @@ from eventsourcing.persistence import IntegrityError
 from application.authorization import Principal
 from application.content_access import ContentAccess
 from application.content_views import EnrollmentView, TrailRunView, TrailStepView, TrailView
+from application.paging import page_of
 from application.writer import Writer
 from domain.activities import ACTIVITY_NOT_FOUND
 from domain.enrollments import Enrollment, enrollment_id
 from domain.enrollments import trail_id as trail_uuid_of
-from domain.errors import Conflict, InvalidInput, NotFound
+from domain.errors import Conflict, NotFound
 from domain.progress import progress_percent
 from infrastructure.read_store import Row
 from projections.queries.content import ContentQueries
@@ -213,8 +214,7 @@ class Learning:
     def trail(self, principal: Principal, org_ref: str | None = None, page: int = 1, limit: int = 100) -> TrailView:
         """The caller's trail: in one org (``org_ref``) or across all of them."""
         user = self._access.authz.require_user(principal)
-        if page < 1 or limit < 1:
-            raise InvalidInput("page and limit must be at least 1", field="page" if page < 1 else "limit")
+        window = page_of(page, limit, 100)
         org_row = self._identity.org_row(org_ref) if org_ref is not None else None
         if org_ref is not None and org_row is None:
             raise NotFound("Organization not found")
@@ -229,7 +229,7 @@ class Learning:
             user_id=int(me["id"]) if me else 0,
             creation_date=trail["creation_date"] if trail else "",
             update_date=trail["update_date"] if trail else "",
-            runs=self._runs(self._q.runs(str(user), org_uuid, page, min(limit, 100)), trail_id),
+            runs=self._runs(self._q.runs(str(user), org_uuid, window.number, window.limit), trail_id),
         )
 
     def run_for(self, principal: Principal, course_uuid: str) -> TrailRunView | None:
@@ -245,14 +245,12 @@ class Learning:
 
     def course_enrollments(self, principal: Principal, course_ref: str, page: int, limit: int) -> EnrollmentPage:
         """Instructor/admin view: who is enrolled, how far along (``courses.update``, own ok)."""
-        if page < 1 or limit < 1:
-            raise InvalidInput("page and limit must be at least 1", field="page" if page < 1 else "limit")
+        window = page_of(page, limit, 100)
         course = self._access.course(principal, course_ref)
         self._access.authz.require(
             principal, course["org_uuid"], "courses", "update", owner_uuid=course["author_uuid"]
         )
-        limit = min(limit, 100)
-        rows, total = self._q.of_course(course["course_uuid"], page, limit)
+        rows, total = self._q.of_course(course["course_uuid"], window.number, window.limit)
         count = self._q.totals([course["course_uuid"]]).get(course["course_uuid"], 0)
         done = self._q.done_counts([r["enrollment_id"] for r in rows])
         users = self._identity.users_by_uuid({r["user_uuid"] for r in rows})
@@ -265,5 +263,5 @@ class Learning:
             )
             for r in rows if r["user_uuid"] in users
         ]
-        return EnrollmentPage(items=items, total=total, page=page, limit=limit)
+        return EnrollmentPage(items=items, total=total, page=window.number, limit=window.limit)
 

@@ -10,6 +10,7 @@ import msgspec
 
 from application.accounts import IDENTITY, Accounts, NewAccount
 from application.authorization import Authorization, Principal
+from application.paging import page_of
 from application.views import MemberPage, OrgView, RoleView, UserView
 from application.writer import Writer
 from domain.claims import UniqueClaim
@@ -202,7 +203,8 @@ class Organizations:
         org_uuid = self.org_uuid(ref)
         if not self._authz.is_member(principal, org_uuid):
             raise Forbidden("You must be a member of this organization to view its members")
-        return self._identity.members(org_uuid, page, limit)
+        window = page_of(page, limit, 100)
+        return self._identity.members(org_uuid, window.number, window.limit)
 
     def sign_up(self, ref: str | int, account: NewAccount) -> UserView:
         """LearnHouse signup into an org: a new account that joins as a User."""

@@ -13,6 +13,7 @@ import msgspec
 from application.authorization import Principal
 from application.content_access import ContentAccess
 from application.organizations import Organizations
+from application.paging import page_of
 from application.views import CourseView
 from domain.errors import Forbidden, InvalidInput
 from infrastructure.read_store import Row
@@ -62,10 +63,7 @@ class Search:
     def _scope(self, principal: Principal, slug: str, query: str, page: int, limit: int) -> SearchScope:
         if not 1 <= len(query.strip()) <= 200:
             raise InvalidInput("query must be 1 to 200 characters", field="query")
-        if page < 1:
-            raise InvalidInput("page must be at least 1", field="page")
-        if not 1 <= limit <= MAX_LIMIT:
-            raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
+        page_of(page, limit, MAX_LIMIT, clamp=False)
         org_uuid = self._orgs.org_uuid_by_slug(slug)
         if principal.token is not None and principal.token.org_uuid != org_uuid:
             raise Forbidden("API token cannot access resources outside its organization")

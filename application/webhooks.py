@@ -20,6 +20,7 @@ import msgspec
 
 from application.authorization import Authorization, Principal
 from application.organizations import Organizations
+from application.paging import page_of
 from application.webhook_schemas import ENVELOPE_SCHEMA, EVENT_TYPES, subscribable
 from application.writer import Writer
 from domain.errors import InvalidInput, NotFound, RuleBroken
@@ -218,7 +219,8 @@ class Webhooks:
 
     def list_endpoints(self, principal: Principal, org_ref: str | int, page: int, limit: int) -> list[WebhookView]:
         org_uuid, org_id = self._admin(principal, org_ref)
-        rows = self._store.endpoints(org_uuid, (page - 1) * limit, limit)
+        window = page_of(page, limit, 100)
+        rows = self._store.endpoints(org_uuid, window.offset, window.limit)
         return [self._view(r, org_id) for r in rows]
 
     def get(self, principal: Principal, org_ref: str | int, webhook_uuid: str) -> WebhookView:

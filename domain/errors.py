@@ -65,6 +65,12 @@ class Locked(DomainError):
         self.retry_after = retry_after
 
 
+class PayloadTooLarge(DomainError):
+    """A request body or an uploaded file is over the configured limit (HTTP 413)."""
+
+    code = "PAYLOAD_TOO_LARGE"
+
+
 class Gone(DomainError):
     """The resource existed but is no longer usable (HTTP 410)."""
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from domain.collections import Collection
+from domain.ids import ref_lookup
 from domain.orgs import Org
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Row, Tx
@@ -83,12 +84,10 @@ class CollectionQueries:
 
     def row(self, ref: str) -> Row | None:
         """A collection by numeric id, ``collection_<uuid>`` or bare uuid."""
-        if ref.isdigit():
-            return self._db.fetchone(f"SELECT * FROM {self.collections} WHERE id = ?", (int(ref),))
-        return self._db.fetchone(
-            f"SELECT * FROM {self.collections} WHERE collection_uuid = ?",
-            (ref.removeprefix("collection_"),),
-        )
+        column, value = ref_lookup(ref, "collection")
+        if column == "id":
+            return self._db.fetchone(f"SELECT * FROM {self.collections} WHERE id = ?", (value,))
+        return self._db.fetchone(f"SELECT * FROM {self.collections} WHERE collection_uuid = ?", (value,))
 
     def page(self, org_uuid: str, members: bool, page: int, limit: int) -> list[Row]:
         where = "" if members else " AND public = 1"

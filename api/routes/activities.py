@@ -8,10 +8,13 @@ import msgspec
 from anyio.to_thread import run_sync
 from litestar import Controller, Request, delete, get, post, put
 
-from api.routes.content_forms import UPLOAD_HANDLERS, form_file, form_flag, form_json, form_text
-from application.activities import Activities, ActivityCreate, FileUpload
+from api.forms import form_file, form_flag, form_json, form_text
+from api.params import NumericId, VersionNumber
+from api.schemas import Detail
+from application.activities import Activities, ActivityCreate
 from application.authorization import Principal
 from application.content_views import ActivityVersionView, ActivityView
+from application.uploads import Upload
 from domain.errors import InvalidInput
 
 FILE_FIELDS = ("file", "video_file", "pdf_file", "document_file")
@@ -36,13 +39,9 @@ class ExternalVideo(msgspec.Struct, kw_only=True):
     lock_type: str = "public"
 
 
-class Detail(msgspec.Struct):
-    detail: str
-
-
 async def _form_command(
     request: Request[Any, Any, Any], limit: int, sub_type: str | None = None
-) -> tuple[ActivityCreate, FileUpload | None]:
+) -> tuple[ActivityCreate, Upload | None]:
     form = await request.form()
     upload = await form_file(form, FILE_FIELDS, limit)
     if sub_type is None:
@@ -66,7 +65,6 @@ async def _form_command(
 class ActivityController(Controller):
     path = "/api/v1/activities"
     tags = ["activities"]
-    exception_handlers = UPLOAD_HANDLERS
 
     @post("/", operation_id="create_activity", summary="Create an activity (JSON; multipart with `file` for hosted video / PDF)", status_code=200)
     async def create(self, request: Request[Any, Any, Any], activities: Activities, principal: Principal) -> ActivityView:
@@ -102,7 +100,7 @@ class ActivityController(Controller):
         return activities.create(principal, command)
 
     @get("/id/{activity_id:int}", operation_id="get_activity_by_id", summary="An activity by numeric id", sync_to_thread=False)
-    def by_id(self, activities: Activities, principal: Principal, activity_id: int) -> ActivityView:
+    def by_id(self, activities: Activities, principal: Principal, activity_id: NumericId) -> ActivityView:
         return activities.get(principal, str(activity_id))
 
     @get("/chapter/{chapter_id:str}", operation_id="list_chapter_activities", summary="Activities of a chapter, in order (plain array)", sync_to_thread=False)
@@ -128,11 +126,11 @@ class ActivityController(Controller):
         return activities.versions(principal, activity_uuid)
 
     @get("/{activity_uuid:str}/versions/{number:int}", operation_id="get_activity_version", summary="The activity as it was at version n", sync_to_thread=False)
-    def version(self, activities: Activities, principal: Principal, activity_uuid: str, number: int) -> ActivityView:
+    def version(self, activities: Activities, principal: Principal, activity_uuid: str, number: VersionNumber) -> ActivityView:
         return activities.version(principal, activity_uuid, number)
 
     @post("/{activity_uuid:str}/versions/{number:int}/restore", operation_id="restore_activity_version", summary="Restore version n (appends a new version)", status_code=200, sync_to_thread=True)
-    def restore(self, activities: Activities, principal: Principal, activity_uuid: str, number: int) -> ActivityView:
+    def restore(self, activities: Activities, principal: Principal, activity_uuid: str, number: VersionNumber) -> ActivityView:
         return activities.restore(principal, activity_uuid, number)
 
 

@@ -3,17 +3,12 @@ guarded by the API token's ``trails`` rights (or a user's ``users`` rights)."""
 
 from __future__ import annotations
 
-import msgspec
 from litestar import Controller, delete, get, post, put
 
+from api.schemas import Detail
 from application.authorization import Principal
 from application.content_views import TrailRunView
 from application.learning_admin import LearningAdmin
-
-
-class Detail(msgspec.Struct):
-    detail: str
-
 
 BASE = "/courses/{course_ref:str}/users/{user_ref:str}"
 

@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, delete, get, post, put
 
+from api.schemas import Detail
 from application.authorization import Principal
 from application.content import ChapterCreate, Content
 from application.content_views import ChapterView
@@ -29,10 +30,6 @@ class ChapterOrder(msgspec.Struct, kw_only=True):
 
 class OrderBody(msgspec.Struct, kw_only=True):
     chapter_order_by_ids: list[ChapterOrder]
-
-
-class Detail(msgspec.Struct):
-    detail: str
 
 
 class ChapterController(Controller):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 from litestar import Controller, delete, get, post, put
 
+from api.schemas import Detail
 from application.authorization import Principal
 from application.collections import CollectionCreate, Collections
 from application.content_views import CollectionView
@@ -15,10 +16,6 @@ class CollectionUpdate(msgspec.Struct, kw_only=True):
     description: str | None = None
     public: bool | None = None
     courses: list[int | str] | None = None
-
-
-class Detail(msgspec.Struct):
-    detail: str
 
 
 class CollectionController(Controller):

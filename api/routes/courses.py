@@ -8,17 +8,16 @@ from typing import Any
 import msgspec
 from anyio.to_thread import run_sync
 from litestar import Controller, Request, delete, get, post, put
-from litestar.datastructures import UploadFile
 
+from api.forms import form_file, form_flag, form_text
+from api.params import NumericId
+from api.schemas import Detail
 from application.authorization import Principal
-from application.catalog import Catalog, CourseCreate, Upload
+from application.catalog import Catalog, CourseCreate
+from application.uploads import Upload
 from application.views import CourseView
 from domain.errors import InvalidInput
 from infrastructure.settings import Settings
-
-REQUIRED = ("name", "description", "about")
-TRUE = {"true", "1", "yes", "on"}
-FALSE = {"false", "0", "no", "off", ""}
 
 
 class CourseUpdate(msgspec.Struct, kw_only=True):
@@ -32,49 +31,18 @@ class CourseUpdate(msgspec.Struct, kw_only=True):
     open_to_contributors: bool | None = None
 
 
-class Detail(msgspec.Struct):
-    detail: str
-
-
-def form_bool(form: Any, name: str, default: bool) -> bool:
-    raw = form.get(name)
-    if raw is None:
-        return default
-    text = str(raw).strip().lower()
-    if text in TRUE:
-        return True
-    if text in FALSE:
-        return False
-    raise InvalidInput(f"{name}: value is not a valid boolean", field=name)
-
-
 async def read_course_form(request: Request[Any, Any, Any], max_upload: int) -> tuple[CourseCreate, Upload | None]:
     form = await request.form()
-    for name in REQUIRED:
-        value = form.get(name)
-        if value is None or isinstance(value, UploadFile):
-            raise InvalidInput(f"{name}: Field required", field=name)
-    thumbnail = form.get("thumbnail")
-    upload = None
-    if isinstance(thumbnail, UploadFile) and thumbnail.filename:
-        data = await thumbnail.read()
-        if len(data) > max_upload:
-            raise _TooLarge(f"thumbnail is larger than the {max_upload} bytes allowed")
-        upload = Upload(filename=thumbnail.filename, content_type=thumbnail.content_type, data=data)
     command = CourseCreate(
-        name=str(form["name"]),
-        description=str(form["description"]),
-        about=str(form["about"]),
-        learnings=str(form.get("learnings") or ""),
-        tags=str(form.get("tags") or ""),
-        public=form_bool(form, "public", False),
-        published=form_bool(form, "published", True),
+        name=form_text(form, "name"),
+        description=form_text(form, "description"),
+        about=form_text(form, "about"),
+        learnings=form_text(form, "learnings", ""),
+        tags=form_text(form, "tags", ""),
+        public=form_flag(form, "public", False),
+        published=form_flag(form, "published", True),
     )
-    return command, upload
-
-
-class _TooLarge(Exception):
-    pass
+    return command, await form_file(form, ("thumbnail",), max_upload)
 
 
 class CourseController(Controller):
@@ -97,21 +65,14 @@ class CourseController(Controller):
             raise InvalidInput("Course creation takes a multipart form", field="body")
         if org_id is None:
             raise InvalidInput("org_id: Field required", field="org_id")
-        try:
-            command, upload = await read_course_form(request, settings.max_upload_bytes)
-        except _TooLarge as error:
-            from api.errors import error_response
-
-            return error_response(413, str(error), "PAYLOAD_TOO_LARGE")
+        command, upload = await read_course_form(request, settings.max_upload_bytes)
         if upload is None:  # nothing to store on disk: no thread needed
             return await catalog.create_course_async(principal, org_id, command)
         return await run_sync(catalog.create_course, principal, org_id, command, upload)
 
-    @get("/id/{course_id:str}", operation_id="get_course_by_id", summary="A course by numeric id", sync_to_thread=False)
-    def by_id(self, catalog: Catalog, principal: Principal, course_id: str) -> CourseView:
-        if not course_id.isdigit():
-            raise InvalidInput("course_id must be a number", field="course_id")
-        return catalog.get_course(principal, course_id)
+    @get("/id/{course_id:int}", operation_id="get_course_by_id", summary="A course by numeric id", sync_to_thread=False)
+    def by_id(self, catalog: Catalog, principal: Principal, course_id: NumericId) -> CourseView:
+        return catalog.get_course(principal, str(course_id))
 
     @get("/org_slug/{slug:str}/page/{page:int}/limit/{limit:int}", operation_id="list_courses", summary="Courses of an organization, newest first (plain array)", sync_to_thread=False)
     def list_page(self, catalog: Catalog, principal: Principal, slug: str, page: int, limit: int) -> list[CourseView]:

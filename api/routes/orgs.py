@@ -6,6 +6,7 @@ import msgspec
 from litestar import Controller, delete, get, post, put
 from litestar.params import Parameter
 
+from api.schemas import Detail
 from api.security import no_api_tokens
 from application.authorization import Principal
 from application.organizations import Organizations, OrgCreate
@@ -24,10 +25,6 @@ class OrgDeleted(msgspec.Struct):
     detail: str
     org_id: int
     org_name: str
-
-
-class Detail(msgspec.Struct):
-    detail: str
 
 
 class OrgController(Controller):

@@ -6,6 +6,7 @@ import msgspec
 from litestar import Controller, delete, get, post, put
 from litestar.params import Parameter
 
+from api.schemas import Detail
 from api.security import no_api_tokens
 from application.authorization import Principal
 from application.webhooks import (
@@ -18,10 +19,6 @@ from application.webhooks import (
     WebhookView,
     WebhookWithSecret,
 )
-
-
-class Detail(msgspec.Struct):
-    detail: str
 
 
 class ReplayQueued(msgspec.Struct):

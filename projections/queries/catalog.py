@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from application.views import AuthorView, CourseView
+from domain.ids import ref_lookup
 from infrastructure.read_store import Row
 from projections.catalog import CatalogProjection, created_course_row
 from projections.queries.identity import IdentityQueries, user_view
@@ -60,12 +61,9 @@ class CatalogQueries:
 
     def course_row(self, ref: str) -> Row | None:
         """A course by ``course_<uuid>``, bare uuid or numeric id."""
-        params: tuple[int | str, ...]
-        if ref.isdigit():
-            sql, params = f"SELECT * FROM {self.courses} WHERE id = ?", (int(ref),)
-        else:
-            sql = f"SELECT * FROM {self.courses} WHERE course_uuid = ?"
-            params = (ref.removeprefix("course_"),)
+        column, value = ref_lookup(ref, "course")
+        sql = f"SELECT * FROM {self.courses} WHERE {'id' if column == 'id' else 'course_uuid'} = ?"
+        params = (value,)
         row = self._cache.get((sql, params), CATALOG, lambda: self._db.fetchone(sql, params))
         return None if row is None else dict(row)  # a copy: callers may add to it
 

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 
 from application.content_views import ActivityView, ChapterView
+from domain.ids import ref_lookup
 from infrastructure.read_store import Row
 from projections.content import ContentProjection
 from projections.engine.read_cache import ReadCache
@@ -14,9 +15,8 @@ CONTENT = ("content",)
 
 
 def _ref(ref: str, prefix: str) -> tuple[str, object]:
-    if ref.isdigit():
-        return "id", int(ref)
-    return f"{prefix}_uuid", ref.removeprefix(f"{prefix}_")
+    column, value = ref_lookup(ref, prefix)
+    return ("id", value) if column == "id" else (f"{prefix}_uuid", value)
 
 
 def activity_view(r: Row) -> ActivityView:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from application.views import MemberPage, MemberView, OrgView, RoleView, UserView
+from domain.ids import ref_lookup
 from domain.rights import BUILTIN_ROLES, Rights
 from infrastructure.read_store import Row
 from projections.engine.read_cache import ReadCache
@@ -81,11 +82,10 @@ class IdentityQueries:
 
     def org_row(self, ref: str | int) -> Row | None:
         """An org by numeric id, ``org_<uuid>`` or bare uuid."""
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-            return self._row(f"SELECT * FROM {self.orgs} WHERE id = ?", (int(ref),))
-        return self._row(
-            f"SELECT * FROM {self.orgs} WHERE org_uuid = ?", (str(ref).removeprefix("org_"),)
-        )
+        column, value = ref_lookup(ref, "org")
+        if column == "id":
+            return self._row(f"SELECT * FROM {self.orgs} WHERE id = ?", (value,))
+        return self._row(f"SELECT * FROM {self.orgs} WHERE org_uuid = ?", (value,))
 
     def org_by_slug(self, slug: str) -> Row | None:
         return self._row(f"SELECT * FROM {self.orgs} WHERE slug = ?", (slug,))
@@ -105,9 +105,10 @@ class IdentityQueries:
         )
 
     def user_row_by_ref(self, ref: str) -> Row | None:
-        if ref.isdigit():
-            return self._db.fetchone(f"SELECT * FROM {self.users} WHERE id = ?", (int(ref),))
-        return self.user_row(ref)
+        column, value = ref_lookup(ref, "user")
+        if column == "id":
+            return self._db.fetchone(f"SELECT * FROM {self.users} WHERE id = ?", (value,))
+        return self.user_row(str(value))
 
     def user_by_email(self, email: str) -> Row | None:
         return self._db.fetchone(f"SELECT * FROM {self.users} WHERE email = ?", (email,))

@@ -1,27 +1,17 @@
-"""Shared helpers for content routes: multipart parsing and the 413 mapping for uploads."""
+"""Multipart form fields as the routes read them (LearnHouse sends files and flags as form data)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from litestar import Request, Response
 from litestar.datastructures import UploadFile
 
-from api.errors import error_response
-from application.activities import FileUpload, UploadTooLarge
+from application.uploads import Upload, check_size
 from domain.errors import InvalidInput
 
 TRUE = {"true", "1", "yes", "on"}
 FALSE = {"false", "0", "no", "off"}
-
-
-def too_large_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    assert isinstance(exc, UploadTooLarge)
-    return error_response(413, exc.detail, exc.code)
-
-
-UPLOAD_HANDLERS: dict[type[Exception] | int, Any] = {UploadTooLarge: too_large_handler}
 
 
 def form_text(form: Any, name: str, default: str | None = None) -> str:
@@ -58,14 +48,14 @@ def form_json(form: Any, name: str) -> dict[str, Any]:
     return value
 
 
-async def form_file(form: Any, names: tuple[str, ...], limit: int) -> FileUpload | None:
+async def form_file(form: Any, names: tuple[str, ...], limit: int) -> Upload | None:
+    """The first non-empty file among ``names``; 413 when it is over ``limit``."""
     for name in names:
         value = form.get(name)
         if isinstance(value, UploadFile) and value.filename:
-            data = await value.read()
-            if len(data) > limit:
-                raise UploadTooLarge(f"File is larger than the {limit} bytes allowed")
-            return FileUpload(
-                filename=value.filename, content_type=value.content_type or "", data=data
+            upload = Upload(
+                filename=value.filename, content_type=value.content_type or "", data=await value.read()
             )
+            check_size(upload, limit)
+            return upload
     return None
