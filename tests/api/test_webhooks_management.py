@@ -104,14 +104,48 @@ def test_unknown_event_names_are_422_and_ping_is_not_subscribable(api: Any, rece
     assert "Invalid event names: nope, ping" in response.json()["detail"]
 
 
+def issue_token(api: Any, headers: dict[str, str], org_id: int) -> dict[str, str]:
+    response = api.client.post(
+        f"/api/v1/orgs/{org_id}/api-tokens",
+        json={"name": "Automation", "description": "", "expires_at": None},
+        headers=headers,
+    )
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
 def test_only_org_admins_with_a_session_manage_webhooks(api: Any, receiver: Receiver) -> None:
+    admin = api.admin()
+    other = api.create_org(admin, "acme")
+    tokens = {"default": issue_token(api, admin, 1), "acme": issue_token(api, admin, other["id"])}
     member = api.member(1, "member@example.com")
-    assert api.client.get("/api/v1/orgs/1/webhooks/", headers=member).status_code == 403
+    new_hook = {"url": receiver.url, "events": ["course_created"]}
+    for response in (
+        api.client.get("/api/v1/orgs/1/webhooks/", headers=member),
+        api.client.post("/api/v1/orgs/1/webhooks/", json=new_hook, headers=member),
+    ):
+        assert response.status_code == 403, response.text
+        assert response.json() == {
+            "detail": "User rights (roles & authorship) : You don't have the right to perform this action",
+            "code": "FORBIDDEN",
+        }
     api.client.cookies.clear()  # the login above left session cookies behind
     anonymous = api.client.get("/api/v1/orgs/1/webhooks/")
     assert anonymous.status_code == 401
-    token = api.client.get("/api/v1/orgs/1/webhooks/", headers={"Authorization": "Bearer lh_whatever"})
-    assert token.status_code == 403
+    assert anonymous.json() == {"detail": "Authentication required", "code": "UNAUTHENTICATED"}
+    # Real tokens, of this org and of another, live on content routes but not here.
+    for slug, token in tokens.items():
+        live = api.client.get(f"/api/v1/courses/org_slug/{slug}/count", headers=token)
+        assert live.status_code == 200, live.text
+        for response in (
+            api.client.get("/api/v1/orgs/1/webhooks/", headers=token),
+            api.client.post("/api/v1/orgs/1/webhooks/", json=new_hook, headers=token),
+        ):
+            assert response.status_code == 403, response.text
+            assert response.json() == {
+                "detail": "API tokens are not allowed on this route", "code": "TOKEN_NOT_ALLOWED",
+            }
+    assert api.client.get("/api/v1/orgs/1/webhooks/", headers=admin).json() == []
 
 
 def test_ping_update_delete_and_attempt_log(api: Any, receiver: Receiver) -> None:
