@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
+from typing import NoReturn
 from uuid import UUID
 
 import msgspec
@@ -118,19 +120,23 @@ class Accounts:
     # -- sign-in ------------------------------------------------------------------------
     def authenticate(self, email: str, password: str, ip: str) -> UserView:
         """Verify a password. Unknown users and wrong passwords fail alike, in like time."""
-        key = email.strip().lower()
-        keys = [f"account:{key}", f"ip:{ip}"]
-        self._throttle.check(keys)
-        row = self._identity.user_by_email(key)
+        account = email.strip().lower()
+        self._throttle.check(account, ip)
+        row = self._identity.user_by_email(account)
         if row is None:
             self._hasher.waste_time(password)
-            self._throttle.failed(keys)
-            raise Unauthenticated(BAD_CREDENTIALS, code="INVALID_CREDENTIALS")
+            self._refuse(account, ip)
         if not self._hasher.verify(row["password_hash"], password):
-            self._throttle.failed(keys)
-            raise Unauthenticated(BAD_CREDENTIALS, code="INVALID_CREDENTIALS")
-        self._throttle.succeeded(keys)
+            self._refuse(account, ip)
+        self._throttle.succeeded(account, ip)
         return user_view(row)
+
+    def _refuse(self, account: str, ip: str) -> NoReturn:
+        hold = self._throttle.failed(account, ip)
+        if hold > 0:
+            # Runs in a worker thread; bounded by the throttle (about a second at most).
+            time.sleep(hold)
+        raise Unauthenticated(BAD_CREDENTIALS, code="INVALID_CREDENTIALS")
 
     def start_session(self, user: UserView) -> SessionTokens:
         return self._tokens.issue(UUID(user.user_uuid.removeprefix("user_")), secrets.token_hex(16))

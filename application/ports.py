@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -54,8 +54,17 @@ class FileStorage(Protocol):
 
 
 class LoginThrottle(Protocol):
-    def check(self, keys: Sequence[str]) -> None:
-        """Raise ``domain.errors.Locked`` while any key is locked out."""
+    """Failed sign-ins counted per (account, address) pair, per address and per account.
 
-    def failed(self, keys: Sequence[str]) -> None: ...
-    def succeeded(self, keys: Sequence[str]) -> None: ...
+    Only a pair or an address is ever locked out: an account-wide lock would let anyone lock
+    anyone out. Account-wide failures may only hold failed answers back a little.
+    """
+
+    def check(self, account: str, address: str) -> None:
+        """Raise ``domain.errors.Locked`` while the pair or the address is locked out."""
+
+    def failed(self, account: str, address: str) -> float:
+        """Count a failure; return how long (seconds, bounded) to hold the failed answer."""
+
+    def succeeded(self, account: str, address: str) -> None:
+        """Forget the pair's failures (the address' and the account's stay)."""

@@ -6,13 +6,13 @@ and exact, unlike fixed windows. Several keys can be checked in one decision (pe
 AND per IP): the request passes only if every key passes, and then every key is charged.
 
 Two backends with one behaviour: in-process (the embedded default) and Redis (one Lua script,
-atomic, using Redis' own clock so processes with skewed clocks share one limit).
+atomic, using Redis' own clock so processes with skewed clocks share one limit). While Redis
+is unreachable each process limits on its own (``infrastructure.redis_fallback``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
 import threading
 import time
@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import msgspec
 
-log = logging.getLogger("learnstream.rate_limit")
+from infrastructure.redis_fallback import RedisFallback
 
 
 class Limit(msgspec.Struct, frozen=True):
@@ -174,17 +174,20 @@ return {wait == 0 and 1 or 0, best - 1, best_remaining, math.ceil(best_reset), m
 class RedisRateLimiter:
     """Shared by every API process pointing at one Redis; keys live under ``prefix``.
 
-    When Redis is unreachable the limiter lets requests through (and logs): losing the
-    limiter must not take the API down with it.
+    While Redis is unreachable an in-process limiter decides (with one warning and a count in
+    ``redis_fallback.fallbacks_total()``), so losing Redis neither takes the API down nor
+    switches limits off.
     """
 
-    def __init__(self, url: str, prefix: str) -> None:
+    def __init__(self, url: str, prefix: str, retry_seconds: float = 5.0) -> None:
         self._url = url
         self._prefix = prefix
         self._clients: dict[int, Any] = {}
         self._scripts: dict[int, Any] = {}
         self._sync: Any = None
         self._lock = threading.Lock()
+        self._local = MemoryRateLimiter()
+        self._fallback = RedisFallback("rate_limit", retry_seconds)
 
     def _script(self) -> Any:
         """One asyncio client per event loop (a client is bound to the loop it was made on)."""
@@ -220,22 +223,24 @@ class RedisRateLimiter:
 
     async def hit(self, checks: Sequence[tuple[str, Limit]]) -> Decision:
         keys, argv = self._args(checks)
-        try:
-            raw = await self._script()(keys=keys, args=argv)
-        except Exception:
-            log.warning("rate limiter: Redis unavailable, letting the request through", exc_info=True)
-            return Decision(True, checks[0][1], checks[0][1].count, 0.0, 0.0)
-        return self._decision(checks, raw)
+
+        async def remote() -> Decision:
+            return self._decision(checks, await self._script()(keys=keys, args=argv))
+
+        return await self._fallback.call_async(remote, lambda: self._local.hit_sync(checks))
 
     def hit_sync(self, checks: Sequence[tuple[str, Limit]]) -> Decision:
         """The same decision from synchronous code (benchmarks, CLI)."""
         import redis
 
         if self._sync is None:
-            client = redis.Redis.from_url(self._url, socket_timeout=2)
+            client = redis.Redis.from_url(self._url, socket_timeout=2, socket_connect_timeout=2)
             self._sync = client.register_script(GCRA_LUA)
         keys, argv = self._args(checks)
-        return self._decision(checks, self._sync(keys=keys, args=argv))
+        return self._fallback.call(
+            lambda: self._decision(checks, self._sync(keys=keys, args=argv)),
+            lambda: self._local.hit_sync(checks),
+        )
 
     def close(self) -> None:
         # Async clients are closed with their loop; drop our references.
