@@ -81,6 +81,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: attempts per call, the first included (429, 529, 5xx, timeouts, unreadable answers)
     anthropic_max_attempts: int = 3
 
+    # -- metrics and logs (observability) --------------------------------------------------
+    #: bearer token for ``GET /metrics``; empty → served to loopback clients only
+    metrics_token: str = ""
+    #: a directory shared by this host's learnstream processes (API and workers) so any of
+    #: them serves the sums of all (Prometheus multiprocess mode); empty → this process alone.
+    #: Empty it before the processes start.
+    metrics_dir: str = ""
+    #: "text" (human-readable lines) or "json" (one object per line, with the request id)
+    log_format: str = "text"
+
     @property
     def uses_postgres(self) -> bool:
         return self.database_url.startswith(("postgres://", "postgresql://"))
