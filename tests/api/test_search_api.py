@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.api.content_helpers import create_activity, create_chapter
 
 
@@ -140,10 +142,50 @@ def test_visibility_and_text_follow_later_changes(api, client):
     assert seen(admin, "quokkas") == (0, 0)
 
 
+class Expected:
+    """What a reader may find, kept by the test beside its own requests: each doc's words and
+    flags, and the visibility rules of the catalog, with no use of the index."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, dict] = {}
+
+    def add(self, key: str, kind: str, title: str, body: str = "", course: str | None = None,
+            chapter: str | None = None, author: str | None = None, public: bool = True,
+            published: bool = True) -> None:
+        self.docs[key] = {"kind": kind, "title": title, "body": body, "course": course or key,
+                          "chapter": chapter, "author": author, "public": public, "published": published}
+
+    def remove(self, key: str) -> None:
+        self.docs = {k: d for k, d in self.docs.items()
+                     if key not in (k, d["chapter"]) and (d["kind"] == "collection" or d["course"] != key)}
+
+    def visible(self, doc: dict, everything: bool, member: bool, author: str | None) -> bool:
+        if everything:
+            return True
+        if doc["kind"] == "collection":
+            return doc["public"] or member
+        course = self.docs[doc["course"]]
+        mine = author is not None and course["author"] == author
+        opened = course["published"] and (course["public"] or member)
+        return (opened or mine) and (doc["kind"] == "course" or doc["published"] or mine)
+
+    def counts(self, term: str, everything: bool = False, member: bool = False,
+               author: str | None = None) -> dict[str, tuple[int, int]]:
+        def has(text: str) -> bool:
+            return any(w.startswith(term) for w in re.findall(r"[a-z0-9]+", text.lower()))
+
+        out = {kind: (0, 0) for kind in ("course", "chapter", "activity", "collection")}
+        for doc in self.docs.values():
+            if self.visible(doc, everything, member, author) and (has(doc["title"]) or has(doc["body"])):
+                n, in_title = out[doc["kind"]]
+                out[doc["kind"]] = (n + 1, in_title + int(doc["kind"] == "activity" and has(doc["title"])))
+        return out
+
+
 def test_one_term_totals_agree_with_counting_the_matches_through_every_change(api, client, container):
-    """PostgreSQL keeps one-term totals as prefix counts; ``recount`` counts the index's matches
-    instead. After each creation, rename, visibility change and deletion, in every scope, both
-    must give the same totals (SQLite has no prefix counts and agrees trivially)."""
+    """Totals (prefix counts on PostgreSQL, FTS5 on SQLite) and ``recount`` (the index's own
+    matches) must both equal what the test expects from the docs it wrote, after each creation,
+    rename, visibility change and deletion, in every scope."""
     from projections.queries.search import SearchScope
 
     admin = api.admin()
@@ -153,45 +195,74 @@ def test_one_term_totals_agree_with_counting_the_matches_through_every_change(ap
     member = api.member(1, "learner@example.com")
     queries = container.search.queries
     org = container.orgs.org_uuid_by_slug("default")
-    scopes = [SearchScope(org_uuid=org, everything=True), SearchScope(org_uuid=org, member=True), SearchScope(org_uuid=org)]
+    scopes = {
+        SearchScope(org_uuid=org, everything=True): {"everything": True},
+        SearchScope(org_uuid=org, member=True): {"member": True},
+        SearchScope(org_uuid=org): {},
+    }
+    expected = Expected()
+    default_text = "A beginner-friendly Python course Learn Python from scratch."
 
     def agree():
-        for scope in scopes:
+        for scope, who in scopes.items():
             for term in ("w", "wal", "walr", "walruses", "narw", "n", "whale", "tusk", "zz"):
-                recounted = queries.recount(scope, term)
-                assert queries.totals(scope, term) == {k: n for k, (n, _) in recounted.items()}, (term, scope)
-                assert queries._counts([term], "activity", scope) == recounted["activity"], (term, scope)
+                wanted = expected.counts(term, **who)
+                assert queries.totals(scope, term) == {k: n for k, (n, _) in wanted.items()}, (term, who)
+                assert queries.recount(scope, term) == wanted, (term, who)
+                assert queries._counts([term], "activity", scope) == wanted["activity"], (term, who)
 
     own = api.create_course(teacher, name="Walrus private", public=False)
-    scopes.append(SearchScope(org_uuid=org, member=True, author_uuid=own["authors"][0]["user"]["user_uuid"].removeprefix("user_")))
+    expected.add("own", "course", "Walrus private", default_text, author="teacher", public=False)
+    scopes[SearchScope(org_uuid=org, member=True, author_uuid=own["authors"][0]["user"]["user_uuid"].removeprefix("user_"))] = {
+        "member": True, "author": "teacher"}
     open_course = api.create_course(admin, name="Walrus and narwhal", about="Narwhals of the north.")
+    expected.add("open", "course", "Walrus and narwhal", "A beginner-friendly Python course Narwhals of the north.", author="admin")
     doomed = api.create_course(admin, name="Narwhal doomed")
-    chapters = [create_chapter(client, h, c, name=f"Walrus chapter {i}") for i, (h, c) in enumerate(
-        [(teacher, own), (admin, open_course), (admin, doomed)])]
-    acts = [
-        create_activity(client, h, ch, name=name, content={"type": "text", "text": text})
-        for (h, ch), (name, text) in zip(
-            [(teacher, chapters[0]), (admin, chapters[1]), (admin, chapters[1]), (admin, chapters[2])],
-            [("Walrus tusks", "narwhal teeth"), ("Narwhal songs", "walrus calls"), ("Ice", "walruses"), ("Gone", "narwhal")],
-            strict=True,
-        )
-    ]
+    expected.add("doomed", "course", "Narwhal doomed", default_text, author="admin")
+    chapters = []
+    for i, (h, c, key) in enumerate([(teacher, own, "own"), (admin, open_course, "open"), (admin, doomed, "doomed")]):
+        chapters.append(create_chapter(client, h, c, name=f"Walrus chapter {i}"))
+        expected.add(f"ch{i}", "chapter", f"Walrus chapter {i}", course=key)
+    acts = []
+    for i, (h, ch, (name, text)) in enumerate(zip(
+        [teacher, admin, admin, admin], [0, 1, 1, 2],
+        [("Walrus tusks", "narwhal teeth"), ("Narwhal songs", "walrus calls"), ("Ice", "walruses"), ("Gone", "narwhal")],
+        strict=True,
+    )):
+        acts.append(create_activity(client, h, chapters[ch], name=name, content={"type": "text", "text": text}))
+        expected.add(f"act{i}", "activity", name, text, course=expected.docs[f"ch{ch}"]["course"], chapter=f"ch{ch}")
     shelf = client.post("/api/v1/collections/", json={"name": "Walrus shelf", "public": False, "org_id": 1, "courses": [open_course["id"]]}, headers=admin)
     assert shelf.status_code == 200, shelf.text
+    expected.add("shelf", "collection", "Walrus shelf", public=False)
     agree()
+
+    def edit(key, **changes):
+        def apply():
+            expected.docs[key].update(changes)
+        return apply
+
     changes = [
-        lambda: client.put(f"/api/v1/activities/{acts[1]['activity_uuid']}", json={"name": "Whale songs"}, headers=admin),
-        lambda: client.put(f"/api/v1/activities/{acts[2]['activity_uuid']}", json={"published": False}, headers=admin),
-        lambda: client.put(f"/api/v1/courses/{open_course['course_uuid']}", json={"public": False}, headers=admin),
-        lambda: client.put(f"/api/v1/courses/{own['course_uuid']}", json={"published": False}, headers=teacher),
-        lambda: client.put(f"/api/v1/collections/{shelf.json()['collection_uuid']}", json={"public": True}, headers=admin),
-        lambda: client.delete(f"/api/v1/activities/{acts[3]['activity_uuid']}", headers=admin),
-        lambda: client.delete(f"/api/v1/chapters/{chapters[0]['id']}", headers=teacher),
-        lambda: client.delete(f"/api/v1/courses/{doomed['course_uuid']}", headers=admin),
+        (lambda: client.put(f"/api/v1/activities/{acts[1]['activity_uuid']}", json={"name": "Whale songs"}, headers=admin),
+         edit("act1", title="Whale songs")),
+        (lambda: client.put(f"/api/v1/activities/{acts[2]['activity_uuid']}", json={"published": False}, headers=admin),
+         edit("act2", published=False)),
+        (lambda: client.put(f"/api/v1/courses/{open_course['course_uuid']}", json={"public": False}, headers=admin),
+         edit("open", public=False)),
+        (lambda: client.put(f"/api/v1/courses/{own['course_uuid']}", json={"published": False}, headers=teacher),
+         edit("own", published=False)),
+        (lambda: client.put(f"/api/v1/collections/{shelf.json()['collection_uuid']}", json={"public": True}, headers=admin),
+         edit("shelf", public=True)),
+        (lambda: client.delete(f"/api/v1/activities/{acts[3]['activity_uuid']}", headers=admin),
+         lambda: expected.remove("act3")),
+        (lambda: client.delete(f"/api/v1/chapters/{chapters[0]['id']}", headers=teacher),
+         lambda: expected.remove("ch0")),
+        (lambda: client.delete(f"/api/v1/courses/{doomed['course_uuid']}", headers=admin),
+         lambda: expected.remove("doomed")),
     ]
-    for change in changes:
+    for change, expect in changes:
         response = change()
         assert response.status_code == 200, response.text
+        expect()
         agree()
     client.cookies.clear()
 
