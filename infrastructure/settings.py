@@ -30,7 +30,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_max_failures: int = 5
     login_lockout_seconds: int = 300
     page_limit_max: int = 100
-    public_base_url: str = ""
     #: "default" (argon2id t=3, 64 MiB) or "test" (argon2id t=1, 1 MiB) to keep test suites fast
     argon2_profile: str = "default"
     debug: bool = False
