@@ -34,30 +34,54 @@ def attempts_reach(container: Any, hook: dict[str, Any], n: int) -> dict[str, An
     )
 
 
+def worker_has_had_its_turn(api: Any, container: Any, admin: dict[str, str], course: dict[str, Any],
+                            probe: dict[str, Any]) -> None:
+    """Return only once the worker has claimed due work at the current clock.
+
+    Each turn of the worker records finished sends, then claims what is due. Two course updates
+    delivered to the probe endpoint one after the other, each waited for until recorded, mean
+    the turn that recorded the first (and claimed after it) has completed before the second
+    was recorded.
+    """
+    for _ in range(2):
+        done = sum(r["status"] == "succeeded" for r in delivery_rows(container, probe["webhook_uuid"]))
+        response = api.client.put(
+            f"/api/v1/courses/{course['course_uuid']}", json={"name": f"Probe {done}"}, headers=admin
+        )
+        assert response.status_code == 200, response.text
+        wait_until(lambda done=done: sum(r["status"] == "succeeded" for r in delivery_rows(
+            container, probe["webhook_uuid"])) == done + 1, what="the probe delivery")
+
+
 def test_receiver_down_then_up_follows_the_retry_schedule(api: Any, container: Any, clock: FakeClock, clocked_worker: Any) -> None:
     port = free_port()  # nothing listens yet: connection refused
     admin = api.admin()
     hook = create_hook(api, admin, f"http://127.0.0.1:{port}/hook", ["course_created"])
-    api.create_course(admin)
+    witness = Receiver()
     receiver: Receiver | None = None
-    for attempt in range(1, 4):
-        row = attempts_reach(container, hook, attempt)
-        assert row["status"] == "pending"
-        delay = (row["due_ms"] - clock() * 1000) / 1000
-        expected = SCHEDULE[attempt - 1]
-        assert 0.9 * expected <= delay <= 1.1 * expected, (attempt, delay)
-        clock.advance(delay * 0.5)  # not due yet: nothing happens
-        clocked_worker.wake()
-        assert delivery_rows(container, hook["webhook_uuid"])[0]["attempts"] == attempt
-        if attempt == 3:
-            # The receiver comes up before the 4th attempt falls due (not after: the worker
-            # may send the moment the clock moves).
-            receiver = Receiver(port=port)
-            receiver.secrets = [hook["secret"]]
-        clock.advance(delay * 0.5 + 0.001)
-        clocked_worker.wake()
-    assert receiver is not None
     try:
+        probe = create_hook(api, admin, witness.url, ["course_updated"])
+        witness.secrets = [probe["secret"]]
+        course = api.create_course(admin)
+        for attempt in range(1, 4):
+            row = attempts_reach(container, hook, attempt)
+            assert row["status"] == "pending"
+            delay = (row["due_ms"] - clock() * 1000) / 1000
+            expected = SCHEDULE[attempt - 1]
+            assert 0.9 * expected <= delay <= 1.1 * expected, (attempt, delay)
+            clock.advance(delay * 0.5)  # not due yet: nothing may happen
+            worker_has_had_its_turn(api, container, admin, course, probe)
+            [now] = delivery_rows(container, hook["webhook_uuid"])
+            # Neither sent again nor leased (a claim moves due_ms to the end of its lease).
+            assert (now["attempts"], now["status"], now["due_ms"]) == (attempt, "pending", row["due_ms"])
+            if attempt == 3:
+                # The receiver comes up before the 4th attempt falls due (not after: the worker
+                # may send the moment the clock moves).
+                receiver = Receiver(port=port)
+                receiver.secrets = [hook["secret"]]
+            clock.advance(delay * 0.5 + 0.001)
+            clocked_worker.wake()
+        assert receiver is not None
         [got] = receiver.wait_for(1)
         assert got.standard_ok[hook["secret"]] and got.sha256_ok[hook["secret"]]
         row = wait_until(lambda: delivery_rows(container, hook["webhook_uuid"])[0]["status"] == "succeeded"
@@ -69,8 +93,11 @@ def test_receiver_down_then_up_follows_the_retry_schedule(api: Any, container: A
         assert [a["success"] for a in log] == [True, False, False, False]
         assert {a["delivery_id"] for a in log} == {got.body["delivery_id"]}
         assert all(a["error_message"] for a in log[1:])
+        assert len(witness.received) == 6  # the probes reached their receiver
     finally:
-        receiver.close()
+        witness.close()
+        if receiver is not None:
+            receiver.close()
 
 
 def test_after_the_last_retry_the_delivery_is_failed(api: Any, container: Any, clock: FakeClock, clocked_worker: Any) -> None:
