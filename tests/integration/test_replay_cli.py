@@ -93,11 +93,14 @@ def bumped(projection: Projection) -> Projection:
 
 
 def table_exists(container: Any, table: str) -> bool:
-    try:
-        container.read_store.fetchall(f"SELECT 1 FROM {table} WHERE 1 = 0")
-    except Exception:
-        return False
-    return True
+    """From the database's catalog, so no other failure can pass for a missing table."""
+    store = container.read_store
+    if store.dialect == "postgres":
+        row = store.fetchone("SELECT to_regclass(?) IS NOT NULL AS present", (table,))
+    else:
+        row = store.fetchone("SELECT count(*) > 0 AS present FROM sqlite_master WHERE name = ?", (table,))
+    assert row is not None
+    return bool(row["present"])
 
 
 def test_version_bump_builds_fresh_tables_from_zero_with_identical_rows(history, container):
