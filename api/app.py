@@ -11,6 +11,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, Swagge
 from api.bootstrap import Container
 from api.dependencies import dependencies
 from api.errors import EXCEPTION_HANDLERS
+from api.observability import observe
 from api.rate_limits import abuse_protection
 from api.routes.activities import ActivityController
 from api.routes.admin import AdminController
@@ -23,6 +24,7 @@ from api.routes.course_content import CourseContentController
 from api.routes.courses import CourseController
 from api.routes.docs import DOC_ROUTES
 from api.routes.health import health
+from api.routes.metrics import metrics
 from api.routes.orgs import OrgController
 from api.routes.roles import RoleController
 from api.routes.search import SearchController
@@ -33,6 +35,7 @@ from api.routes.webhooks import WebhookController
 ROUTE_HANDLERS: list[Any] = [
     *DOC_ROUTES,
     health,
+    metrics,
     AuthController,
     OpenLearningAuthController,
     OrgController,
@@ -64,7 +67,7 @@ def create_app(container: Container, *, run_followers: bool | None = None) -> Li
     def on_shutdown(app: Litestar) -> None:
         container.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=ROUTE_HANDLERS,
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
@@ -86,3 +89,4 @@ def create_app(container: Container, *, run_followers: bool | None = None) -> Li
         ),
         debug=container.settings.debug,
     )
+    return observe(app, container)  # outermost: request ids and metrics for every response

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import logging
+import os
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from infrastructure.settings import Settings
@@ -28,10 +29,9 @@ def _progress(label: str, total: int) -> Callable[[int], None]:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from api.app import create_app
     from api.bootstrap import Container
+    from api.log_format import configure_logging
 
     settings = Settings.from_env()
     container = Container.build(settings)
@@ -51,8 +51,32 @@ def cmd_serve(args: argparse.Namespace) -> int:
             flush=True,
         )
     app = create_app(container)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    configure_logging(settings.log_format)  # building the app installed Litestar's handlers
+    _run_server(app, args.host, args.port)
     return 0
+
+
+def serving_line(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"serving on http://{shown}:{port} (docs: /docs)"
+
+
+def _run_server(app: Any, host: str, port: int) -> None:
+    """uvicorn, plus one line saying where it listens once it does (the real port: 0 asks the
+    system for a free one). Its loggers go through ours (``log_config=None``)."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started and self.servers and self.servers[0].sockets:
+                bound = self.servers[0].sockets[0].getsockname()
+                print(serving_line(str(bound[0]), int(bound[1])), flush=True)
+
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False, log_config=None
+    )
+    Server(config).run()
 
 
 def _wait_for_workers(container: Any, report_every: float = 10.0) -> None:
@@ -169,8 +193,20 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _use_metrics_dir(settings: Settings) -> None:
+    """Multiprocess metrics: prometheus_client reads this variable once, when it is imported,
+    so it is set here before any command imports the application."""
+    if settings.metrics_dir and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        Path(settings.metrics_dir).mkdir(parents=True, exist_ok=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = settings.metrics_dir
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from api.log_format import configure_logging
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_format)
+    _use_metrics_dir(settings)
     parser = argparse.ArgumentParser(prog="learnstream", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="API plus every follower in one process")

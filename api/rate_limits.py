@@ -16,11 +16,12 @@ from typing import Any
 
 from api.credentials import credential_of
 from domain.errors import PayloadTooLarge
+from infrastructure.metrics import count_rate_limit_refusal
 from infrastructure.rate_limit import Decision, Limit, RateLimiter
 from infrastructure.settings import Settings
 
 Scope = dict[str, Any]
-UNLIMITED_PATHS = ("/api/health", "/openapi.json", "/docs", "/api/docs", "/redoc", "/schema")
+UNLIMITED_PATHS = ("/api/health", "/metrics", "/openapi.json", "/docs", "/api/docs", "/redoc", "/schema")
 AUTH_PATHS = ("/api/v1/auth/", "/api/auth/")
 READ_METHODS = frozenset({"GET", "HEAD"})
 
@@ -93,6 +94,7 @@ class AbuseProtection:
             return
         decision = await self.limiter.hit(self.policy.checks(scope))
         if not decision.allowed:
+            count_rate_limit_refusal(self.policy.group(scope["method"], scope["path"]))
             wait = decision.headers()["Retry-After"]
             await _send_error(
                 send, 429, f"Rate limit exceeded, retry in {wait} seconds",
