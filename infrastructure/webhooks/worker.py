@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 
 from domain.webhooks import secret_context
 from infrastructure.event_store import EventStore
+from infrastructure.metrics import count_deliveries
 from infrastructure.secret_box import SecretBox
 from infrastructure.webhooks.outbox import Claimed, Outbox
 from infrastructure.webhooks.sender import SendResult, WebhookSender
@@ -320,6 +321,11 @@ class DeliveryWorker:
 
     async def _record(self, done: list[tuple[Claimed, SendResult]]) -> None:
         to_disable = await asyncio.to_thread(self.outbox.record, done, self.now_ms())
+        last = len(self.outbox.schedule)  # retries scheduled; a failure after the last is final
+        count_deliveries(
+            "succeeded" if result.ok else "failed" if claimed.attempts >= last else "retrying"
+            for claimed, result in done
+        )
         for endpoint_uuid, since_ms in to_disable:
             since = datetime.fromtimestamp(since_ms / 1000, UTC).isoformat().replace("+00:00", "Z")
             try:
