@@ -29,6 +29,8 @@ from prometheus_client import (
 )
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from infrastructure import redis_fallback
+
 #: the classic text format, which every Prometheus server reads (Litestar adds the charset)
 CONTENT_TYPE = "text/plain; version=0.0.4"
 
@@ -60,7 +62,24 @@ LOGIN_THROTTLE_REFUSALS = Counter(
     "learnstream_login_throttle_refusals",
     "Logins refused with 429 because the account or address is locked out after failures.",
 )
-# Counters of the rate limiter's own backend (Redis unavailable, fallbacks) belong here too.
+REDIS_FALLBACKS = Counter(
+    "learnstream_redis_fallback_decisions",
+    "Rate-limit and login-throttle decisions made in-process because Redis was unreachable, by"
+    " component (rate_limit, login_throttle).",
+    ["component"],
+)
+REDIS_OUTAGES = Counter(
+    "learnstream_redis_outages",
+    "Times a component lost Redis and switched to its in-process stand-in.",
+    ["component"],
+)
+
+
+def _on_redis_fallback(event: str, component: str) -> None:
+    (REDIS_FALLBACKS if event == redis_fallback.FALLBACK else REDIS_OUTAGES).labels(component).inc()
+
+
+redis_fallback.subscribe(_on_redis_fallback)
 
 # -- webhooks --------------------------------------------------------------------------------
 #: succeeded; retrying (failed, another attempt is scheduled); failed (no attempt is left)

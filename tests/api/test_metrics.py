@@ -19,7 +19,7 @@ from api.app import create_app
 from api.bootstrap import Container
 from domain.claims import UniqueClaim
 from infrastructure.settings import Settings
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Api
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Api, free_port
 from tests.integration.webhook_receiver import Receiver
 
 TOKEN = "metrics-" + uuid.uuid4().hex
@@ -177,3 +177,25 @@ def test_rate_limit_and_login_throttle_refusals_are_counted(strict_env: dict[str
         value(after, "learnstream_rate_limit_refusals_total", group="auth")
         - value(before, "learnstream_rate_limit_refusals_total", group="auth")
     ) == 1
+
+
+@pytest.fixture
+def dead_redis_env(metrics_env: dict[str, str]) -> dict[str, str]:
+    metrics_env["LEARNSTREAM_REDIS_URL"] = f"redis://127.0.0.1:{free_port()}/0"  # nobody listens
+    return metrics_env
+
+
+def test_decisions_made_without_redis_are_counted(dead_redis_env: dict[str, str], client: Any) -> None:
+    before = samples(client)
+    for _ in range(3):
+        assert client.get("/api/v1/orgs/1").status_code in (200, 401, 403)
+    wrong = {"username": ADMIN_EMAIL, "password": "not-the-password"}
+    assert client.post("/api/v1/auth/login", data=wrong).status_code == 401
+    after = samples(client)
+
+    def delta(name: str, component: str) -> float:
+        return value(after, name, component=component) - value(before, name, component=component)
+
+    assert delta("learnstream_redis_fallback_decisions_total", "rate_limit") >= 4
+    assert delta("learnstream_redis_fallback_decisions_total", "login_throttle") >= 1
+    assert delta("learnstream_redis_outages_total", "rate_limit") >= 1
