@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import time
-from typing import NoReturn
 from uuid import UUID
 
 import msgspec
@@ -119,24 +119,38 @@ class Accounts:
 
     # -- sign-in ------------------------------------------------------------------------
     def authenticate(self, email: str, password: str, ip: str) -> UserView:
-        """Verify a password. Unknown users and wrong passwords fail alike, in like time."""
+        """Verify a password. Unknown users and wrong passwords fail alike, in like time.
+
+        A failure may be held back (about a second at most) while many addresses fail on the
+        account; this blocks the calling thread for that long.
+        """
+        user, hold = self._attempt(email, password, ip)
+        if user is None:
+            time.sleep(hold)
+            raise Unauthenticated(BAD_CREDENTIALS, code="INVALID_CREDENTIALS")
+        return user
+
+    async def authenticate_async(self, email: str, password: str, ip: str) -> UserView:
+        """``authenticate`` for async handlers: the hash check runs in a thread, and a held-back
+        failure waits on the event loop, so it ties up no thread."""
+        user, hold = await asyncio.to_thread(self._attempt, email, password, ip)
+        if user is None:
+            await asyncio.sleep(hold)
+            raise Unauthenticated(BAD_CREDENTIALS, code="INVALID_CREDENTIALS")
+        return user
+
+    def _attempt(self, email: str, password: str, ip: str) -> tuple[UserView | None, float]:
+        """The user, or None and how long to hold the failed answer back."""
         account = email.strip().lower()
         self._throttle.check(account, ip)
         row = self._identity.user_by_email(account)
         if row is None:
             self._hasher.waste_time(password)
-            self._refuse(account, ip)
+            return None, self._throttle.failed(account, ip)
         if not self._hasher.verify(row["password_hash"], password):
-            self._refuse(account, ip)
+            return None, self._throttle.failed(account, ip)
         self._throttle.succeeded(account, ip)
-        return user_view(row)
-
-    def _refuse(self, account: str, ip: str) -> NoReturn:
-        hold = self._throttle.failed(account, ip)
-        if hold > 0:
-            # Runs in a worker thread; bounded by the throttle (about a second at most).
-            time.sleep(hold)
-        raise Unauthenticated(BAD_CREDENTIALS, code="INVALID_CREDENTIALS")
+        return user_view(row), 0.0
 
     def start_session(self, user: UserView) -> SessionTokens:
         return self._tokens.issue(UUID(user.user_uuid.removeprefix("user_")), secrets.token_hex(16))

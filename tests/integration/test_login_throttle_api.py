@@ -4,10 +4,12 @@ the account's owner elsewhere. SQLite and PostgreSQL; in-process and Redis throt
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -134,3 +136,22 @@ def test_a_success_clears_the_pair(base_url: str):
             for n in range(MAX_FAILURES - 1):
                 assert lh_login(owner, f"typo-{n}").status_code == 401
             assert lh_login(owner, ADMIN_PASSWORD).status_code == 200
+
+
+def test_the_async_sign_in_follows_the_same_rule(container: Any):
+    from application.accounts import Accounts
+    from domain.errors import Locked, Unauthenticated
+
+    accounts: Accounts = container.accounts
+    limit = container.settings.login_max_failures
+
+    async def attempts() -> None:
+        for n in range(limit):
+            with pytest.raises(Unauthenticated):
+                await accounts.authenticate_async(ADMIN_EMAIL, f"wrong-{n}", "198.51.100.7")
+        with pytest.raises(Locked):
+            await accounts.authenticate_async(ADMIN_EMAIL, ADMIN_PASSWORD, "198.51.100.7")
+        user = await accounts.authenticate_async(ADMIN_EMAIL, ADMIN_PASSWORD, "203.0.113.9")
+        assert user.email == ADMIN_EMAIL
+
+    asyncio.run(attempts())
