@@ -16,6 +16,7 @@ from api.rate_limits import abuse_protection
 from api.routes.activities import ActivityController
 from api.routes.admin import AdminController
 from api.routes.api_tokens import ApiTokenController
+from api.routes.assessment import AssessmentController, UserAssessmentsController
 from api.routes.auth_learnhouse import AuthController
 from api.routes.auth_openlearning import OpenLearningAuthController
 from api.routes.chapters import ChapterController
@@ -24,6 +25,8 @@ from api.routes.course_content import CourseContentController
 from api.routes.courses import CourseController
 from api.routes.docs import DOC_ROUTES
 from api.routes.health import health
+from api.routes.knowledge import KnowledgeController
+from api.routes.model_keys import ModelKeyController
 from api.routes.metrics import metrics
 from api.routes.orgs import OrgController
 from api.routes.roles import RoleController
@@ -38,6 +41,10 @@ ROUTE_HANDLERS: list[Any] = [
     metrics,
     AuthController,
     OpenLearningAuthController,
+    ModelKeyController,
+    KnowledgeController,
+    AssessmentController,
+    UserAssessmentsController,
     OrgController,
     UserController,
     RoleController,

@@ -12,16 +12,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from api.assessment_wiring import build_assessment
 from application.accounts import Accounts
 from application.activities import Activities
+from application.assessment import Assessments
 from application.api_tokens import ApiTokens, UsageCoalescer
 from application.authorization import Authorization
 from application.catalog import Catalog
 from application.collections import Collections
 from application.content import Content
 from application.content_access import ContentAccess
+from application.knowledge import Knowledge
 from application.learning import Learning
 from application.learning_admin import LearningAdmin
+from application.model_keys import ModelKeys
 from application.organizations import Organizations
 from application.ports import LoginThrottle
 from application.search import Search
@@ -41,6 +45,7 @@ from infrastructure.token_hashing import TokenHasher
 from infrastructure.webhooks.outbox import DAY_MS, SCHEDULE, Outbox
 from infrastructure.webhooks.worker import DeliveryWorker
 from projections.api_tokens import ApiTokenProjection
+from projections.assessments import AssessmentsProjection
 from projections.catalog import CatalogProjection
 from projections.collections import CollectionQueries, CollectionsProjection
 from projections.content import ContentProjection
@@ -84,6 +89,7 @@ class ReadModels:
     progress: ProgressProjection
     search: SearchIndexProjection
     webhooks: WebhookPublisher
+    assessments: AssessmentsProjection
 
     def by_name(self) -> dict[str, Projection]:
         return {p.name: p for p in vars(self).values()}
@@ -110,6 +116,9 @@ class Services(Stores):
     learning: Learning
     learning_admin: LearningAdmin
     search: Search
+    knowledge: Knowledge
+    model_keys: ModelKeys
+    assessments: Assessments
     #: called in order by ``Container.close`` (flushes and connections these services own)
     closers: list[Callable[[], None]]
 
@@ -135,6 +144,7 @@ def build_projections(store: ReadStore) -> ReadModels:
         api_tokens=ApiTokenProjection(store), content=ContentProjection(store),
         collections=CollectionsProjection(store), progress=ProgressProjection(store),
         search=SearchIndexProjection(store), webhooks=WebhookPublisher(store),
+        assessments=AssessmentsProjection(store),
     )
 
 
@@ -178,6 +188,7 @@ def build_services(settings: Settings, stores: Stores, models: ReadModels) -> Se
         writer, access, content_q,
         ProgressQueries(models.progress, models.content, identity.cache), identity,
     )
+    openlearning = build_assessment(settings, stores, models.assessments, identity, box)
     return Services(
         settings=settings, events=stores.events, read_store=stores.read_store, board=stores.board,
         writer=writer, projections=models.by_name(), read_models=models, identity=identity,
@@ -195,7 +206,8 @@ def build_services(settings: Settings, stores: Stores, models: ReadModels) -> Se
             SearchQueries(models.search, identity.cache), access, orgs, stores.board,
             stores.events, settings.read_your_writes_timeout,
         ),
-        closers=[coalescer.close, limiter.close],
+        **openlearning,
+        closers=[coalescer.close, limiter.close, openlearning["assessments"].engine.close],
     )
 
 

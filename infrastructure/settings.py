@@ -80,6 +80,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: attempts per call, the first included (429, 529, 5xx, timeouts, unreadable answers)
     anthropic_max_attempts: int = 3
 
+    # -- adaptive skill assessment (OpenLearning) ------------------------------------------
+    #: a directory with skills.toml and roles/*.toml; empty -> the knowledge base shipped
+    #: with the package. Checked at start-up: a broken file stops the start.
+    knowledge_base_dir: str = ""
+    #: a session idle this long is timed out (410 "Session has timed out")
+    assessment_timeout_minutes: float = 30.0
+    #: PostgreSQL connections for the workflow checkpoints, per API process
+    assessment_checkpoint_pool: int = 8
+
     # -- metrics and logs (observability) --------------------------------------------------
     #: bearer token for ``GET /metrics``; empty → served to loopback clients only
     metrics_token: str = ""

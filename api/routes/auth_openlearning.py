@@ -12,6 +12,7 @@ from api.routes.cookies import clear_cookie, set_auth_cookie
 from api.security import client_ip
 from application.accounts import Accounts, NewAccount, normalise_email
 from application.authorization import Principal
+from application.model_keys import ModelKeys
 from domain.errors import InvalidInput, Unauthenticated
 from infrastructure.settings import Settings
 
@@ -73,7 +74,7 @@ class OpenLearningAuthController(Controller):
         return self._signed_in(request, accounts, settings, user)
 
     @get("/me", operation_id="ol_me", summary="The signed-in user's profile", sync_to_thread=False)
-    def me(self, accounts: Accounts, principal: Principal) -> AuthMeResponse:
+    def me(self, accounts: Accounts, principal: Principal, model_keys: ModelKeys) -> AuthMeResponse:
         if principal.user_id is None or principal.token is not None:
             raise Unauthenticated("Not authenticated")
         user = accounts.user_view(principal.user_id)
@@ -81,7 +82,7 @@ class OpenLearningAuthController(Controller):
             user_id=str(principal.user_id),
             display_name=user.username,
             avatar_url=user.avatar_image,
-            has_api_key=False,  # no model keys are stored yet
+            has_api_key=model_keys.has_key(principal.user_id),
             email=user.email,
         )
 
