@@ -89,6 +89,30 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: PostgreSQL connections for the workflow checkpoints, per API process
     assessment_checkpoint_pool: int = 8
 
+    # -- AI course generation (LearningStudio) ---------------------------------------------
+    #: plans as NAME:MONTHLY_CREDITS; a plan with 0 credits does not include generation
+    generation_plans: str = "free:0,starter:50,pro:500,enterprise:5000"
+    #: the plan of an org that has none set (the headless admin route sets one)
+    generation_default_plan: str = "free"
+    #: the plan of org ``default`` (the instance's first org) while it has none set
+    generation_default_org_plan: str = "pro"
+    #: generation requests per API key (or signed-in user), COUNT/SECONDS
+    generation_rate_limit: str = "30/60"
+    #: run a generation worker beside the followers (``serve`` and ``worker``)
+    generation_worker: bool = True
+    #: jobs one worker runs at once (asyncio tasks in one thread)
+    generation_concurrency: int = 64
+    #: a claimed job is taken over by another worker this long after its worker died
+    generation_lease_seconds: float = 60.0
+    generation_poll_seconds: float = 1.0
+    #: attempts per job (a worker that dies mid-job costs one); then the job fails
+    generation_max_attempts: int = 3
+    #: wait before the next attempt after a failed one (or the model's retry-after, if longer)
+    generation_retry_seconds: float = 30.0
+    #: where LangGraph checkpoints live: empty → the event log's PostgreSQL schema, or
+    #: ``generation_checkpoints.sqlite3`` in the data dir; else a postgresql:// URL or a path
+    generation_checkpoint_url: str = ""
+
     # -- metrics and logs (observability) --------------------------------------------------
     #: bearer token for ``GET /metrics``; empty → served to loopback clients only
     metrics_token: str = ""
