@@ -25,7 +25,8 @@ from infrastructure.bulk_sql import (
 from infrastructure.event_store import EventStore
 from infrastructure.read_store import Row, Tx
 from infrastructure.webhooks.sender import SendResult
-from projections.webhook_publisher import FreshDelivery, WebhookPublisher, iso_z
+from projections.webhook_deliveries import FreshDelivery, iso_z
+from projections.webhook_publisher import WebhookPublisher
 
 #: seconds before retry n (after attempt n failed): about 2.2 days of retries, then failed
 SCHEDULE: tuple[int, ...] = (5, 300, 1800, 7200, 18000, 36000, 36000, 86400)

@@ -31,7 +31,7 @@ from infrastructure.secret_box import SecretBox
 from infrastructure.webhooks.outbox import Claimed, Outbox
 from infrastructure.webhooks.sender import SendResult, WebhookSender
 from projections.engine.positions import PositionBoard
-from projections.webhook_publisher import FreshDelivery
+from projections.webhook_deliveries import FreshDelivery
 
 log = logging.getLogger("learnstream.webhooks")
 

@@ -1,0 +1,210 @@
+"""The webhook publisher's lookup model: orgs, users, memberships and the entities payloads
+name (courses, chapters, activities, …), written from the log in the publisher's own
+transactions, so payloads never depend on another projection's lag.
+
+``WebhookLookups`` writes the tables (the publisher declares them) and remembers what it
+wrote; ``TxLookups`` answers the catalogue's questions inside one batch's transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from domain.activities import Activity
+from domain.api_tokens import ApiToken
+from domain.chapters import Chapter
+from domain.collections import Collection
+from domain.courses import Course
+from domain.enrollments import Enrollment
+from domain.memberships import Membership
+from domain.orgs import Org
+from domain.users import User
+from infrastructure.event_store import LoggedEvent
+from infrastructure.read_store import Tx
+from projections.engine.framework import Handler
+
+# Entities the payloads name: (event class, action, kind, extra attributes)
+_TRACKED: list[tuple[type, str, str, tuple[str, ...]]] = [
+    (Course.CourseCreated, "create", "course", ()),
+    (Course.CourseUpdated, "update", "course", ()),
+    (Course.CourseDeleted, "delete", "course", ()),
+    (Chapter.ChapterCreated, "create", "chapter", ()),
+    (Chapter.ChapterUpdated, "update", "chapter", ()),
+    (Chapter.ChapterDeleted, "delete", "chapter", ()),
+    (Activity.ActivityCreated, "create", "activity", ("activity_type",)),
+    (Activity.ActivityUpdated, "update", "activity", ("activity_type",)),
+    (Activity.ActivityRestored, "update", "activity", ("activity_type",)),
+    (Activity.ActivityDeleted, "delete", "activity", ()),
+    (Collection.CollectionCreated, "create", "collection", ()),
+    (Collection.CollectionUpdated, "update", "collection", ()),
+    (Collection.CollectionDeleted, "delete", "collection", ()),
+    (Enrollment.CourseEnrolled, "create", "enrollment", ("user_id",)),
+    (ApiToken.ApiTokenIssued, "create", "api_token", ("token_prefix",)),
+    (ApiToken.ApiTokenUpdated, "update", "api_token", ()),
+    (ApiToken.ApiTokenRegenerated, "update", "api_token", ("token_prefix",)),
+]
+
+
+class _EntityMemo:
+    LIMIT = 20_000
+
+    def __init__(self) -> None:
+        self._rows: dict[str, dict[str, Any]] = {}
+
+    def get(self, entity_uuid: str) -> dict[str, Any] | None:
+        return self._rows.get(entity_uuid)
+
+    def remember(self, entity_uuid: str, row: dict[str, Any]) -> None:
+        if len(self._rows) >= self.LIMIT:
+            self._rows.pop(next(iter(self._rows)))  # the oldest remembered
+        self._rows[entity_uuid] = row
+
+    def forget(self, entity_uuid: str) -> None:
+        self._rows.pop(entity_uuid, None)
+
+    def clear(self) -> None:
+        self._rows.clear()
+
+
+class WebhookLookups:
+    """Writes the lookup tables from the log and remembers rows it wrote or read."""
+
+    def __init__(self, table: Callable[[str], str]) -> None:
+        self.table = table
+        self.org_ids: dict[str, int] = {}
+        # Entity rows written or read (a query inside a pipelined batch makes it wait for
+        # every statement before it); forgotten on every change to the row, and bounded.
+        self.entities = _EntityMemo()
+
+    def handlers(self) -> dict[type, list[Handler]]:
+        chains: dict[type, list[Handler]] = {
+            Org.OrgCreated: [self._org_created],
+            User.UserRegistered: [self._user_registered],
+            User.UserProfileUpdated: [self._user_updated],
+            Membership.UserJoinedOrg: [self._joined],
+        }
+        for cls, action, kind, extra in _TRACKED:
+            chains.setdefault(cls, []).append(self._tracker(action, kind, extra))
+        return chains
+
+    def _org_created(self, tx: Tx, logged: LoggedEvent) -> None:
+        tx.execute(
+            f"INSERT INTO {self.table('orgs')} (org_uuid, id) VALUES (?, ?)",
+            (str(logged.event.originator_id), logged.position),
+        )
+
+    def _user_registered(self, tx: Tx, logged: LoggedEvent) -> None:
+        e: Any = logged.event
+        tx.execute(
+            f"INSERT INTO {self.table('users')} (user_uuid, id, email, username) VALUES (?, ?, ?, ?)",
+            (str(e.originator_id), logged.position, e.email, e.username),
+        )
+
+    def _user_updated(self, tx: Tx, logged: LoggedEvent) -> None:
+        e: Any = logged.event
+        for column in ("email", "username"):
+            if column in e.changes:
+                tx.execute(
+                    f"UPDATE {self.table('users')} SET {column} = ? WHERE user_uuid = ?",
+                    (e.changes[column], str(e.originator_id)),
+                )
+
+    def _joined(self, tx: Tx, logged: LoggedEvent) -> None:
+        e: Any = logged.event
+        tx.execute(
+            f"INSERT INTO {self.table('memberships')} (membership_id, org_uuid, user_uuid)"
+            " VALUES (?, ?, ?) ON CONFLICT (membership_id) DO NOTHING",
+            (str(e.originator_id), str(e.org_id), str(e.user_id)),
+        )
+
+    def _tracker(self, action: str, kind: str, extra_attrs: tuple[str, ...]) -> Handler:
+        table = self.table("entities")
+
+        def track(tx: Tx, logged: LoggedEvent) -> None:
+            e: Any = logged.event
+            uuid = str(e.originator_id)
+            if action == "create":
+                course = uuid if kind == "course" else str(getattr(e, "course_id", ""))
+                extra = {_plain(a): str(getattr(e, a, "")) for a in extra_attrs}
+                name = str(getattr(e, "name", ""))
+                tx.execute(
+                    f"INSERT INTO {table} (entity_uuid, kind, org_uuid, course_uuid, name, extra,"
+                    " deleted) VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT (entity_uuid) DO NOTHING",
+                    (uuid, kind, str(e.org_id), course, name, json.dumps(extra)),
+                )
+                # An aggregate is created once, so this is the row (a conflict could only be
+                # this very event applied again, which the tracking row rules out).
+                self.entities.remember(uuid, {
+                    "kind": kind, "org_uuid": str(e.org_id), "course_uuid": course,
+                    "name": name, "extra": extra,
+                })
+            elif action == "delete":
+                self.entities.forget(uuid)
+                tx.execute(f"UPDATE {table} SET deleted = 1 WHERE entity_uuid = ?", (uuid,))
+            else:
+                changes = dict(getattr(e, "changes", None) or getattr(e, "state", None) or {})
+                for attr in extra_attrs:
+                    if hasattr(e, attr):
+                        changes[attr] = getattr(e, attr)
+                row = TxLookups(tx, self).entity(uuid)
+                if row is None:
+                    return
+                extra = dict(row["extra"])
+                extra.update({_plain(a): str(changes[a]) for a in extra_attrs if a in changes})
+                updated = {**row, "name": str(changes.get("name", row["name"])), "extra": extra}
+                tx.execute(
+                    f"UPDATE {table} SET name = ?, extra = ? WHERE entity_uuid = ?",
+                    (updated["name"], json.dumps(extra), uuid),
+                )
+                self.entities.remember(uuid, updated)
+
+        return track
+
+
+class TxLookups:
+    def __init__(self, tx: Tx, model: WebhookLookups) -> None:
+        self._tx = tx
+        self._p = model
+
+    def org_id(self, org_uuid: str) -> int | None:
+        known = self._p.org_ids.get(org_uuid)  # an org's numeric id never changes
+        if known is not None:
+            return known
+        row = self._tx.fetchone(f"SELECT id FROM {self._p.table('orgs')} WHERE org_uuid = ?", (org_uuid,))
+        if row is None:
+            return None
+        self._p.org_ids[org_uuid] = int(row["id"])
+        return int(row["id"])
+
+    def user(self, user_uuid: str) -> dict[str, Any] | None:
+        return self._tx.fetchone(
+            f"SELECT email, username FROM {self._p.table('users')} WHERE user_uuid = ?", (user_uuid,)
+        )
+
+    def entity(self, entity_uuid: str) -> dict[str, Any] | None:
+        known = self._p.entities.get(entity_uuid)
+        if known is not None:
+            return known
+        row = self._tx.fetchone(
+            f"SELECT kind, org_uuid, course_uuid, name, extra FROM {self._p.table('entities')}"
+            " WHERE entity_uuid = ?",
+            (entity_uuid,),
+        )
+        if row is not None:
+            row["extra"] = json.loads(row["extra"])
+            self._p.entities.remember(entity_uuid, row)
+        return row
+
+    def membership(self, membership_id: str) -> tuple[str, str] | None:
+        row = self._tx.fetchone(
+            f"SELECT org_uuid, user_uuid FROM {self._p.table('memberships')} WHERE membership_id = ?",
+            (membership_id,),
+        )
+        return (row["org_uuid"], row["user_uuid"]) if row else None
+
+
+def _plain(attr: str) -> str:
+    return "user_uuid" if attr == "user_id" else attr
+
