@@ -8,7 +8,10 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.editing import real_changes
-from domain.errors import Gone, RuleBroken
+from domain.errors import Gone, InvalidInput, RuleBroken
+
+#: LearnHouse's org signup mechanisms: anyone may sign up, or only with an invite code
+SIGNUP_MODES = ("open", "inviteOnly")
 
 
 class Org(Aggregate):
@@ -34,6 +37,7 @@ class Org(Aggregate):
         # at least one admin" is decided under this aggregate's optimistic concurrency, and two
         # admins demoting each other at once cannot both succeed.
         self.admins: list[UUID] = []
+        self.signup_mode = "open"
 
     class OrgUpdated(Aggregate.Event):
         changes: dict[str, Any]
@@ -63,6 +67,22 @@ class Org(Aggregate):
     def ensure_alive(self) -> None:
         if self.deleted:
             raise Gone("Organization has been deleted")
+
+    class OrgSignupModeChanged(Aggregate.Event):
+        signup_mode: str
+
+    @event(OrgSignupModeChanged)
+    def _set_signup_mode(self, signup_mode: str) -> None:
+        self.signup_mode = signup_mode
+
+    def change_signup_mode(self, signup_mode: str) -> None:
+        self.ensure_alive()
+        if signup_mode not in SIGNUP_MODES:
+            raise InvalidInput(
+                f"signup_mechanism must be one of {', '.join(SIGNUP_MODES)}", field="signup_mechanism"
+            )
+        if signup_mode != self.signup_mode:
+            self._set_signup_mode(signup_mode)
 
     class OrgAdminAppointed(Aggregate.Event):
         user_id: UUID
