@@ -24,6 +24,8 @@ from api.routes.collections import CollectionController
 from api.routes.course_content import CourseContentController
 from api.routes.courses import CourseController
 from api.routes.docs import DOC_ROUTES
+from api.routes.generation import GenerationController
+from api.routes.generation_admin import GenerationAdminController
 from api.routes.health import health
 from api.routes.knowledge import KnowledgeController
 from api.routes.model_keys import ModelKeyController
@@ -48,9 +50,11 @@ ROUTE_HANDLERS: list[Any] = [
     OrgController,
     UserController,
     RoleController,
+    GenerationController,
     CourseController,
     ApiTokenController,
     AdminController,
+    GenerationAdminController,
     WebhookController,
     ChapterController,
     ActivityController,

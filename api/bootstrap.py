@@ -17,6 +17,7 @@ from api.wiring import Services, build_projections, build_services, build_stores
 from application.accounts import NewAccount
 from application.organizations import OrgCreate
 from domain.rights import ADMIN_ROLE
+from infrastructure.generation_worker import GenerationWorker
 from infrastructure.settings import PostgresDsn, Settings
 from infrastructure.webhooks.worker import DeliveryWorker
 from projections.engine.follower_loop import FollowerLoop
@@ -32,6 +33,7 @@ class Container(Services):
 
     loop: FollowerLoop | None = None
     webhook_worker: DeliveryWorker | None = None
+    generation_worker: GenerationWorker | None = None
     _wakeups: Any = None
     _lock_session: Any = None
 
@@ -61,6 +63,7 @@ class Container(Services):
             self._wakeups = PostgresWakeups(dsn.conninfo(), self.events.channel_name, self.loop.wake)
             self._wakeups.start()
         self.start_webhook_worker()
+        self.start_generation_worker()
 
     def start_webhook_worker(self) -> DeliveryWorker | None:
         """The embedded/worker default: one in-process delivery worker beside the followers."""
@@ -71,6 +74,22 @@ class Container(Services):
         worker = self.webhook_worker = build_webhook_worker(self)
         worker.start()
         return worker
+
+    def start_generation_worker(self) -> GenerationWorker | None:
+        """The embedded/worker default: one generation worker (asyncio tasks in a thread)
+        beside the followers."""
+        from api.generation_wiring import build_generation_worker
+
+        if not self.settings.generation_worker or self.generation_worker is not None:
+            return None
+        worker = self.generation_worker = build_generation_worker(self)
+        worker.start()
+        return worker
+
+    def stop_generation_worker(self) -> None:
+        if self.generation_worker is not None:
+            self.generation_worker.stop()
+            self.generation_worker = None
 
     def stop_webhook_worker(self) -> None:
         if self.webhook_worker is not None:
@@ -109,6 +128,7 @@ class Container(Services):
         self.orgs.join(org_uuid, UUID(user_uuid), ADMIN_ROLE)
 
     def close(self) -> None:
+        self.stop_generation_worker()
         self.stop_webhook_worker()
         for close in self.closers:
             close()

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 SERVICES = (
     "settings", "accounts", "orgs", "authz", "catalog", "content", "activities", "collections",
     "learning", "learning_admin", "search", "api_tokens", "webhooks",
+    "generation", "generation_accounts",
     "knowledge", "model_keys", "assessments",
 )
 

@@ -13,6 +13,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from api.assessment_wiring import build_assessment
+from api.generation_wiring import (
+    Generation,
+    GenerationAccounts,
+    GenerationJobsProjection,
+    GenerationQueue,
+    build_generation,
+)
 from application.accounts import Accounts
 from application.activities import Activities
 from application.assessment import Assessments
@@ -89,6 +96,7 @@ class ReadModels:
     progress: ProgressProjection
     search: SearchIndexProjection
     webhooks: WebhookPublisher
+    generation_jobs: GenerationJobsProjection
     assessments: AssessmentsProjection
 
     def by_name(self) -> dict[str, Projection]:
@@ -116,6 +124,9 @@ class Services(Stores):
     learning: Learning
     learning_admin: LearningAdmin
     search: Search
+    generation: Generation
+    generation_accounts: GenerationAccounts
+    generation_queue: GenerationQueue
     knowledge: Knowledge
     model_keys: ModelKeys
     assessments: Assessments
@@ -144,6 +155,7 @@ def build_projections(store: ReadStore) -> ReadModels:
         api_tokens=ApiTokenProjection(store), content=ContentProjection(store),
         collections=CollectionsProjection(store), progress=ProgressProjection(store),
         search=SearchIndexProjection(store), webhooks=WebhookPublisher(store),
+        generation_jobs=GenerationJobsProjection(store),
         assessments=AssessmentsProjection(store),
     )
 
@@ -189,12 +201,16 @@ def build_services(settings: Settings, stores: Stores, models: ReadModels) -> Se
         ProgressQueries(models.progress, models.content, identity.cache), identity,
     )
     openlearning = build_assessment(settings, stores, models.assessments, identity, box)
+    gen = build_generation(
+        settings, writer, stores.board, models.generation_jobs, identity, authz, orgs, limiter, box,
+    )
     return Services(
         settings=settings, events=stores.events, read_store=stores.read_store, board=stores.board,
         writer=writer, projections=models.by_name(), read_models=models, identity=identity,
         authz=authz, accounts=accounts, orgs=orgs, catalog=catalog, files=files,
         api_tokens=api_tokens, rate_limiter=limiter, secret_box=box, webhook_outbox=outbox,
         webhooks=webhooks,
+        generation=gen.generation, generation_accounts=gen.accounts, generation_queue=gen.queue,
         content=Content(writer, access, content_q, orgs),
         activities=Activities(writer, access, content_q, files, settings.max_upload_bytes),
         collections=Collections(

@@ -112,6 +112,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: where LangGraph checkpoints live: empty → the event log's PostgreSQL schema, or
     #: ``generation_checkpoints.sqlite3`` in the data dir; else a postgresql:// URL or a path
     generation_checkpoint_url: str = ""
+    #: the public address of this server, e.g. https://learn.example.com: a generated
+    #: course's ``shareUrl`` is ``{public_base_url}/course/{course uuid}`` (relative when empty)
+    public_base_url: str = ""
 
     # -- metrics and logs (observability) --------------------------------------------------
     #: bearer token for ``GET /metrics``; empty → served to loopback clients only

@@ -11,9 +11,11 @@ from litestar import Controller, Request, delete, get, post, put
 
 from api.forms import form_file, form_flag, form_text
 from api.params import NumericId
+from api.routes.generation import COURSE_CREATE_ERRORS, submit_generation
 from api.schemas import Detail
 from application.authorization import Principal
 from application.catalog import Catalog, CourseCreate
+from application.generation import Generation
 from application.uploads import Upload
 from application.views import CourseView
 from domain.errors import InvalidInput
@@ -55,14 +57,15 @@ class CourseController(Controller):
         summary="Create a course (multipart: name, description, about, public, thumbnail) "
         "or queue an AI generation job (JSON with subject)",
         status_code=200,
+        exception_handlers=COURSE_CREATE_ERRORS,
     )
     async def create(
         self, request: Request[Any, Any, Any], catalog: Catalog, settings: Settings, principal: Principal,
-        org_id: str | None = None,
+        generation: Generation, org_id: str | None = None,
     ) -> Any:
         content_type = request.headers.get("content-type", "")
         if content_type.startswith("application/json"):
-            raise InvalidInput("Course creation takes a multipart form", field="body")
+            return await submit_generation(request, generation, principal, org_id)
         if org_id is None:
             raise InvalidInput("org_id: Field required", field="org_id")
         command, upload = await read_course_form(request, settings.max_upload_bytes)

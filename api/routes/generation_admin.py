@@ -1,0 +1,47 @@
+"""Headless administration of an org's course generation: its plan and credits, and the secret
+its callbacks are signed with. Plans are billing: only the instance's operators (admins of org
+``default``) change them; an org's admins read its account and manage its callback secret."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, post, put
+
+from application.authorization import Principal
+from application.generation_accounts import (
+    AccountView,
+    CallbackSecretView,
+    GenerationAccounts,
+    PlanChange,
+)
+
+
+class GenerationAdminController(Controller):
+    path = "/api/v1/admin/{org_slug:str}/generation"
+    tags = ["admin", "generation"]
+
+    @get("/", operation_id="admin_generation_account", sync_to_thread=False,
+         summary="The org's generation plan, monthly credits and credits used this month")
+    def account(self, generation_accounts: GenerationAccounts, principal: Principal, org_slug: str) -> AccountView:
+        return generation_accounts.account(principal, org_slug)
+
+    @put("/plan", operation_id="admin_set_generation_plan", sync_to_thread=True,
+         summary="Set the org's generation plan (instance operators only)")
+    def set_plan(
+        self, generation_accounts: GenerationAccounts, principal: Principal, org_slug: str, data: PlanChange
+    ) -> AccountView:
+        return generation_accounts.set_plan(principal, org_slug, data)
+
+    @get("/callback-secret", operation_id="admin_generation_callback_secret", sync_to_thread=True,
+         summary="The secret callbacks (callbackUrl) are signed with, Standard Webhooks style")
+    def callback_secret(
+        self, generation_accounts: GenerationAccounts, principal: Principal, org_slug: str
+    ) -> CallbackSecretView:
+        return generation_accounts.callback_secret(principal, org_slug)
+
+    @post("/callback-secret/rotate", operation_id="admin_rotate_generation_callback_secret",
+          sync_to_thread=True, status_code=200,
+          summary="A new callback secret; the previous one keeps signing for 24 hours")
+    def rotate(
+        self, generation_accounts: GenerationAccounts, principal: Principal, org_slug: str
+    ) -> CallbackSecretView:
+        return generation_accounts.rotate_callback_secret(principal, org_slug)
