@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(420)]
 
 WRITERS = 4
 ACKNOWLEDGED_BEFORE_KILL = 40
+ORG_ID = 1
 
 
 class CourseStream:
@@ -28,6 +29,9 @@ class CourseStream:
         self.headers = headers
         self.acknowledged: dict[str, str] = {}  # name → course_uuid (got a 200)
         self.attempted: set[str] = set()
+        # Why each writer ended; read and asserted by the test, since a failed assert in a
+        # thread only ends that thread.
+        self.endings: dict[int, str] = {}
         self.stop = threading.Event()
         self._lock = threading.Lock()
         self.threads = [
@@ -39,6 +43,14 @@ class CourseStream:
             thread.start()
 
     def _run(self, writer: int) -> None:
+        try:
+            ending = self._write(writer)
+        except Exception as error:
+            ending = f"crashed: {error!r}"
+        with self._lock:
+            self.endings[writer] = ending
+
+    def _write(self, writer: int) -> str:
         with httpx.Client(base_url=self.base_url, headers=self.headers, timeout=60) as http:
             i = 0
             while not self.stop.is_set():
@@ -47,13 +59,15 @@ class CourseStream:
                 with self._lock:
                     self.attempted.add(name)
                 try:
-                    response = http.post("/api/v1/courses/?org_id=1", files=course_form(name))
-                except httpx.HTTPError:
+                    response = http.post(f"/api/v1/courses/?org_id={ORG_ID}", files=course_form(name))
+                except httpx.TransportError:
                     # The server died under us: this one is in flight, not acknowledged.
-                    return
-                assert response.status_code == 200, response.text
+                    return "disconnected"
+                if response.status_code != 200:
+                    return f"{name} answered {response.status_code}: {response.text}"
                 with self._lock:
                     self.acknowledged[name] = response.json()["course_uuid"]
+        return "stopped"
 
     def acknowledged_count(self) -> int:
         with self._lock:
@@ -102,6 +116,10 @@ def test_sigkill_during_course_creations_loses_and_doubles_nothing(settings_env,
         stream.join()
     finally:
         server.kill()
+    # Every writer wrote until the kill cut it off (or it saw the stop), none failed otherwise.
+    assert sorted(stream.endings) == list(range(WRITERS))
+    assert {e for e in stream.endings.values()} <= {"disconnected", "stopped"}, stream.endings
+    assert "disconnected" in stream.endings.values(), stream.endings
 
     acknowledged = dict(stream.acknowledged)
     assert len(acknowledged) >= ACKNOWLEDGED_BEFORE_KILL
