@@ -134,8 +134,10 @@ def plan_topics(
     wanted = set(skill_ids)
     position = {c.id: i for i, c in enumerate(pool)}
 
-    def rank(c: Concept) -> tuple[int, int, int]:
-        return (target - c.level, 0 if wanted.intersection(c.skills) else 1, position[c.id])
+    def rank(c: Concept) -> tuple[bool, int, int, int]:
+        # Above the target (a pool should not hold any) comes last.
+        return (c.level > target, abs(target - c.level),
+                0 if wanted.intersection(c.skills) else 1, position[c.id])
 
     chosen = {c.id for c in sorted(pool, key=rank)[: min(count, MAX_TOPICS)]}
     return [c.id for c in pool if c.id in chosen]
