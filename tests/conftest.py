@@ -17,6 +17,8 @@ import pytest
 
 os.environ.setdefault("LEARNSTREAM_ARGON2_PROFILE", "test")
 
+pytest_plugins = ["tests.fakes.pytest_plugin"]
+
 PG_URL = os.environ.get("LEARNSTREAM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("LEARNSTREAM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() == "true"
