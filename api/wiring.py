@@ -23,7 +23,8 @@ from api.generation_wiring import (
 from application.accounts import Accounts
 from application.activities import Activities
 from application.assessment import Assessments
-from application.api_tokens import ApiTokens, UsageCoalescer
+from application.api_token_usage import UsageCoalescer
+from application.api_tokens import ApiTokens
 from application.authorization import Authorization
 from application.catalog import Catalog
 from application.collections import Collections

@@ -1,164 +1,40 @@
 """API tokens: issue, list, change, revoke and regenerate (user sessions with ``roles`` rights
-only), and resolve a presented ``lh_`` token to a Principal on every request."""
+only), and resolve a presented ``lh_`` token to a Principal on every request (the resolver of
+``application.api_token_resolver``)."""
 
 from __future__ import annotations
 
-import json
-import logging
-import threading
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 import msgspec
 
-from application.authorization import Authorization, Principal, TokenGrant
-from application.organizations import Organizations
-from application.writer import Writer
-from domain.api_tokens import (
-    ApiToken,
-    TokenRights,
-    beyond,
-    ceiling,
-    intersect,
-    normalise_token_rights,
+from application.api_token_resolver import TokenResolver, TokenSecrets, now_utc
+from application.api_token_schemas import (
+    ApiTokenCreated,
+    ApiTokenView,
+    TokenCreate,
+    TokenUpdate,
+    check_name,
+    parse_expiry,
 )
+from application.api_token_usage import UsageCoalescer
+from application.authorization import Authorization, Principal
+from application.organizations import Organizations
+from application.paging import page_of
+from application.writer import Writer
+from domain.api_tokens import ApiToken, TokenRights, beyond, ceiling, normalise_token_rights
 from domain.claims import UniqueClaim
-from domain.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleBroken
+from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from domain.ids import claim_id
-from domain.rights import BUILTIN_ROLES, Action, allows
+from domain.rights import Action, allows
 from projections.queries.api_tokens import ApiTokenQueries, TokenUsage
 from projections.queries.identity import IdentityQueries
 
-log = logging.getLogger("learnstream.api_tokens")
 READ_MODELS = ("api_tokens",)
 NOT_FOUND = "API token not found"
 NAME_CLAIM = "apitoken_name"
 VERBS: dict[Action, str] = {"create": "create", "read": "view", "update": "update", "delete": "revoke"}
-
-
-class TokenSecrets(Protocol):
-    def new_token(self) -> tuple[str, str]: ...
-    def prefix_of(self, token: str) -> str | None: ...
-    def digest(self, token: str) -> str: ...
-    def matches(self, token: str, stored_digest: str) -> bool: ...
-
-
-class TokenCreate(msgspec.Struct, kw_only=True):
-    name: str
-    description: str = ""
-    expires_at: str | None = None
-    rights: dict[str, Any] | None = None
-
-
-class TokenUpdate(msgspec.Struct, kw_only=True):
-    name: str | None = None
-    description: str | None = None
-    expires_at: str | msgspec.UnsetType | None = msgspec.UNSET  # null: never expires
-    rights: dict[str, Any] | None = None
-
-
-class ApiTokenCreated(msgspec.Struct, kw_only=True):
-    """The only shape that ever carries the secret (create and regenerate)."""
-
-    token: str
-    token_uuid: str
-    name: str
-    description: str
-    token_prefix: str
-    org_id: int
-    rights: TokenRights
-    created_by_user_id: int | None
-    creation_date: str
-    expires_at: str | None
-
-
-class ApiTokenView(msgspec.Struct, kw_only=True):
-    id: int
-    token_uuid: str
-    name: str
-    description: str
-    token_prefix: str
-    org_id: int
-    rights: TokenRights
-    created_by_user_id: int | None
-    creation_date: str
-    update_date: str
-    last_used_at: str | None
-    expires_at: str | None
-    is_active: bool
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
-def parse_expiry(raw: str | None, now: datetime) -> str | None:
-    if raw is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw.strip())
-    except (ValueError, AttributeError):
-        raise InvalidInput("expires_at must be an ISO-8601 date-time", field="expires_at") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    if moment <= now:
-        raise InvalidInput("expires_at must be in the future", field="expires_at")
-    return moment.astimezone(UTC).isoformat()
-
-
-def check_name(raw: str) -> str:
-    name = raw.strip()
-    if not name:
-        raise RuleBroken("Token name is required and cannot be empty")
-    if len(name) > 100:
-        raise RuleBroken("Token name cannot exceed 100 characters")
-    return name
-
-
-class UsageCoalescer:
-    """Keeps the newest use of each token in memory; a background thread writes them in one
-    small batch every ``interval`` seconds (and on close), so requests never wait on a write."""
-
-    def __init__(self, usage: TokenUsage, interval: float) -> None:
-        self._usage = usage
-        self._interval = interval
-        self._pending: dict[str, datetime] = {}
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def touch(self, token_uuid: str, when: datetime) -> None:
-        with self._lock:
-            self._pending[token_uuid] = when
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="token-usage", daemon=True)
-                self._thread.start()
-
-    def pending(self) -> dict[str, str]:
-        with self._lock:
-            return {k: v.isoformat() for k, v in self._pending.items()}
-
-    def flush(self) -> None:
-        with self._lock:
-            batch, self._pending = self._pending, {}
-        try:
-            self._usage.record({k: v.isoformat() for k, v in batch.items()})
-        except Exception:
-            log.warning("could not record API token usage; will retry", exc_info=True)
-            with self._lock:
-                for key, value in batch.items():
-                    self._pending.setdefault(key, value)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            self.flush()
-
-    def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self.flush()
 
 
 class ApiTokens:
@@ -181,7 +57,7 @@ class ApiTokens:
         self._authz = authz
         self._orgs = orgs
         self._identity = identity
-        self._grants: dict[tuple[Any, ...], tuple[TokenRights, datetime | None]] = {}
+        self._resolver = TokenResolver(queries, secrets, identity, coalescer)
 
     # -- management (user sessions only) -------------------------------------------------
     def _gate(self, principal: Principal, org_ref: str | int, action: Action) -> str:
@@ -239,7 +115,8 @@ class ApiTokens:
 
     def list_tokens(self, principal: Principal, org_ref: str | int, page: int, limit: int) -> list[ApiTokenView]:
         org_uuid = self._gate(principal, org_ref, "read")
-        return self._views(self._q.page(org_uuid, page, limit))
+        window = page_of(page, limit, 100)
+        return self._views(self._q.page(org_uuid, window.number, window.limit))
 
     def get(self, principal: Principal, org_ref: str | int, token_ref: str) -> ApiTokenView:
         org_uuid = self._gate(principal, org_ref, "read")
@@ -408,55 +285,9 @@ class ApiTokens:
             )
         return out
 
-    # -- resolving a presented token (every request that carries one) ---------------------
-    def _grant_of(self, row: dict[str, Any]) -> tuple[TokenRights, datetime | None]:
-        """Effective rights and expiry, memoised on everything they depend on (built-in roles
-        never change; a custom role's rights are read again each time)."""
-        role = row["creator_role"]
-        key = (row["token_uuid"], row["rights"], row["expires_at"], role)
-        cacheable = role is None or role in BUILTIN_ROLES
-        if cacheable and (hit := self._grants.get(key)) is not None:
-            return hit
-        held = self._identity.role_rights(role, row["org_uuid"]) if role else None
-        grant = (
-            intersect(json.loads(row["rights"]), ceiling(held)),
-            datetime.fromisoformat(row["expires_at"]) if row["expires_at"] else None,
-        )
-        if cacheable:
-            if len(self._grants) >= 4096:
-                self._grants.clear()
-            self._grants[key] = grant
-        return grant
-
     def principal_for(self, token: str, ip: str = "") -> Principal | None:
-        """The grant behind a token; None when it is unknown, revoked or expired.
-
-        The token's rights are capped, at each use, by what its creator may still do in the
-        org: a demoted or departed creator's tokens shrink or stop with them.
-        """
-        prefix = self._secrets.prefix_of(token)
-        if prefix is None:
-            return None
-        row = next(
-            (r for r in self._q.by_prefix(prefix) if self._secrets.matches(token, r["secret_hash"])),
-            None,
-        )
-        if row is None or not row["active"]:
-            return None
-        rights, expires = self._grant_of(row)
-        now = now_utc()
-        if expires is not None and expires <= now:
-            return None
-        self.coalescer.touch(row["token_uuid"], now)
-        return Principal(
-            token=TokenGrant(
-                token_uuid=f"apitoken_{row['token_uuid']}",
-                org_uuid=row["org_uuid"],
-                rights=rights,
-                creator_uuid=row["creator_uuid"],
-            ),
-            ip=ip,
-        )
+        """The grant behind a token; None when it is unknown, revoked or expired."""
+        return self._resolver.principal_for(token, ip)
 
 
 def _claim_value(org_uuid: str, name: str) -> str:

@@ -137,7 +137,7 @@ def bench_auth(backend: str, requests: int, rounds: int) -> None:
 def bench_auth_step(repeats: int = 15, n: int = 1000) -> None:
     """The authentication step alone, in process (best of ``repeats``: robust on a busy box)."""
     from api.bootstrap import Container
-    from application.api_tokens import TokenCreate
+    from application.api_token_schemas import TokenCreate
     from infrastructure.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:

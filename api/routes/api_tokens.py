@@ -8,13 +8,8 @@ from litestar import Controller, delete, get, post, put
 from litestar.params import Parameter
 
 from api.security import no_api_tokens
-from application.api_tokens import (
-    ApiTokenCreated,
-    ApiTokens,
-    ApiTokenView,
-    TokenCreate,
-    TokenUpdate,
-)
+from application.api_token_schemas import ApiTokenCreated, ApiTokenView, TokenCreate, TokenUpdate
+from application.api_tokens import ApiTokens
 from application.authorization import Principal
 
 
