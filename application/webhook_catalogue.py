@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from application.webhook_schemas import EVENT_TYPES, EventType
 from domain.activities import Activity
 from domain.api_tokens import ApiToken
+from domain.assessment import Assessment
 from domain.chapters import Chapter
 from domain.collections import Collection
 from domain.courses import Course
@@ -180,6 +181,26 @@ def _webhook_disabled(lk: Lookups, event: Any) -> Published | None:
     )
 
 
+def _assessment_started(lk: Lookups, event: Any) -> Published | None:
+    if not event.org_id:
+        return None
+    return Published(str(event.org_id), {
+        "user": user_obj(lk, event.user_id),
+        "assessment": {"session_id": oid(event), "role_id": event.role_id,
+                       "target_level": event.target_level, "thoroughness": event.thoroughness,
+                       "skill_ids": list(event.skill_ids)},
+    })
+
+
+def _assessment_completed(lk: Lookups, event: Any) -> Published | None:
+    if not event.org_id:
+        return None
+    return Published(str(event.org_id), {
+        "user": user_obj(lk, event.user_id), "assessment": {"session_id": oid(event)},
+        "overall_readiness": event.overall_readiness, "scored_concepts": len(event.scores),
+    })
+
+
 _NO_DATA: Callable[[Lookups, Any], dict[str, Any]] = lambda lk, e: {}  # noqa: E731
 
 # (domain event class, public name, builder); imported eagerly so a renamed or removed class
@@ -225,6 +246,8 @@ _BINDINGS: list[tuple[type, str, Builder]] = [
     (Enrollment.EnrollmentCompleted, "course_completed", _enrollment(_NO_DATA)),
     (ApiToken.ApiTokenIssued, "api_token_created", _owned("api_token", _token_data)),
     (ApiToken.ApiTokenRevoked, "api_token_revoked", _owned("api_token", _token_data)),
+    (Assessment.AssessmentStarted, "assessment_started", _assessment_started),
+    (Assessment.AssessmentCompleted, "assessment_completed", _assessment_completed),
     (WebhookEndpoint.WebhookEndpointDisabled, "webhook_endpoint_disabled",
      _webhook_disabled),
 ]

@@ -23,6 +23,8 @@ CHAPTER = _obj(chapter_uuid=_STR, name=_NSTR)
 ACTIVITY = _obj(activity_uuid=_STR, name=_NSTR, activity_type=_NSTR)
 COLLECTION = _obj(collection_uuid=_STR, name=_NSTR)
 TOKEN = _obj(token_uuid=_STR, name=_NSTR, token_prefix=_NSTR)
+ASSESSMENT = _obj(session_id=_STR, role_id=_STR, target_level=_STR, thoroughness=_STR,
+                  skill_ids={"type": "array", "items": _STR})
 FIELDS = {"type": "array", "items": _STR}
 INT = {"type": "integer"}
 
@@ -84,6 +86,12 @@ EVENT_TYPES: dict[str, EventType] = {
            _obj(user=USER, course=COURSE)),
         _t("api_token_created", "api_tokens", "An API token was created.", _obj(token=TOKEN)),
         _t("api_token_revoked", "api_tokens", "An API token was revoked.", _obj(token=TOKEN)),
+        _t("assessment_started", "assessments", "A user started an adaptive skill assessment.",
+           _obj(user=USER, assessment=ASSESSMENT)),
+        _t("assessment_completed", "assessments",
+           "An adaptive skill assessment finished: its scores are ready (per concept, 0-100).",
+           _obj(user=USER, assessment=_obj(session_id=_STR),
+                overall_readiness={"type": ["integer", "null"]}, scored_concepts=INT)),
     )
 }
 
