@@ -21,6 +21,7 @@ from api.routes.auth_learnhouse import AuthController
 from api.routes.auth_openlearning import OpenLearningAuthController
 from api.routes.chapters import ChapterController
 from api.routes.collections import CollectionController
+from api.routes.content_files import course_thumbnail
 from api.routes.course_content import CourseContentController
 from api.routes.courses import CourseController
 from api.routes.docs import DOC_ROUTES
@@ -52,6 +53,7 @@ ROUTE_HANDLERS: list[Any] = [
     RoleController,
     GenerationController,
     CourseController,
+    course_thumbnail,
     ApiTokenController,
     AdminController,
     GenerationAdminController,

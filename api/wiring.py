@@ -30,6 +30,7 @@ from application.catalog import Catalog
 from application.collections import Collections
 from application.content import Content
 from application.content_access import ContentAccess
+from application.course_files import CourseFiles
 from application.knowledge import Knowledge
 from application.learning import Learning
 from application.learning_admin import LearningAdmin
@@ -114,6 +115,7 @@ class Services(Stores):
     orgs: Organizations
     catalog: Catalog
     files: LocalFileStorage
+    course_files: CourseFiles
     api_tokens: ApiTokens
     rate_limiter: RateLimiter
     secret_box: SecretBox
@@ -209,6 +211,7 @@ def build_services(settings: Settings, stores: Stores, models: ReadModels) -> Se
         settings=settings, events=stores.events, read_store=stores.read_store, board=stores.board,
         writer=writer, projections=models.by_name(), read_models=models, identity=identity,
         authz=authz, accounts=accounts, orgs=orgs, catalog=catalog, files=files,
+        course_files=CourseFiles(catalog_q, authz, files),
         api_tokens=api_tokens, rate_limiter=limiter, secret_box=box, webhook_outbox=outbox,
         webhooks=webhooks,
         generation=gen.generation, generation_accounts=gen.accounts, generation_queue=gen.queue,

@@ -28,7 +28,11 @@ class LocalFileStorage:
         return f"{safe_folder}/{name}"
 
     def open(self, relative: str) -> Path | None:
-        target = (self.root / relative).resolve()
-        if not str(target).startswith(str(self.root.resolve())) or not target.is_file():
+        """The stored file, or None when it is missing or resolves (through ``..``, an absolute
+        path or a symlink) outside the root. A string prefix test would also let a sibling
+        folder whose name starts with the root's (``files2``) through."""
+        root = self.root.resolve()
+        target = (root / relative).resolve()
+        if not target.is_relative_to(root) or not target.is_file():
             return None
         return target
