@@ -22,6 +22,8 @@ from domain.collections import Collection
 from domain.courses import Course
 from domain.enrollments import Enrollment
 from domain.memberships import Membership
+from domain.orgs import Org
+from domain.roles import Role
 from domain.webhooks import WebhookEndpoint
 
 __all__ = ["BINDINGS", "EVENT_TYPES", "Binding", "EventType", "Lookups", "Published", "bindings"]
@@ -97,6 +99,10 @@ def collection_obj(lk: Lookups, collection_uuid: str) -> dict[str, Any]:
         "collection_uuid": f"collection_{collection_uuid}",
         "name": _entity(lk, collection_uuid).get("name"),
     }
+
+
+def role_obj(event: Any) -> dict[str, Any]:
+    return {"role_uuid": f"role_{oid(event)}", "name": event.name}
 
 
 # -- builders ---------------------------------------------------------------------------
@@ -214,6 +220,10 @@ _BINDINGS: list[tuple[type, str, Builder]] = [
      _membership(lambda e: {"role_uuid": e.role_uuid})),
     (Membership.UserRemovedFromOrg, "user_removed_from_org",
      _membership(lambda e: {})),
+    (Role.RoleUpdated, "role_updated", _created_in_org(lambda lk, e: {"role": role_obj(e)})),
+    (Role.RoleDeleted, "role_deleted", _created_in_org(lambda lk, e: {"role": role_obj(e)})),
+    (Org.OrgSignupModeChanged, "org_signup_method_changed",
+     lambda lk, e: Published(oid(e), {"signup_mechanism": e.signup_mode})),
     (Course.CourseCreated, "course_created", _owned("course", _course_data)),
     (Course.CourseUpdated, "course_updated", _owned("course", _course_data)),
     (Course.CoursePublished, "course_published", _owned("course", _course_data)),

@@ -23,6 +23,7 @@ CHAPTER = _obj(chapter_uuid=_STR, name=_NSTR)
 ACTIVITY = _obj(activity_uuid=_STR, name=_NSTR, activity_type=_NSTR)
 COLLECTION = _obj(collection_uuid=_STR, name=_NSTR)
 TOKEN = _obj(token_uuid=_STR, name=_NSTR, token_prefix=_NSTR)
+ROLE = _obj(role_uuid=_STR, name=_STR)
 ASSESSMENT = _obj(session_id=_STR, role_id=_STR, target_level=_STR, thoroughness=_STR,
                   skill_ids={"type": "array", "items": _STR})
 FIELDS = {"type": "array", "items": _STR}
@@ -56,6 +57,12 @@ EVENT_TYPES: dict[str, EventType] = {
            _obj(user=USER, role_uuid=_STR)),
         _t("user_removed_from_org", "users", "A member was removed from the organization.",
            _obj(user=USER)),
+        _t("role_updated", "roles", "A custom role's name, description or rights changed.",
+           _obj(role=ROLE)),
+        _t("role_deleted", "roles", "A custom role was deleted.", _obj(role=ROLE)),
+        _t("org_signup_method_changed", "orgs",
+           "The organization's signup mechanism changed (open or inviteOnly).",
+           _obj(signup_mechanism=_STR)),
         _t("course_created", "courses", "A course was created.",
            _obj(course=COURSE)),
         _t("course_updated", "courses", "A course's fields changed.",

@@ -86,3 +86,23 @@ def test_an_invite_code_expires_and_a_deleted_one_is_incorrect() -> None:
     with pytest.raises(NotFound):
         unlimited.delete()
 
+
+
+def test_role_and_signup_mode_events_are_published_to_their_own_org() -> None:
+    from application.webhook_catalogue import EVENT_TYPES, bindings
+
+    by_cls = {b.cls: b for b in bindings()}
+    role = _role()
+    role.update("Senior reviewer", "", role.rights)
+    role.delete()
+    org = Org(name="A", slug="a", description="", email="", creator_id=None)
+    org.change_signup_mode("inviteOnly")
+    events = [e for e in role.collect_events() + org.collect_events() if type(e) in by_cls]
+    published = [(by_cls[type(e)].name, by_cls[type(e)].build(None, e)) for e in events]  # type: ignore[arg-type]
+    role_data = {"role": {"role_uuid": f"role_{role.id}", "name": "Senior reviewer"}}
+    assert [(name, p.org_uuid, p.data) for name, p in published if p] == [
+        ("role_updated", str(role.org_id), role_data),
+        ("role_deleted", str(role.org_id), role_data),
+        ("org_signup_method_changed", str(org.id), {"signup_mechanism": "inviteOnly"}),
+    ]
+    assert {"role_updated", "role_deleted", "org_signup_method_changed"} <= set(EVENT_TYPES)
