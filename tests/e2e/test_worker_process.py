@@ -30,9 +30,6 @@ from tests.e2e.server_process import LearnstreamProcess, course_form, login, ser
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(300)]
 
-PROJECTIONS = ("identity", "catalog")
-
-
 @pytest.fixture
 def pg_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     require_service("PostgreSQL", "127.0.0.1", 5432)
@@ -47,22 +44,39 @@ def pg_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     drop_schema(schema)
 
 
-def held_projection_locks(schema: str) -> int:
-    """How many of this schema's projection advisory locks some session holds."""
-    keys = [zlib.crc32(f"{schema}:{name}".encode()) for name in PROJECTIONS]
+@pytest.fixture(scope="module")
+def projections(tmp_path_factory: pytest.TempPathFactory) -> frozenset[str]:
+    """The name of every projection the container follows (each has its own advisory lock),
+    read from a container on a throwaway SQLite store so the schema under test stays fresh."""
+    from api.bootstrap import Container
+    from infrastructure.settings import Settings
+
+    data_dir = tmp_path_factory.mktemp("names") / "var"
+    container = Container.build(Settings.from_env({"LEARNSTREAM_DATA_DIR": str(data_dir)}))
+    try:
+        names = frozenset(p.name for p in container.projections.values())
+    finally:
+        container.close()
+    assert len(names) == len(container.projections)
+    return names
+
+
+def held_projection_locks(schema: str, names: frozenset[str]) -> frozenset[str]:
+    """Which of this schema's projections have their advisory lock held by some session."""
+    by_key = {zlib.crc32(f"{schema}:{name}".encode()): name for name in names}
     with psycopg.connect(PostgresDsn.parse(PG_URL).conninfo(), autocommit=True) as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        rows = conn.execute(
+            "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND granted"
             " AND classid = 0 AND objid::bigint = ANY(%s)",
-            (keys,),
-        ).fetchone()
-    return int(row[0]) if row else 0
+            (list(by_key),),
+        ).fetchall()
+    return frozenset(by_key[int(row[0])] for row in rows)
 
 
-def wait_until(condition, timeout: float = 60.0) -> None:
+def wait_until(condition, timeout: float = 60.0, what=None) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
+        assert time.monotonic() < deadline, f"condition not reached in time ({what() if what else ''})"
         time.sleep(0.1)
 
 
@@ -72,7 +86,7 @@ def start_worker(env: dict[str, str], log: Path) -> LearnstreamProcess:
     return worker
 
 
-def test_api_without_followers_plus_worker_reads_its_writes(pg_env, tmp_path):
+def test_api_without_followers_plus_worker_reads_its_writes(pg_env, tmp_path, projections):
     schema = PostgresDsn.parse(pg_env["LEARNSTREAM_DATABASE_URL"]).schema
     worker = start_worker(pg_env, tmp_path / "worker.log")
     api_env = {**pg_env, "LEARNSTREAM_RUN_FOLLOWERS": "0"}
@@ -80,8 +94,11 @@ def test_api_without_followers_plus_worker_reads_its_writes(pg_env, tmp_path):
         with serve(api_env, tmp_path / "serve.log", free_port()) as server, httpx.Client(
             base_url=server.base_url, timeout=60
         ) as http:
+            def held() -> frozenset[str]:
+                return held_projection_locks(schema, projections)
+
             # The worker holds every projection's lock; the API process follows nothing.
-            wait_until(lambda: held_projection_locks(schema) == len(PROJECTIONS))
+            wait_until(lambda: held() == projections, what=lambda: f"held {sorted(held())}")
 
             admin = login(http, ADMIN_EMAIL, ADMIN_PASSWORD)
             for i in range(10):
@@ -102,9 +119,9 @@ def test_api_without_followers_plus_worker_reads_its_writes(pg_env, tmp_path):
 
             # Stop the worker: nobody takes the projections over, the API still does not follow.
             worker.stop()
-            wait_until(lambda: held_projection_locks(schema) == 0)
+            wait_until(lambda: held() == frozenset(), what=lambda: f"held {sorted(held())}")
             time.sleep(3)  # longer than a follower loop's idle wait
-            assert held_projection_locks(schema) == 0
+            assert held() == frozenset()
             assert server.alive()
 
             # A new worker picks up where the old one stopped.
@@ -144,7 +161,7 @@ def test_api_started_before_any_worker_waits_for_one(pg_env, tmp_path):
             worker.stop()
 
 
-def test_workers_started_together_on_a_fresh_store_all_come_up(pg_env, tmp_path):
+def test_workers_started_together_on_a_fresh_store_all_come_up(pg_env, tmp_path, projections):
     """``--scale worker=3`` on an empty database: they race to create the read-model tables."""
     workers = [
         LearnstreamProcess(["worker"], pg_env, tmp_path / f"worker{i}.log").start()
@@ -157,7 +174,10 @@ def test_workers_started_together_on_a_fresh_store_all_come_up(pg_env, tmp_path)
         # Not "no Traceback": a loaded shared PostgreSQL may log connection refusals here.
         output = "".join(worker.output() for worker in workers)
         assert "UniqueViolation" not in output and "already exists" not in output, output
-        wait_until(lambda: held_projection_locks(pg_env_schema(pg_env)) == len(PROJECTIONS))
+        def held() -> frozenset[str]:
+            return held_projection_locks(pg_env_schema(pg_env), projections)
+
+        wait_until(lambda: held() == projections, what=lambda: f"held {sorted(held())}")
     finally:
         for worker in workers:
             worker.stop()
