@@ -145,3 +145,14 @@ def parse_request(body: Any) -> GenerationRequest:
         subject=subject, format=course_format, language_id=language, outline=outline,
         add_ons=list(dict.fromkeys(add_ons)), callback_url=callback,
     )
+
+
+def callback_course(completed: Any) -> dict[str, Any]:
+    """The seed's course object from a ``GenerationCompleted`` event (callbacks, webhooks)."""
+    course_id = f"course_{completed.course_id}"
+    return {
+        "id": course_id, "name": completed.course_name, "headline": completed.headline,
+        "format": completed.format, "languageId": completed.language_id,
+        "shareUrl": completed.share_url, "createdAt": completed.timestamp.isoformat(),
+        "course_uuid": course_id,
+    }

@@ -200,3 +200,8 @@ _WRITERS = {
     "write_videos": _videos,
     "write_agreement": _agreement,
 }
+
+
+def written(tool_name: str, prompt: str) -> dict[str, Any]:
+    """What the offline writer answers to a prompt (a fake model server reuses it)."""
+    return _WRITERS[tool_name](brief_of(prompt))

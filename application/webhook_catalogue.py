@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from application.generation_views import callback_course, public_job_id
 from application.webhook_schemas import EVENT_TYPES, EventType
 from domain.activities import Activity
 from domain.api_tokens import ApiToken
@@ -21,6 +22,7 @@ from domain.chapters import Chapter
 from domain.collections import Collection
 from domain.courses import Course
 from domain.enrollments import Enrollment
+from domain.generation_jobs import JOB_CANCELLED, GenerationJob
 from domain.memberships import Membership
 from domain.orgs import Org
 from domain.roles import Role
@@ -256,6 +258,14 @@ _BINDINGS: list[tuple[type, str, Builder]] = [
     (Enrollment.EnrollmentCompleted, "course_completed", _enrollment(_NO_DATA)),
     (ApiToken.ApiTokenIssued, "api_token_created", _owned("api_token", _token_data)),
     (ApiToken.ApiTokenRevoked, "api_token_revoked", _owned("api_token", _token_data)),
+    (GenerationJob.GenerationCompleted, "course_generation_completed", _created_in_org(
+        lambda lk, e: {"jobId": public_job_id(oid(e)), "course": callback_course(e)})),
+    (GenerationJob.GenerationFailed, "course_generation_failed", _created_in_org(
+        lambda lk, e: {"jobId": public_job_id(oid(e)),
+                       "error": {"message": e.message, "code": e.code}})),
+    (GenerationJob.GenerationCancelled, "course_generation_failed", _created_in_org(
+        lambda lk, e: {"jobId": public_job_id(oid(e)),
+                       "error": {"message": "The job was cancelled.", "code": JOB_CANCELLED}})),
     (Assessment.AssessmentStarted, "assessment_started", _assessment_started),
     (Assessment.AssessmentCompleted, "assessment_completed", _assessment_completed),
     (WebhookEndpoint.WebhookEndpointDisabled, "webhook_endpoint_disabled",

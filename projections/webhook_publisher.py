@@ -26,6 +26,7 @@ from domain.webhooks import WebhookEndpoint as W
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Row, Tx
 from projections.engine.framework import Handler, Projection
+from projections.generation_callbacks import GenerationCallbacks
 from projections.webhook_deliveries import DeliveryWriter, FreshHandOff, iso_z
 from projections.webhook_lookups import TxLookups, WebhookLookups
 
@@ -83,6 +84,8 @@ class WebhookPublisher(Projection):
     def __init__(self, store: Any) -> None:
         # Before ``Projection.__init__``, which collects the handlers (the lookups' among them).
         self.lookups = WebhookLookups(self.table)
+        # callbackUrl deliveries of generation jobs (one-off targets, same outbox)
+        self.callbacks = GenerationCallbacks(self.table, store.dialect, self._callback_queued)
         super().__init__(store)
         self._queued = False
         self._replay_queued = False
@@ -114,6 +117,9 @@ class WebhookPublisher(Projection):
         that one is stopping by then (it gives back what it will not send). Should the process
         die first, the row becomes due when the lease runs out, like any claimed row."""
         self.deliveries.handoff = handoff
+
+    def _callback_queued(self) -> None:
+        self._queued = True
 
     def _forget_endpoints(self) -> None:
         self._subscribed = None
@@ -168,6 +174,8 @@ class WebhookPublisher(Projection):
             W.WebhookPingRequested: [self._ping],
             W.WebhookReplayRequested: [self._replay_requested],
         }
+        for cls, handler in self.callbacks.handlers().items():
+            chains.setdefault(cls, []).append(handler)
         self.bindings: dict[type, list[Binding]] = {}
         for binding in bindings():
             self.bindings.setdefault(binding.cls, []).append(binding)

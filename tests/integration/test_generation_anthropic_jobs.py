@@ -1,0 +1,112 @@
+"""Generation jobs on the Anthropic adapter, against the local fake Messages API: what each
+failure does to the JOB (its status and error code) and that retries really happen."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from application.offline_course_writer import written
+from tests.api.generation_support import SEED_EXAMPLE, submit, wait_for_job
+from tests.fakes.fake_anthropic import (
+    delay,
+    malformed,
+    overloaded,
+    prompt_of,
+    rate_limited,
+    server_error,
+    tool_name_of,
+    unauthorized,
+)
+
+
+@pytest.fixture
+def backend():
+    return "sqlite"  # the job's reaction to the model does not depend on the store
+
+
+@pytest.fixture
+def settings_env(settings_env, fake_anthropic):
+    fake_anthropic.responder = lambda body: written(tool_name_of(body), prompt_of(body))
+    return {
+        **settings_env,
+        "LEARNSTREAM_AI_PROVIDER": "anthropic",
+        "LEARNSTREAM_ANTHROPIC_API_KEY": fake_anthropic.api_key,
+        "LEARNSTREAM_ANTHROPIC_BASE_URL": fake_anthropic.base_url,
+        "LEARNSTREAM_ANTHROPIC_TIMEOUT": "1",
+        "LEARNSTREAM_GENERATION_RETRY_SECONDS": "0.1",
+        "LEARNSTREAM_GENERATION_POLL_SECONDS": "0.1",
+    }
+
+
+def _run(api, client, body=None):
+    admin = api.admin()
+    accepted = submit(client, admin, body)
+    assert accepted.status_code == 202, accepted.text
+    return wait_for_job(client, accepted.json()["pollUrl"], admin, timeout=90)
+
+
+def test_a_job_is_written_by_the_model_with_a_cached_system_prompt(api, client, fake_anthropic):
+    job = _run(api, client)
+    assert job["status"] == "completed", job
+    assert job["generator"] == "anthropic:claude-sonnet-4-5"
+    assert fake_anthropic.calls("write_outline") == 1
+    assert fake_anthropic.calls("write_chapter") == len(SEED_EXAMPLE["outline"])
+    assert fake_anthropic.calls("write_assessment") == 1
+    request = fake_anthropic.messages_requests()[0].body
+    assert request["system"][0]["cache_control"] == {"type": "ephemeral"}
+    assert request["tool_choice"] == {"type": "tool", "name": "write_outline"}
+
+
+def test_a_refused_key_fails_the_job_at_once(api, client, fake_anthropic):
+    fake_anthropic.script(unauthorized())
+    job = _run(api, client)
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == "MODEL_AUTH_FAILED"
+    assert job["error"]["message"] == "Your API key is invalid or has been revoked. Please update it in settings."
+    assert fake_anthropic.calls() == 1  # not worth a retry
+    assert job["course"] is None
+
+
+def test_429_waits_for_retry_after_then_the_job_completes(api, client, fake_anthropic):
+    fake_anthropic.script(rate_limited(retry_after=1))
+    started = time.monotonic()
+    job = _run(api, client)
+    assert job["status"] == "completed", job
+    assert fake_anthropic.calls("write_outline") == 2
+    assert time.monotonic() - started >= 1.0
+
+
+@pytest.mark.parametrize("failure", [server_error(), overloaded()], ids=["500", "529"])
+def test_a_server_error_is_retried_and_the_job_completes(api, client, fake_anthropic, failure):
+    fake_anthropic.script(failure)
+    job = _run(api, client)
+    assert job["status"] == "completed", job
+    assert fake_anthropic.calls("write_outline") == 2
+    assert job["attempts"] == 1
+
+
+def test_an_overloaded_service_fails_the_job_after_three_attempts(api, client, fake_anthropic):
+    fake_anthropic.responder = lambda body: overloaded()
+    job = _run(api, client)
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == "MODEL_SERVER_ERROR"
+    assert job["attempts"] == 3
+    assert fake_anthropic.calls("write_outline") == 9  # 3 calls per attempt, 3 attempts
+
+
+def test_a_timeout_is_retried(api, client, fake_anthropic):
+    fake_anthropic.script(delay(3))
+    job = _run(api, client)
+    assert job["status"] == "completed", job
+    assert fake_anthropic.calls("write_outline") == 2
+
+
+def test_a_malformed_tool_answer_is_retried_then_the_job_fails(api, client, fake_anthropic):
+    fake_anthropic.responder = lambda body: malformed({"name": 42})
+    job = _run(api, client)
+    assert job["status"] == "failed"
+    assert job["error"]["code"] == "MODEL_BAD_OUTPUT"
+    assert job["attempts"] == 3
+    assert fake_anthropic.calls("write_outline") == 9
