@@ -109,13 +109,17 @@ def validation_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[An
     return error_response(422, str(exc.detail), "VALIDATION_ERROR")
 
 
+# msgspec's words for a body that is not JSON at all, or an empty or cut-off one
+MALFORMED_BODY = ("JSON is malformed", "Input data was truncated")
+
+
 def http_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     assert isinstance(exc, HTTPException)
     status = exc.status_code
     detail = str(exc.detail)
     if status == 400 and "validation" in detail.lower():
         status = 422
-    if status == 400 and detail.startswith("JSON is malformed"):
+    if status == 400 and detail.startswith(MALFORMED_BODY):
         return error_response(422, f"body: {detail}", "VALIDATION_ERROR", field="body")
     return error_response(status, detail, None, dict(exc.headers or {}))
 

@@ -1,15 +1,45 @@
 """Typed path and query parameters whose bounds the OpenAPI document states as the server
-enforces them (so generated clients and schema-driven fuzzers agree with the answers)."""
+enforces them (so generated clients and schema-driven fuzzers agree with the answers).
+
+Litestar writes a bound as a JSON number, which readers take as a double: ``2**63 - 1`` would
+round up to ``2**63`` and invite values the server refuses. Ids are therefore bounded by the
+largest integer a double carries exactly; numeric ids are log positions, far below it.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
+import msgspec
 from litestar.params import Parameter
 
-from domain.ids import INT64_MAX
+from application.paging import MAX_OFFSET
+
+#: the largest integer a JSON number carries exactly
+MAX_JSON_INT = 2**53 - 1
+#: the deepest page whose offset stays within ``MAX_OFFSET`` at the default limit cap (100)
+MAX_PAGE = MAX_OFFSET // 100 + 1
 
 #: a numeric id as the read models store it (a log position)
-NumericId = Annotated[int, Parameter(ge=0, le=INT64_MAX)]
+NumericId = Annotated[int, Parameter(ge=0, le=MAX_JSON_INT)]
 #: an aggregate version, counted from 1
-VersionNumber = Annotated[int, Parameter(ge=1, le=INT64_MAX)]
+VersionNumber = Annotated[int, Parameter(ge=1, le=MAX_JSON_INT)]
+
+Page = Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="Page number, from 1")]
+#: a page size; lists lower one above their cap to the cap
+Limit = Annotated[int, Parameter(ge=1, le=MAX_JSON_INT, description="Page size (capped by the server)")]
+SearchLimit = Annotated[int, Parameter(ge=1, le=50, description="Results per page")]
+SearchText = Annotated[
+    str,
+    Parameter(
+        query="query", min_length=1, max_length=200, pattern=r"\S",
+        description="Words to find (1 to 200 characters, not only spaces)",
+    ),
+]
+
+# Checked by the services, which answer in the seeds' own words (422 for a bad email, 400 for
+# the password rule): documented here (``extra``), not enforced a second time by msgspec.
+Email = Annotated[str, msgspec.Meta(extra_json_schema={"extra": {"format": "email"}})]
+Password = Annotated[
+    str, msgspec.Meta(extra_json_schema={"extra": {"min_length": 8, "max_length": 128}})
+]
