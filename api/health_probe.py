@@ -97,6 +97,8 @@ class StoreProbe:
                 log.warning("database unreachable: %s", error)
             await self._drop_connection()
             return self._note(False)
+        if not self._ok and self.last_contact is not None:
+            log.warning("database reachable again")
         return self._note(True)
 
     async def _drop_connection(self) -> None:

@@ -14,14 +14,20 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from api.health_probe import StoreProbe
 from api.request_id import HEADER, REQUEST_ID, request_id_of
+from api.state_metrics import StateCollector
 from domain.errors import Locked
 from infrastructure.metrics import UNMATCHED_ROUTE, RequestRecorder, count_login_throttle_refusal
+
+#: label values must stay few: a client may send any token as its method
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 if TYPE_CHECKING:
     from litestar import Litestar
 
     from api.bootstrap import Container
+
 
 class RequestObserver:
     """ASGI: sets the request id, echoes it on the response, records route, status and time."""
@@ -52,7 +58,8 @@ class RequestObserver:
         finally:
             REQUEST_ID.reset(token)
             route = scope.get("path_template") or UNMATCHED_ROUTE
-            self.recorder.record(scope["method"], route, status, time.perf_counter() - started)
+            method = scope["method"] if scope["method"] in METHODS else "OTHER"
+            self.recorder.record(method, route, status, time.perf_counter() - started)
 
 
 async def _count_refusals(exc: Exception, _: Any) -> None:
@@ -64,9 +71,6 @@ async def _count_refusals(exc: Exception, _: Any) -> None:
 def observe(app: Litestar, container: Container) -> Litestar:
     """Request ids and metrics around ``app``; the store probe and scrape-time collector on its
     state, for ``GET /api/health`` and ``GET /metrics``."""
-    from api.health_probe import StoreProbe
-    from api.state_metrics import StateCollector
-
     probe = StoreProbe(container.settings, container.events, container.read_store)
     app.state.store_probe = probe
     app.state.state_metrics = StateCollector(

@@ -75,6 +75,7 @@ def test_requests_are_counted_by_route_template_and_status(client: Any) -> None:
     assert client.get("/api/v1/orgs/1", headers=admin).status_code == 200
     assert client.get("/api/v1/orgs/999999", headers=admin).status_code == 404
     assert client.get("/no/such/path/4711").status_code == 404
+    assert client.request("BREW", "/api/health").status_code == 405
     after = samples(client)
 
     def delta(name: str, **labels: str) -> float:
@@ -86,8 +87,10 @@ def test_requests_are_counted_by_route_template_and_status(client: Any) -> None:
     assert delta("learnstream_http_requests_total", method="GET", route="<unmatched>", status="404") == 1
     assert delta("learnstream_http_request_duration_seconds_count", method="GET", route=route) == 2
     assert delta("learnstream_http_request_duration_seconds_bucket", method="GET", route=route, le="+Inf") == 2
-    labels = {v for (_, pairs) in after for k, v in pairs if k == "route"}
-    assert not any("999999" in r or "4711" in r for r in labels), labels
+    # A client's odd method is one series, not one per method it invents.
+    assert delta("learnstream_http_requests_total", method="OTHER", route="<unmatched>", status="405") == 1
+    labels = {v for (_, pairs) in after for k, v in pairs if k in ("route", "method")}
+    assert not any("999999" in r or "4711" in r or r == "BREW" for r in labels), labels
 
 
 def test_projection_lag_in_events_and_seconds(metrics_env: dict[str, str]) -> None:
