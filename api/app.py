@@ -29,8 +29,8 @@ from api.routes.generation import GenerationController
 from api.routes.generation_admin import GenerationAdminController
 from api.routes.health import health
 from api.routes.knowledge import KnowledgeController
-from api.routes.model_keys import ModelKeyController
 from api.routes.metrics import metrics
+from api.routes.model_keys import ModelKeyController
 from api.routes.orgs import OrgController
 from api.routes.roles import RoleController
 from api.routes.search import SearchController
