@@ -31,6 +31,7 @@ from api.routes.health import health
 from api.routes.knowledge import KnowledgeController
 from api.routes.metrics import metrics
 from api.routes.model_keys import ModelKeyController
+from api.routes.org_invites import OrgInviteController
 from api.routes.orgs import OrgController
 from api.routes.roles import RoleController
 from api.routes.search import SearchController
@@ -51,6 +52,7 @@ ROUTE_HANDLERS: list[Any] = [
     OrgController,
     UserController,
     RoleController,
+    OrgInviteController,
     GenerationController,
     CourseController,
     course_thumbnail,

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 #: the container attributes a handler may ask for by parameter name
 SERVICES = (
     "settings", "accounts", "orgs", "authz", "catalog", "content", "activities", "collections",
+    "org_roles", "invites", "signups", "profiles",
     "learning", "learning_admin", "search", "api_tokens", "webhooks", "course_files",
     "generation", "generation_accounts",
     "knowledge", "model_keys", "assessments",

@@ -20,6 +20,7 @@ from api.generation_wiring import (
     GenerationQueue,
     build_generation,
 )
+from api.org_admin_wiring import IdentityParts, build_org_admin
 from application.accounts import Accounts
 from application.activities import Activities
 from application.assessment import Assessments
@@ -31,13 +32,17 @@ from application.collections import Collections
 from application.content import Content
 from application.content_access import ContentAccess
 from application.course_files import CourseFiles
+from application.invites import Invites
 from application.knowledge import Knowledge
 from application.learning import Learning
 from application.learning_admin import LearningAdmin
 from application.model_keys import ModelKeys
+from application.org_roles import OrgRoles
 from application.organizations import Organizations
 from application.ports import LoginThrottle
+from application.profiles import Profiles
 from application.search import Search
+from application.signups import Signups
 from application.webhooks import Webhooks
 from application.writer import Writer
 from infrastructure.event_store import EventStore, ensure_schema
@@ -62,6 +67,7 @@ from projections.engine.framework import Projection, ensure_tracking
 from projections.engine.positions import PositionBoard
 from projections.engine.read_cache import ReadCache
 from projections.identity import IdentityProjection
+from projections.invites import InvitesProjection
 from projections.progress import ProgressProjection
 from projections.queries.api_tokens import ApiTokenQueries, TokenUsage
 from projections.queries.catalog import CatalogQueries
@@ -91,6 +97,7 @@ class ReadModels:
     """Every projection, typed; ``by_name`` is what followers and the CLI iterate."""
 
     identity: IdentityProjection
+    invites: InvitesProjection
     catalog: CatalogProjection
     api_tokens: ApiTokenProjection
     content: ContentProjection
@@ -113,6 +120,10 @@ class Services(Stores):
     authz: Authorization
     accounts: Accounts
     orgs: Organizations
+    org_roles: OrgRoles
+    invites: Invites
+    signups: Signups
+    profiles: Profiles
     catalog: Catalog
     files: LocalFileStorage
     course_files: CourseFiles
@@ -154,7 +165,8 @@ def build_stores(settings: Settings) -> Stores:
 
 def build_projections(store: ReadStore) -> ReadModels:
     return ReadModels(
-        identity=IdentityProjection(store), catalog=CatalogProjection(store),
+        identity=IdentityProjection(store), invites=InvitesProjection(store),
+        catalog=CatalogProjection(store),
         api_tokens=ApiTokenProjection(store), content=ContentProjection(store),
         collections=CollectionsProjection(store), progress=ProgressProjection(store),
         search=SearchIndexProjection(store), webhooks=WebhookPublisher(store),
@@ -168,12 +180,15 @@ def build_services(settings: Settings, stores: Stores, models: ReadModels) -> Se
     identity = IdentityQueries(models.identity, ReadCache(stores.board))
     authz = Authorization(identity)
     secret = settings.jwt_secret or load_or_create_secret(settings.data_dir)
+    # One hasher and one throttle: a wrong current password given to change the password
+    # counts against the same limits as a failed sign-in.
+    hasher, throttle = Argon2idHasher(**_argon_profile(settings)), login_throttle(settings)
     accounts = Accounts(
-        writer, identity, Argon2idHasher(**_argon_profile(settings)),
+        writer, identity, hasher,
         JwtCodec(secret, settings.access_token_minutes, settings.refresh_token_days),
-        login_throttle(settings),
+        throttle,
     )
-    orgs = Organizations(writer, identity, authz, accounts)
+    orgs = Organizations(writer, identity, authz)
     files = LocalFileStorage(settings.data_dir / "files")
     catalog_q = CatalogQueries(models.catalog, identity)
     catalog = Catalog(writer, catalog_q, authz, orgs, files, settings.page_limit_max)
@@ -191,6 +206,10 @@ def build_services(settings: Settings, stores: Stores, models: ReadModels) -> Se
 
     outbox = build_outbox(models.webhooks, settings)
     box = SecretBox.from_settings(settings.secret_box_key, settings.data_dir)
+    admin = build_org_admin(
+        settings, writer, identity, authz, orgs, IdentityParts(accounts, hasher, throttle),
+        (models.identity, models.invites), box,
+    )
     allow = settings.webhooks_allow_private
     webhooks = Webhooks(
         writer, orgs, authz, WebhookQueries(models.webhooks, outbox), box,
@@ -212,6 +231,8 @@ def build_services(settings: Settings, stores: Stores, models: ReadModels) -> Se
         writer=writer, projections=models.by_name(), read_models=models, identity=identity,
         authz=authz, accounts=accounts, orgs=orgs, catalog=catalog, files=files,
         course_files=CourseFiles(catalog_q, authz, files),
+        org_roles=admin.org_roles, invites=admin.invites, signups=admin.signups,
+        profiles=admin.profiles,
         api_tokens=api_tokens, rate_limiter=limiter, secret_box=box, webhook_outbox=outbox,
         webhooks=webhooks,
         generation=gen.generation, generation_accounts=gen.accounts, generation_queue=gen.queue,

@@ -1,4 +1,5 @@
-"""Organizations: tenants, their members and roles."""
+"""Organizations: tenants and their members (roles: ``application.org_roles``; signups:
+``application.signups``)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from uuid import UUID
 
 import msgspec
 
-from application.accounts import IDENTITY, Accounts, NewAccount
+from application.accounts import IDENTITY
 from application.authorization import Authorization, Principal
 from application.paging import page_of
-from application.views import MemberPage, OrgView, RoleView, UserView
+from application.views import MemberPage, OrgView
 from application.writer import Writer
 from domain.claims import UniqueClaim
 from domain.errors import (
@@ -25,8 +26,7 @@ from domain.errors import (
 from domain.ids import claim_id, membership_id
 from domain.memberships import Membership
 from domain.orgs import Org
-from domain.rights import ADMIN_ROLE, BUILTIN_ROLES, USER_ROLE, exceeds, normalise_rights
-from domain.roles import Role
+from domain.rights import ADMIN_ROLE, exceeds
 from projections.queries.identity import IdentityQueries, org_view
 
 ORG_NOT_FOUND = "Organization not found"
@@ -40,12 +40,6 @@ class OrgCreate(msgspec.Struct, kw_only=True):
     slug: str
     email: str = ""
     description: str = ""
-
-
-class RoleCreate(msgspec.Struct, kw_only=True):
-    name: str
-    description: str = ""
-    rights: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 def check_slug(slug: str) -> str:
@@ -63,12 +57,10 @@ class Organizations:
         writer: Writer,
         identity: IdentityQueries,
         authz: Authorization,
-        accounts: Accounts,
     ) -> None:
         self._writer = writer
         self._identity = identity
         self._authz = authz
-        self._accounts = accounts
 
     # -- lookups ------------------------------------------------------------------------
     def org_uuid(self, ref: str | int) -> str:
@@ -206,25 +198,6 @@ class Organizations:
         window = page_of(page, limit, 100)
         return self._identity.members(org_uuid, window.number, window.limit)
 
-    def sign_up(self, ref: str | int, account: NewAccount) -> UserView:
-        """LearnHouse signup into an org: a new account that joins as a User."""
-        row = self._identity.org_row(ref)
-        if row is None:
-            raise RuleBroken("Organization does not exist")
-        try:
-            user, claims = self._accounts.new_user(account)
-        except Conflict as conflict:
-            raise RuleBroken(
-                "Email already exists" if conflict.code == "EMAIL_TAKEN" else "Username already exists",
-                code=conflict.code,
-            ) from None
-        membership = Membership(org_id=UUID(row["org_uuid"]), user_id=user.id, role_uuid=USER_ROLE)
-        try:
-            self._accounts.save_new_user(user, claims, membership)
-        except Conflict as conflict:
-            raise RuleBroken(conflict.detail.replace("An account with this email", "Email"), code=conflict.code) from None
-        return self._accounts.user_view(user.id)
-
     def join(self, org_uuid: str, user_id: UUID, role_uuid: str) -> None:
         """Add an existing user to an org (bootstrap, invitations)."""
 
@@ -275,6 +248,37 @@ class Organizations:
 
         self._writer.retrying(apply)
 
+    def remove_member(self, principal: Principal, ref: str | int, user_ref: str) -> None:
+        """LearnHouse ``DELETE /orgs/{org_id}/users/{user_id}``: needs ``users.action_delete``
+        in the org; never the last admin, nor a member who holds rights the caller does not."""
+        self._authz.require_user(principal)
+        org_uuid = self.org_uuid(ref)
+        self._authz.require(principal, org_uuid, "users", "delete")
+        user = self._identity.user_row_by_ref(user_ref)
+        if user is None:
+            raise NotFound("User not found")
+        member_id = membership_id(UUID(org_uuid), UUID(user["user_uuid"]))
+        held = self._authz.rights_in(principal, org_uuid) or {}
+
+        def apply() -> None:
+            membership = self._writer.events.get(member_id, Membership)
+            if membership is None or not membership.active:
+                raise NotFound("User not found")
+            current = self._identity.role_rights(membership.role_uuid, org_uuid) or {}
+            if exceeds(current, held) is not None:
+                raise Forbidden("You cannot remove a member who holds rights you do not")
+            org = self._load(org_uuid)
+            if membership.user_id in org.admins:
+                if len(org.admins) <= 1:
+                    raise RuleBroken(
+                        "You can't remove the last admin of the organization", code="LAST_ADMIN"
+                    )
+                org.dismiss_admin(membership.user_id)
+            membership.remove()
+            self._writer.save(membership, org, read_models=IDENTITY)
+
+        self._writer.retrying(apply)
+
     @staticmethod
     def _sync_admins(org: Org, user_id: UUID, role_uuid: str) -> None:
         """Keep the org's admin roster in step with a member's new role (refuses to remove
@@ -283,34 +287,3 @@ class Organizations:
             org.appoint_admin(user_id)
         else:
             org.dismiss_admin(user_id)
-
-    # -- roles --------------------------------------------------------------------------
-    def roles(self, principal: Principal, ref: str | int) -> list[RoleView]:
-        self._authz.require_user(principal)
-        org_uuid = self.org_uuid(ref)
-        if not self._authz.is_member(principal, org_uuid):
-            raise Forbidden("You are not a member of this organization")
-        return self._identity.roles_of_org(org_uuid)
-
-    def create_role(self, principal: Principal, ref: str | int, command: RoleCreate) -> RoleView:
-        self._authz.require_user(principal)
-        org_uuid = self.org_uuid(ref)
-        self._authz.require(principal, org_uuid, "roles", "create")
-        name = command.name.strip()
-        if not name:
-            raise InvalidInput("name must not be empty", field="name")
-        if name in {entry[1] for entry in BUILTIN_ROLES.values()}:
-            raise Conflict(f"A built-in role is already named {name}", code="ROLE_EXISTS")
-        try:
-            rights = normalise_rights(command.rights)
-        except ValueError as error:
-            raise InvalidInput(str(error), field="rights") from None
-        held = self._authz.rights_in(principal, org_uuid) or {}
-        beyond = exceeds(rights, held)
-        if beyond is not None:
-            raise Forbidden(f"You cannot grant the right {beyond} that you do not hold")
-        role = Role(org_id=UUID(org_uuid), name=name, description=command.description, rights=rights)
-        self._writer.save(role, read_models=IDENTITY)
-        view = self._identity.role(f"role_{role.id}", org_uuid)
-        assert view is not None
-        return view

@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import get
 from litestar.response import File
 
+from api.schemas import errors
 from application.authorization import Principal
 from application.course_files import CourseFiles
 
@@ -16,6 +17,7 @@ from application.course_files import CourseFiles
     "/content/[orgs/]{org_uuid}/courses/{course_uuid}/thumbnails/{file}",
     tags=["courses"],
     sync_to_thread=False,
+    responses=errors(400, 403, 404),
 )
 def course_thumbnail(course_files: CourseFiles, principal: Principal, file_path: str) -> File:
     served = course_files.thumbnail(principal, file_path.removeprefix("/"))

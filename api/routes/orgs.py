@@ -6,7 +6,7 @@ import msgspec
 from litestar import Controller, delete, get, post, put
 from litestar.params import Parameter
 
-from api.schemas import Detail
+from api.schemas import Detail, errors
 from api.security import no_api_tokens
 from application.authorization import Principal
 from application.organizations import Organizations, OrgCreate
@@ -70,3 +70,8 @@ class OrgController(Controller):
         orgs.change_role(principal, org_id, user_id, role_uuid)
         return Detail(detail="User role updated")
 
+
+    @delete("/{org_id:str}/users/{user_id:str}", operation_id="remove_org_member", summary="Remove a member from an organization", sync_to_thread=True, status_code=200, responses=errors(400, 401, 403, 404))
+    def remove_member(self, orgs: Organizations, principal: Principal, org_id: str, user_id: str) -> Detail:
+        orgs.remove_member(principal, org_id, user_id)
+        return Detail(detail="User removed from org")

@@ -1,16 +1,19 @@
-"""LearnHouse users: signup into an org, the caller's profile."""
+"""LearnHouse users: signup into an org (open, or with an invite code), the caller's profile
+and password."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, get, post, put
 
+from api.schemas import errors
 from api.security import no_api_tokens
 from application.accounts import Accounts, NewAccount
 from application.authorization import Authorization, Principal
-from application.organizations import Organizations
+from application.profiles import PasswordChange, Profiles, ProfileUpdate
+from application.signups import Signups
 from application.views import AnonymousUserView, UserView
 
 
@@ -40,15 +43,32 @@ class UserController(Controller):
         return accounts.user_view(principal.user_id)
 
     @post("/{org_id:str}", operation_id="signup_into_org", summary="Sign up a new user into an organization", sync_to_thread=True, status_code=200)
-    def signup(self, authz: Authorization, orgs: Organizations, principal: Principal, org_id: str, data: UserCreate) -> UserView:
+    def signup(self, authz: Authorization, signups: Signups, principal: Principal, org_id: str, data: UserCreate) -> UserView:
         if principal.token is not None:
             authz.require_user(principal)
-        account = NewAccount(
-            email=data.email,
-            password=data.password,
-            username=data.username,
-            first_name=data.first_name,
-            last_name=data.last_name,
-            avatar_image=data.avatar_image,
-        )
-        return orgs.sign_up(org_id, account)
+        return signups.sign_up(org_id, _account(data))
+
+    @post("/{org_id:str}/invite/{invite_code:str}", operation_id="signup_into_org_with_invite", summary="Sign up a new user into an invite-only organization with an invite code", sync_to_thread=True, status_code=200, responses=errors(400, 403, 422))
+    def signup_with_invite(self, authz: Authorization, signups: Signups, principal: Principal, org_id: str, invite_code: str, data: UserCreate) -> UserView:
+        if principal.token is not None:
+            authz.require_user(principal)
+        return signups.sign_up_with_invite(org_id, invite_code, _account(data))
+
+    @put("/change_password/{user_id:str}", operation_id="change_user_password", summary="Change the caller's password (needs the current one)", sync_to_thread=True, responses=errors(400, 401, 403, 422))
+    def change_password(self, profiles: Profiles, principal: Principal, user_id: str, data: PasswordChange) -> UserView:
+        return profiles.change_password(principal, user_id, data)
+
+    @put("/{user_id:str}", operation_id="update_user", summary="Update the caller's profile (partial)", sync_to_thread=True, responses=errors(400, 401, 403, 422))
+    def update(self, profiles: Profiles, principal: Principal, user_id: str, data: ProfileUpdate) -> UserView:
+        return profiles.update_profile(principal, user_id, data)
+
+
+def _account(data: UserCreate) -> NewAccount:
+    return NewAccount(
+        email=data.email,
+        password=data.password,
+        username=data.username,
+        first_name=data.first_name,
+        last_name=data.last_name,
+        avatar_image=data.avatar_image,
+    )
