@@ -26,6 +26,7 @@ from litestar.openapi.spec import (
 
 from application.uploads import Upload, check_size
 from domain.errors import InvalidInput
+from domain.generation_jobs import ADD_ONS, FORMATS, LANGUAGES, OUTLINE_MAX, SUBJECT_MAX, TITLE_MAX
 
 TRUE = {"true", "1", "yes", "on"}
 FALSE = {"false", "0", "no", "off"}
@@ -118,3 +119,50 @@ def form_operation(
                     parameter.schema = TEXT
 
     return FormOperation
+
+
+def _object(properties: Mapping[str, Schema], required: Sequence[str]) -> Schema:
+    return Schema(type=OpenAPIType.OBJECT, properties=dict(properties), required=list(required))
+
+
+def _one_of(values: Sequence[str]) -> Schema:
+    return Schema(type=OpenAPIType.STRING, enum=list(values))
+
+
+#: LearnHouse's course form; LearningStudio's generation request (camelCase, seed 001) is the
+#: JSON body of the same route. The form branch needs ``?org_id=``.
+COURSE_FORM = form_operation(
+    {
+        "name": NAME, "description": NAME, "about": NAME, "learnings": TEXT, "tags": TEXT,
+        "public": FLAG, "published": FLAG, "thumbnail": FILE,
+    },
+    ("name", "description", "about"),
+    json_body=_object(
+        {
+            "subject": Schema(type=OpenAPIType.STRING, min_length=1, max_length=SUBJECT_MAX, pattern=r"\S"),
+            "format": _one_of(FORMATS),
+            "languageId": _one_of(LANGUAGES),
+            "outline": Schema(
+                type=OpenAPIType.ARRAY, max_items=OUTLINE_MAX,
+                items=Schema(type=OpenAPIType.STRING, min_length=1, max_length=TITLE_MAX, pattern=r"\S"),
+            ),
+            "addOns": Schema(type=OpenAPIType.ARRAY, items=_one_of(ADD_ONS)),
+            "callbackUrl": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.URI),
+        },
+        ("subject",),
+    ),
+)
+
+_ACTIVITY_FIELDS = {
+    "name": NAME, "chapter_id": ID, "content": OBJECT, "details": OBJECT, "published": FLAG,
+    "lock_type": TEXT,
+}
+_TYPED = {"activity_type": TEXT, "activity_sub_type": TEXT}
+#: any activity: JSON, or a form with an optional ``file`` (hosted video, PDF)
+ACTIVITY_FORM = form_operation(
+    {**_ACTIVITY_FIELDS, **_TYPED, "file": FILE},
+    ("name", "chapter_id"),
+    json_body=_object({**_ACTIVITY_FIELDS, **_TYPED}, ("name", "chapter_id")),
+)
+VIDEO_FORM = form_operation({**_ACTIVITY_FIELDS, "video_file": FILE}, ("name", "chapter_id"))
+PDF_FORM = form_operation({**_ACTIVITY_FIELDS, "pdf_file": FILE}, ("name", "chapter_id"))

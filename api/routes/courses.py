@@ -8,14 +8,16 @@ from typing import Any
 import msgspec
 from anyio.to_thread import run_sync
 from litestar import Controller, Request, delete, get, post, put
+from litestar.openapi.datastructures import ResponseSpec
 
-from api.forms import form_file, form_flag, form_text
-from api.params import NumericId
+from api.forms import COURSE_FORM, form_file, form_flag, form_text
+from api.params import Limit, NumericId, Page
 from api.routes.generation import COURSE_CREATE_ERRORS, submit_generation
-from api.schemas import Detail
+from api.schemas import Detail, errors
 from application.authorization import Principal
 from application.catalog import Catalog, CourseCreate
 from application.generation import Generation
+from application.generation_views import JobAccepted
 from application.uploads import Upload
 from application.views import CourseView
 from domain.errors import InvalidInput
@@ -58,6 +60,14 @@ class CourseController(Controller):
         "or queue an AI generation job (JSON with subject)",
         status_code=200,
         exception_handlers=COURSE_CREATE_ERRORS,
+        operation_class=COURSE_FORM,
+        responses={
+            200: ResponseSpec(CourseView, generate_examples=False, description="The course (form)"),
+            202: ResponseSpec(
+                JobAccepted, generate_examples=False, description="A generation job was queued (JSON)"
+            ),
+            **errors(400, 401, 403, 404, 409, 413, 422),
+        },
     )
     async def create(
         self, request: Request[Any, Any, Any], catalog: Catalog, settings: Settings, principal: Principal,
@@ -73,28 +83,28 @@ class CourseController(Controller):
             return await catalog.create_course_async(principal, org_id, command)
         return await run_sync(catalog.create_course, principal, org_id, command, upload)
 
-    @get("/id/{course_id:int}", operation_id="get_course_by_id", summary="A course by numeric id", sync_to_thread=False)
+    @get("/id/{course_id:int}", operation_id="get_course_by_id", responses=errors(401, 403, 404, 422), summary="A course by numeric id", sync_to_thread=False)
     def by_id(self, catalog: Catalog, principal: Principal, course_id: NumericId) -> CourseView:
         return catalog.get_course(principal, str(course_id))
 
-    @get("/org_slug/{slug:str}/page/{page:int}/limit/{limit:int}", operation_id="list_courses", summary="Courses of an organization, newest first (plain array)", sync_to_thread=False)
-    def list_page(self, catalog: Catalog, principal: Principal, slug: str, page: int, limit: int) -> list[CourseView]:
+    @get("/org_slug/{slug:str}/page/{page:int}/limit/{limit:int}", operation_id="list_courses", responses=errors(401, 403, 404, 422), summary="Courses of an organization, newest first (plain array)", sync_to_thread=False)
+    def list_page(self, catalog: Catalog, principal: Principal, slug: str, page: Page, limit: Limit) -> list[CourseView]:
         return catalog.list_courses(principal, slug, page, limit)
 
-    @get("/org_slug/{slug:str}/count", operation_id="count_courses", summary="How many courses the caller can see", sync_to_thread=False)
+    @get("/org_slug/{slug:str}/count", operation_id="count_courses", responses=errors(401, 403, 404), summary="How many courses the caller can see", sync_to_thread=False)
     def count(self, catalog: Catalog, principal: Principal, slug: str) -> int:
         return catalog.count_courses(principal, slug)
 
-    @get("/{course_uuid:str}", operation_id="get_course", summary="A course by course_uuid", sync_to_thread=False)
+    @get("/{course_uuid:str}", operation_id="get_course", responses=errors(401, 403, 404), summary="A course by course_uuid", sync_to_thread=False)
     def read(self, catalog: Catalog, principal: Principal, course_uuid: str) -> CourseView:
         return catalog.get_course(principal, course_uuid)
 
-    @put("/{course_uuid:str}", operation_id="update_course", summary="Update a course (JSON, partial)", sync_to_thread=True)
+    @put("/{course_uuid:str}", operation_id="update_course", responses=errors(401, 403, 404, 409, 413, 422), summary="Update a course (JSON, partial)", sync_to_thread=True)
     def change(self, catalog: Catalog, principal: Principal, course_uuid: str, data: CourseUpdate) -> CourseView:
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
         return catalog.update_course(principal, course_uuid, changes)
 
-    @delete("/{course_uuid:str}", operation_id="delete_course", summary="Delete a course", sync_to_thread=True, status_code=200)
+    @delete("/{course_uuid:str}", operation_id="delete_course", responses=errors(401, 403, 404, 409), summary="Delete a course", sync_to_thread=True, status_code=200)
     def remove(self, catalog: Catalog, principal: Principal, course_uuid: str) -> Detail:
         catalog.delete_course(principal, course_uuid)
         return Detail(detail="Course deleted")
