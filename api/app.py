@@ -6,7 +6,6 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, RedocRenderPlugin, SwaggerRenderPlugin
 
 from api.bootstrap import Container
 from api.dependencies import dependencies
@@ -24,7 +23,7 @@ from api.routes.collections import CollectionController
 from api.routes.content_files import course_thumbnail
 from api.routes.course_content import CourseContentController
 from api.routes.courses import CourseController
-from api.routes.docs import DOC_ROUTES
+from api.routes.docs import DOC_ROUTES, REDOC, SWAGGER, DocumentJson
 from api.routes.generation import GenerationController
 from api.routes.generation_admin import GenerationAdminController
 from api.routes.health import health
@@ -96,11 +95,8 @@ def create_app(container: Container, *, run_followers: bool | None = None) -> Li
             description="Event-sourced learning platform: LearnHouse-compatible LMS, "
             "LearningStudio-compatible course generation, OpenLearning-compatible assessments.",
             path="/schema",
-            render_plugins=[
-                JsonRenderPlugin(path="/openapi.json"),
-                SwaggerRenderPlugin(path="/swagger"),
-                RedocRenderPlugin(path="/redoc"),
-            ],
+            # Litestar's /schema pages: the same document and the same local assets as /docs
+            render_plugins=[DocumentJson(path="/openapi.json"), SWAGGER, REDOC],
         ),
         debug=container.settings.debug,
     )

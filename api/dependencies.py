@@ -17,12 +17,22 @@ if TYPE_CHECKING:
 
 #: the container attributes a handler may ask for by parameter name
 SERVICES = (
-    "settings", "accounts", "orgs", "authz", "catalog", "content", "activities", "collections",
+    "settings", "accounts", "orgs", "authz", "catalog", "activities", "collections",
     "org_roles", "invites", "signups", "profiles",
     "learning", "learning_admin", "search", "api_tokens", "webhooks", "course_files",
     "generation", "generation_accounts",
     "knowledge", "model_keys", "assessments",
 )
+
+#: provided under another name than the container's: Litestar takes a bad request field that
+#: shares a dependency's name (``content`` of an activity) for a broken dependency, and answers
+#: 500 instead of 422. No name here may be a body field or parameter of any route.
+RENAMED = {"course_content": "content"}
+
+
+def provided_names() -> list[str]:
+    """Every name a handler parameter may use to receive a dependency."""
+    return [*SERVICES, *RENAMED, "principal"]
 
 
 def _constant(value: Any) -> Any:
@@ -37,6 +47,10 @@ def dependencies(container: Container) -> dict[str, Provide]:
         name: Provide(_constant(getattr(container, name)), use_cache=True, sync_to_thread=False)
         for name in SERVICES
     }
+    for name, attribute in RENAMED.items():
+        provided[name] = Provide(
+            _constant(getattr(container, attribute)), use_cache=True, sync_to_thread=False
+        )
     provided["principal"] = Provide(
         principal_resolver(container.accounts, container.api_tokens), sync_to_thread=False
     )

@@ -11,9 +11,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
+from litestar.openapi.spec import OpenAPIType
 from litestar.params import Parameter
 
 from application.paging import MAX_OFFSET
+from domain.generation_jobs import STATUSES
+from domain.knowledge import Level
 
 #: the largest integer a JSON number carries exactly
 MAX_JSON_INT = 2**53 - 1
@@ -36,6 +39,17 @@ SearchText = Annotated[
         description="Words to find (1 to 200 characters, not only spaces)",
     ),
 ]
+
+# Checked by the services, which answer in the seeds' own words: the values are documented
+# (``schema_extra``), not enforced a second time by Litestar.
+#: a generation job's status filter (LearningStudio answers 400 for another); optional, so
+#: documented as a plain string enum rather than "string or null"
+JobStatus = Annotated[
+    str | None,
+    Parameter(schema_extra={"one_of": None, "type": OpenAPIType.STRING, "enum": list(STATUSES)}),
+]
+#: a career level of the knowledge base (OpenLearning answers 400 for another)
+CareerLevel = Annotated[str, Parameter(schema_extra={"enum": list(Level.names())})]
 
 # Checked by the services, which answer in the seeds' own words (422 for a bad email, 400 for
 # the password rule): documented here (``extra``), not enforced a second time by msgspec.

@@ -10,6 +10,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
 from api.routes.cookies import clear_cookie, set_auth_cookie
+from api.schemas import errors
 from api.security import client_ip
 from application.accounts import Accounts
 from application.authorization import Principal
@@ -37,6 +38,10 @@ class LoginResult(msgspec.Struct):
     tokens: Tokens
 
 
+class LoggedOut(msgspec.Struct):
+    msg: str
+
+
 class Refreshed(msgspec.Struct):
     access_token: str
     expiry: int
@@ -46,7 +51,7 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/login", operation_id="lh_login", summary="Sign in with email and password (form)", sync_to_thread=True, status_code=200)
+    @post("/login", operation_id="login", responses=errors(401, 413, 422), summary="Sign in with email and password (form)", sync_to_thread=True, status_code=200)
     def login(
         self,
         request: Request[Any, Any, Any],
@@ -67,7 +72,7 @@ class AuthController(Controller):
         set_auth_cookie(response, request, REFRESH_COOKIE, tokens.refresh_token, settings.refresh_token_days * 86400)
         return response
 
-    @get("/refresh", operation_id="lh_refresh", summary="New access token from the refresh cookie", sync_to_thread=False)
+    @get("/refresh", operation_id="refresh_access_token", responses=errors(401), summary="New access token from the refresh cookie", sync_to_thread=False)
     def refresh(self, request: Request[Any, Any, Any], accounts: Accounts, settings: Settings) -> Response[Refreshed]:
         token = request.cookies.get(REFRESH_COOKIE)
         header = request.headers.get("authorization", "")
@@ -80,10 +85,10 @@ class AuthController(Controller):
         set_auth_cookie(response, request, ACCESS_COOKIE, access, settings.access_token_minutes * 60)
         return response
 
-    @delete("/logout", operation_id="lh_logout", summary="Revoke this session", sync_to_thread=True, status_code=200)
-    def logout(self, accounts: Accounts, principal: Principal) -> Response[dict[str, str]]:
+    @delete("/logout", operation_id="logout", responses=errors(401), summary="Revoke this session", sync_to_thread=True, status_code=200)
+    def logout(self, accounts: Accounts, principal: Principal) -> Response[LoggedOut]:
         accounts.sign_out(principal)
-        response = Response({"msg": "Successfully logout"})
+        response = Response(LoggedOut(msg="Successfully logout"))
         clear_cookie(response, ACCESS_COOKIE)
         clear_cookie(response, REFRESH_COOKIE)
         return response

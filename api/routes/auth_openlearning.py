@@ -8,7 +8,9 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 
 from api.credentials import credential_of
+from api.params import Email, Password
 from api.routes.cookies import clear_cookie, set_auth_cookie
+from api.schemas import Ok, errors
 from api.security import client_ip
 from application.accounts import Accounts, NewAccount, normalise_email
 from application.authorization import Principal
@@ -20,17 +22,13 @@ COOKIE = "access_token"
 
 
 class RegisterRequest(msgspec.Struct):
-    email: str
-    password: str
+    email: Email
+    password: Password
 
 
 class LoginRequest(msgspec.Struct):
-    email: str
+    email: Email
     password: str
-
-
-class Ok(msgspec.Struct):
-    ok: bool = True
 
 
 class AuthMeResponse(msgspec.Struct, rename="camel"):
@@ -50,7 +48,7 @@ def _valid_email(email: str) -> str:
 
 class OpenLearningAuthController(Controller):
     path = "/api/auth"
-    tags = ["auth"]
+    tags = ["accounts"]
 
     def _signed_in(self, request: Request[Any, Any, Any], accounts: Accounts, settings: Settings, user: Any) -> Response[Ok]:
         tokens = accounts.start_session(user)
@@ -58,13 +56,13 @@ class OpenLearningAuthController(Controller):
         set_auth_cookie(response, request, COOKIE, tokens.access_token, settings.access_token_minutes * 60)
         return response
 
-    @post("/register", operation_id="ol_register", summary="Register with email and password", sync_to_thread=True, status_code=200)
+    @post("/register", operation_id="register_account", responses=errors(400, 409, 413, 422), summary="Register with email and password", sync_to_thread=True, status_code=200)
     def register(self, request: Request[Any, Any, Any], accounts: Accounts, settings: Settings, data: RegisterRequest) -> Response[Ok]:
         email = _valid_email(data.email)
         user = accounts.register(NewAccount(email=email, password=data.password))
         return self._signed_in(request, accounts, settings, user)
 
-    @post("/login", operation_id="ol_login", summary="Sign in; sets the access_token cookie", sync_to_thread=True, status_code=200)
+    @post("/login", operation_id="sign_in", responses=errors(401, 413, 422), summary="Sign in; sets the access_token cookie", sync_to_thread=True, status_code=200)
     def login(self, request: Request[Any, Any, Any], accounts: Accounts, settings: Settings, data: LoginRequest) -> Response[Ok]:
         _valid_email(data.email)
         try:
@@ -73,7 +71,7 @@ class OpenLearningAuthController(Controller):
             raise Unauthenticated("Invalid email or password", code="INVALID_CREDENTIALS") from None
         return self._signed_in(request, accounts, settings, user)
 
-    @get("/me", operation_id="ol_me", summary="The signed-in user's profile", sync_to_thread=False)
+    @get("/me", operation_id="get_me", responses=errors(401), summary="The signed-in user's profile", sync_to_thread=False)
     def me(self, accounts: Accounts, principal: Principal, model_keys: ModelKeys) -> AuthMeResponse:
         if principal.user_id is None or principal.token is not None:
             raise Unauthenticated("Not authenticated")
@@ -86,7 +84,7 @@ class OpenLearningAuthController(Controller):
             email=user.email,
         )
 
-    @post("/logout", operation_id="ol_logout", summary="Clear the auth cookie (and revoke the session)", sync_to_thread=True, status_code=200)
+    @post("/logout", operation_id="sign_out", responses=errors(), summary="Clear the auth cookie (and revoke the session)", sync_to_thread=True, status_code=200)
     def logout(self, request: Request[Any, Any, Any], accounts: Accounts) -> Response[Ok]:
         # No ``principal`` dependency: it answers 401 for an expired or forged cookie, and
         # logging out must clear such a cookie all the same.

@@ -7,7 +7,8 @@ from typing import Any
 import msgspec
 from litestar import Controller, delete, get, post, put
 
-from api.schemas import Detail
+from api.params import Limit, Page
+from api.schemas import Detail, errors
 from application.authorization import Principal
 from application.content import ChapterCreate, Content
 from application.content_views import ChapterView
@@ -36,34 +37,34 @@ class ChapterController(Controller):
     path = "/api/v1/chapters"
     tags = ["chapters"]
 
-    @post("/", operation_id="create_chapter", summary="Create a chapter (course_id: numeric id or course_uuid)", status_code=200, sync_to_thread=True)
-    def create(self, content: Content, principal: Principal, data: ChapterCreate) -> ChapterView:
-        return content.create_chapter(principal, data)
+    @post("/", operation_id="create_chapter", responses=errors(401, 403, 404, 409, 413, 422), summary="Create a chapter (course_id: numeric id or course_uuid)", status_code=200, sync_to_thread=True)
+    def create(self, course_content: Content, principal: Principal, data: ChapterCreate) -> ChapterView:
+        return course_content.create_chapter(principal, data)
 
-    @get("/{chapter_id:str}", operation_id="get_chapter", summary="A chapter with its activities", sync_to_thread=False)
-    def read(self, content: Content, principal: Principal, chapter_id: str) -> ChapterView:
-        return content.get_chapter(principal, chapter_id)
+    @get("/{chapter_id:str}", operation_id="get_chapter", responses=errors(401, 403, 404), summary="A chapter with its activities", sync_to_thread=False)
+    def read(self, course_content: Content, principal: Principal, chapter_id: str) -> ChapterView:
+        return course_content.get_chapter(principal, chapter_id)
 
-    @put("/{chapter_id:str}", operation_id="update_chapter", summary="Update a chapter (partial)", sync_to_thread=True)
-    def change(self, content: Content, principal: Principal, chapter_id: str, data: ChapterUpdate) -> ChapterView:
+    @put("/{chapter_id:str}", operation_id="update_chapter", responses=errors(401, 403, 404, 409, 413, 422), summary="Update a chapter (partial)", sync_to_thread=True)
+    def change(self, course_content: Content, principal: Principal, chapter_id: str, data: ChapterUpdate) -> ChapterView:
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
-        return content.update_chapter(principal, chapter_id, changes)
+        return course_content.update_chapter(principal, chapter_id, changes)
 
-    @delete("/{chapter_id:str}", operation_id="delete_chapter", summary="Delete a chapter and its activities", status_code=200, sync_to_thread=True)
-    def remove(self, content: Content, principal: Principal, chapter_id: str) -> Detail:
-        content.delete_chapter(principal, chapter_id)
+    @delete("/{chapter_id:str}", operation_id="delete_chapter", responses=errors(401, 403, 404, 409), summary="Delete a chapter and its activities", status_code=200, sync_to_thread=True)
+    def remove(self, course_content: Content, principal: Principal, chapter_id: str) -> Detail:
+        course_content.delete_chapter(principal, chapter_id)
         return Detail(detail="Chapter deleted")
 
-    @get("/course/{course_id:str}/page/{page:int}/limit/{limit:int}", operation_id="list_chapters", summary="Chapters of a course, in order (plain array)", sync_to_thread=False)
-    def list_page(self, content: Content, principal: Principal, course_id: str, page: int, limit: int) -> list[ChapterView]:
-        return content.list_chapters(principal, course_id, page, limit)
+    @get("/course/{course_id:str}/page/{page:int}/limit/{limit:int}", operation_id="list_chapters", responses=errors(401, 403, 404, 422), summary="Chapters of a course, in order (plain array)", sync_to_thread=False)
+    def list_page(self, course_content: Content, principal: Principal, course_id: str, page: Page, limit: Limit) -> list[ChapterView]:
+        return course_content.list_chapters(principal, course_id, page, limit)
 
-    @get("/course/{course_uuid:str}/meta", operation_id="chapters_meta", summary="Deprecated LearnHouse outline {chapterOrder, chapters, activities}", sync_to_thread=False)
-    def meta(self, content: Content, principal: Principal, course_uuid: str) -> dict[str, Any]:
-        return content.legacy_meta(principal, course_uuid)
+    @get("/course/{course_uuid:str}/meta", operation_id="get_chapters_meta", responses=errors(401, 403, 404), deprecated=True, summary="Deprecated LearnHouse outline {chapterOrder, chapters, activities}", sync_to_thread=False)
+    def meta(self, course_content: Content, principal: Principal, course_uuid: str) -> dict[str, Any]:
+        return course_content.legacy_meta(principal, course_uuid)
 
-    @put("/course/{course_uuid:str}/order", operation_id="order_chapters", summary="Reorder chapters and the activities inside them", sync_to_thread=True)
-    def order(self, content: Content, principal: Principal, course_uuid: str, data: OrderBody) -> Detail:
+    @put("/course/{course_uuid:str}/order", operation_id="order_chapters", responses=errors(401, 403, 404, 409, 413, 422), summary="Reorder chapters and the activities inside them", sync_to_thread=True)
+    def order(self, course_content: Content, principal: Principal, course_uuid: str, data: OrderBody) -> Detail:
         order = [
             {
                 "chapter_id": c.chapter_id,
@@ -71,5 +72,5 @@ class ChapterController(Controller):
             }
             for c in data.chapter_order_by_ids
         ]
-        content.reorder(principal, course_uuid, order)
+        course_content.reorder(principal, course_uuid, order)
         return Detail(detail="Chapters reordered")

@@ -19,6 +19,8 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from api.errors import EXCEPTION_HANDLERS, HTTP_CODES, STATUS, error_response
+from api.params import JobStatus, Limit, Page
+from api.schemas import errors
 from application.authorization import Principal
 from application.generation import INVALID_KEY, Generation
 from application.generation_views import JobPage, JobView
@@ -120,21 +122,21 @@ class GenerationController(Controller):
     exception_handlers = GENERATION_ERRORS
 
     @get(
-        "/", operation_id="list_generation_jobs", sync_to_thread=False,
+        "/", operation_id="list_generation_jobs", sync_to_thread=False, responses=errors(400, 401, 403, 404),
         summary="The organization's generation jobs, newest first (filter with ?status=)",
     )
     def list_jobs(
-        self, generation: Generation, principal: Principal, status: str | None = None,
-        page: int = 1, limit: int = 20, org_id: str | None = None,
+        self, generation: Generation, principal: Principal, status: JobStatus = None,
+        page: Page = 1, limit: Limit = 20, org_id: str | None = None,
     ) -> JobPage:
         return generation.jobs(principal, status, page, limit, org_id)
 
-    @get("/{job_id:str}", operation_id="get_generation_job", summary="A generation job's status, progress and course")
+    @get("/{job_id:str}", operation_id="get_generation_job", responses=errors(401, 404), summary="A generation job's status, progress and course")
     async def poll(self, generation: Generation, principal: Principal, job_id: str) -> JobView:
         return await generation.job(principal, job_id)
 
     @get(
-        "/{job_id:str}/events", operation_id="stream_generation_job",
+        "/{job_id:str}/events", operation_id="stream_generation_job", responses=errors(401, 404),
         summary="A generation job's progress as server-sent events, until it ends",
     )
     async def events(self, generation: Generation, principal: Principal, job_id: str) -> ServerSentEvent:
@@ -142,6 +144,7 @@ class GenerationController(Controller):
 
     @delete(
         "/{job_id:str}", operation_id="cancel_generation_job", status_code=200, sync_to_thread=True,
+        responses=errors(401, 403, 404, 409),
         summary="Cancel a generation job that has not finished (its credit is given back)",
     )
     def cancel(self, generation: Generation, principal: Principal, job_id: str) -> JobView:

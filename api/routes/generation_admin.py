@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from litestar import Controller, get, post, put
 
+from api.schemas import errors
 from application.authorization import Principal
 from application.generation_accounts import (
     AccountView,
@@ -19,26 +20,26 @@ class GenerationAdminController(Controller):
     path = "/api/v1/admin/{org_slug:str}/generation"
     tags = ["admin", "generation"]
 
-    @get("/", operation_id="admin_generation_account", sync_to_thread=False,
+    @get("/", operation_id="get_generation_account", responses=errors(401, 403, 404), sync_to_thread=False,
          summary="The org's generation plan, monthly credits and credits used this month")
     def account(self, generation_accounts: GenerationAccounts, principal: Principal, org_slug: str) -> AccountView:
         return generation_accounts.account(principal, org_slug)
 
-    @put("/plan", operation_id="admin_set_generation_plan", sync_to_thread=True,
+    @put("/plan", operation_id="set_generation_plan", responses=errors(401, 403, 404, 409, 413, 422), sync_to_thread=True,
          summary="Set the org's generation plan (instance operators only)")
     def set_plan(
         self, generation_accounts: GenerationAccounts, principal: Principal, org_slug: str, data: PlanChange
     ) -> AccountView:
         return generation_accounts.set_plan(principal, org_slug, data)
 
-    @get("/callback-secret", operation_id="admin_generation_callback_secret", sync_to_thread=True,
+    @get("/callback-secret", operation_id="get_generation_callback_secret", responses=errors(401, 403, 404, 409), sync_to_thread=True,
          summary="The secret callbacks (callbackUrl) are signed with, Standard Webhooks style")
     def callback_secret(
         self, generation_accounts: GenerationAccounts, principal: Principal, org_slug: str
     ) -> CallbackSecretView:
         return generation_accounts.callback_secret(principal, org_slug)
 
-    @post("/callback-secret/rotate", operation_id="admin_rotate_generation_callback_secret",
+    @post("/callback-secret/rotate", operation_id="rotate_generation_callback_secret", responses=errors(401, 403, 404, 409),
           sync_to_thread=True, status_code=200,
           summary="A new callback secret; the previous one keeps signing for 24 hours")
     def rotate(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from litestar import Controller, get
 
+from api.params import CareerLevel
+from api.schemas import errors
 from application.knowledge import (
     Knowledge,
     RoleConceptsResponse,
@@ -15,20 +17,20 @@ from application.knowledge import (
 
 class KnowledgeController(Controller):
     path = "/api"
-    tags = ["knowledge base"]
+    tags = ["knowledge"]
 
-    @get("/skills", operation_id="ol_skills", summary="The skills taxonomy with its categories", sync_to_thread=False)
+    @get("/skills", operation_id="list_skills", responses=errors(), summary="The skills taxonomy with its categories", sync_to_thread=False)
     def skills(self, knowledge: Knowledge) -> SkillsResponse:
         return knowledge.skills()
 
-    @get("/roles", operation_id="ol_roles", summary="Every role of the knowledge base", sync_to_thread=False)
+    @get("/roles", operation_id="list_job_roles", responses=errors(), summary="Every role of the knowledge base", sync_to_thread=False)
     def roles(self, knowledge: Knowledge) -> list[RoleSummary]:
         return knowledge.roles()
 
-    @get("/roles/{role_id:str}", operation_id="ol_role", summary="One role: mapped skills and concepts per level", sync_to_thread=False)
+    @get("/roles/{role_id:str}", operation_id="get_job_role", responses=errors(404), summary="One role: mapped skills and concepts per level", sync_to_thread=False)
     def role(self, knowledge: Knowledge, role_id: str) -> RoleDetail:
         return knowledge.role(role_id)
 
-    @get("/roles/{role_id:str}/concepts", operation_id="ol_role_concepts", summary="A role's concepts up to a level, prerequisites first", sync_to_thread=False)
-    def concepts(self, knowledge: Knowledge, role_id: str, level: str = "mid") -> RoleConceptsResponse:
+    @get("/roles/{role_id:str}/concepts", operation_id="list_role_concepts", responses=errors(400, 404), summary="A role's concepts up to a level, prerequisites first", sync_to_thread=False)
+    def concepts(self, knowledge: Knowledge, role_id: str, level: CareerLevel = "mid") -> RoleConceptsResponse:
         return knowledge.concepts(role_id, level)
