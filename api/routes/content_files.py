@@ -17,7 +17,10 @@ from application.course_files import CourseFiles
     "/content/[orgs/]{org_uuid}/courses/{course_uuid}/thumbnails/{file}",
     tags=["courses"],
     sync_to_thread=False,
-    responses=errors(400, 403, 404),
+    # documented as plain bytes (generators take no wildcard image type); the File answers with
+    # the stored image's own content type
+    media_type="application/octet-stream",
+    responses=errors(400, 401, 403, 404),
 )
 def course_thumbnail(course_files: CourseFiles, principal: Principal, file_path: str) -> File:
     served = course_files.thumbnail(principal, file_path.removeprefix("/"))

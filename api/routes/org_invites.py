@@ -19,7 +19,7 @@ class OrgInviteController(Controller):
     tags = ["orgs"]
     guards = [no_api_tokens]
 
-    @put("/signup_mechanism", operation_id="update_org_signup_mechanism", summary="Make signup open or invite-only", sync_to_thread=True, responses=errors(401, 403, 404, 422))
+    @put("/signup_mechanism", operation_id="update_org_signup_mechanism", summary="Make signup open or invite-only", sync_to_thread=True, responses=errors(401, 403, 404, 409, 422))
     def signup_mechanism(
         self, invites: Invites, principal: Principal, org_id: str,
         signup_mechanism: Literal["open", "inviteOnly"],
@@ -27,7 +27,7 @@ class OrgInviteController(Controller):
         invites.set_signup_mode(principal, org_id, signup_mechanism)
         return Detail(detail="Signup mechanism updated")
 
-    @post("/invites", operation_id="create_invite_code", summary="Create an invite code (optional usage limit and expiry)", sync_to_thread=True, status_code=200, responses=errors(400, 401, 403, 404, 422))
+    @post("/invites", operation_id="create_invite_code", summary="Create an invite code (optional usage limit and expiry)", sync_to_thread=True, status_code=200, responses=errors(400, 401, 403, 404, 409, 422))
     def create(
         self, invites: Invites, principal: Principal, org_id: str,
         max_uses: int | None = Parameter(default=None, ge=1, le=1_000_000),
@@ -43,7 +43,7 @@ class OrgInviteController(Controller):
     def by_code(self, invites: Invites, org_id: str, invite_code: str) -> InviteView:
         return invites.get_code(org_id, invite_code)
 
-    @delete("/invites/{invite_code_uuid:str}", operation_id="delete_invite_code", summary="Delete an invite code", sync_to_thread=True, status_code=200, responses=errors(401, 403, 404))
+    @delete("/invites/{invite_code_uuid:str}", operation_id="delete_invite_code", summary="Delete an invite code", sync_to_thread=True, status_code=200, responses=errors(401, 403, 404, 409))
     def remove(self, invites: Invites, principal: Principal, org_id: str, invite_code_uuid: str) -> Detail:
         invites.delete_code(principal, org_id, invite_code_uuid)
         return Detail(detail="Invite code deleted")

@@ -17,11 +17,11 @@ class RoleController(Controller):
     tags = ["roles"]
     guards = [no_api_tokens]
 
-    @get("/org/{org_id:str}", operation_id="list_org_roles", summary="Built-in and custom roles of an organization", sync_to_thread=False)
+    @get("/org/{org_id:str}", operation_id="list_org_roles", responses=errors(401, 403, 404), summary="Built-in and custom roles of an organization", sync_to_thread=False)
     def list_roles(self, org_roles: OrgRoles, principal: Principal, org_id: str) -> list[RoleView]:
         return org_roles.roles(principal, org_id)
 
-    @post("/org/{org_id:str}", operation_id="create_org_role", summary="Create a custom role", sync_to_thread=True, status_code=200)
+    @post("/org/{org_id:str}", operation_id="create_org_role", responses=errors(400, 401, 403, 404, 409, 413, 422), summary="Create a custom role", sync_to_thread=True, status_code=200)
     def create_role(self, org_roles: OrgRoles, principal: Principal, org_id: str, data: RoleCreate) -> RoleView:
         return org_roles.create_role(principal, org_id, data)
 
@@ -29,7 +29,7 @@ class RoleController(Controller):
     def read(self, org_roles: OrgRoles, principal: Principal, role_id: str) -> RoleView:
         return org_roles.get_role(principal, role_id)
 
-    @put("/{role_id:str}", operation_id="update_role", summary="Update a custom role (name, description, rights)", sync_to_thread=True, responses=errors(400, 401, 403, 404, 409, 422))
+    @put("/{role_id:str}", operation_id="update_role", summary="Update a custom role (name, description, rights)", sync_to_thread=True, responses=errors(400, 401, 403, 404, 409, 413, 422))
     def change(self, org_roles: OrgRoles, principal: Principal, role_id: str, data: RoleUpdate) -> RoleView:
         return org_roles.update_role(principal, role_id, data)
 

@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 from litestar import Controller, get, post, put
 
+from api.params import Email, Password, Username
 from api.schemas import errors
 from api.security import no_api_tokens
 from application.accounts import Accounts, NewAccount
@@ -18,9 +19,9 @@ from application.views import AnonymousUserView, UserView
 
 
 class UserCreate(msgspec.Struct, kw_only=True):
-    username: str
-    email: str
-    password: str
+    username: Username
+    email: Email
+    password: Password
     first_name: str = ""
     last_name: str = ""
     avatar_image: str = ""
@@ -34,7 +35,7 @@ class UserController(Controller):
     tags = ["users"]
     guards = [no_api_tokens]
 
-    @get("/profile", operation_id="user_profile", summary="The caller's profile (anonymous when not signed in)", sync_to_thread=False)
+    @get("/profile", operation_id="get_profile", responses=errors(401, 403), summary="The caller's profile (anonymous when not signed in)", sync_to_thread=False)
     def profile(self, authz: Authorization, accounts: Accounts, principal: Principal) -> UserView | AnonymousUserView:
         if principal.token is not None:
             authz.require_user(principal)
@@ -42,23 +43,23 @@ class UserController(Controller):
             return AnonymousUserView()
         return accounts.user_view(principal.user_id)
 
-    @post("/{org_id:str}", operation_id="signup_into_org", summary="Sign up a new user into an organization", sync_to_thread=True, status_code=200)
+    @post("/{org_id:str}", operation_id="signup_into_org", responses=errors(400, 401, 403, 404, 409, 413, 422), summary="Sign up a new user into an organization", sync_to_thread=True, status_code=200)
     def signup(self, authz: Authorization, signups: Signups, principal: Principal, org_id: str, data: UserCreate) -> UserView:
         if principal.token is not None:
             authz.require_user(principal)
         return signups.sign_up(org_id, _account(data))
 
-    @post("/{org_id:str}/invite/{invite_code:str}", operation_id="signup_into_org_with_invite", summary="Sign up a new user into an invite-only organization with an invite code", sync_to_thread=True, status_code=200, responses=errors(400, 403, 422))
+    @post("/{org_id:str}/invite/{invite_code:str}", operation_id="signup_into_org_with_invite", summary="Sign up a new user into an invite-only organization with an invite code", sync_to_thread=True, status_code=200, responses=errors(400, 401, 403, 404, 409, 413, 422))
     def signup_with_invite(self, authz: Authorization, signups: Signups, principal: Principal, org_id: str, invite_code: str, data: UserCreate) -> UserView:
         if principal.token is not None:
             authz.require_user(principal)
         return signups.sign_up_with_invite(org_id, invite_code, _account(data))
 
-    @put("/change_password/{user_id:str}", operation_id="change_user_password", summary="Change the caller's password (needs the current one)", sync_to_thread=True, responses=errors(400, 401, 403, 422))
+    @put("/change_password/{user_id:str}", operation_id="change_user_password", summary="Change the caller's password (needs the current one)", sync_to_thread=True, responses=errors(400, 401, 403, 404, 409, 413, 422))
     def change_password(self, profiles: Profiles, principal: Principal, user_id: str, data: PasswordChange) -> UserView:
         return profiles.change_password(principal, user_id, data)
 
-    @put("/{user_id:str}", operation_id="update_user", summary="Update the caller's profile (partial)", sync_to_thread=True, responses=errors(400, 401, 403, 422))
+    @put("/{user_id:str}", operation_id="update_user", summary="Update the caller's profile (partial)", sync_to_thread=True, responses=errors(400, 401, 403, 404, 409, 413, 422))
     def update(self, profiles: Profiles, principal: Principal, user_id: str, data: ProfileUpdate) -> UserView:
         return profiles.update_profile(principal, user_id, data)
 
