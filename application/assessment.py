@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
+from eventsourcing.persistence import IntegrityError
+
 from application.assessment_calibration import calibrate
 from application.assessment_engine import (
     AssessmentEngine,
@@ -40,6 +42,7 @@ from domain.knowledge import KnowledgeBase
 from projections.queries.assessments import AssessmentQueries
 
 NOT_FOUND = "Session not found"
+CHANGED = "The session was changed concurrently, please retry"
 NOT_YOURS = "Not your session"
 TIMED_OUT = "Session has timed out"
 READ_MODELS = ("assessments",)
@@ -54,11 +57,14 @@ class NextQuestion:
     number: int
     text: str
     meta: dict[str, Any]
+    #: log position the read models must reach before the turn is over (0: nothing written)
+    position: int = 0
 
 
 @dataclass(frozen=True)
 class Completed:
     scores: list[dict[str, Any]]
+    position: int = 0
 
 
 Outcome = NextQuestion | Completed
@@ -71,6 +77,8 @@ class Turn:
     answer: str
     question_id: int | None
     evaluator: Evaluator
+    #: as loaded for the checks; reused when no other turn of this process ran since
+    loaded: Assessment | None = None
 
 
 class Assessments:
@@ -90,6 +98,9 @@ class Assessments:
         self._org_for = org_for
         self.timeout_seconds = timeout_seconds
         self._read_timeout = read_timeout
+        #: session -> aggregate version after this process's last turn (a turn whose checks
+        #: loaded that version need not load it again)
+        self._versions: dict[str, int] = {}
         #: (session, question number) whose question this process handed to its client
         self._delivered: OrderedDict[tuple[str, int], None] = OrderedDict()
         self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
@@ -102,6 +113,7 @@ class Assessments:
         run = Run(None, evaluator, self._keys.create(session_id))
         async with self._locked(session_id):
             await self.engine.start(session_id, fields, run)
+            self._remember(run)
         agg = _started(run)
         await self._settled(run)
         pending = agg.pending
@@ -118,12 +130,14 @@ class Assessments:
         agg.ensure_active()
         if not answer.strip():
             raise InvalidInput("response: must not be empty", field="response")
-        return Turn(user_id, session_id, answer, question_id, evaluator)
+        return Turn(user_id, session_id, answer, question_id, evaluator, agg)
 
     async def play(self, turn: Turn) -> Outcome:
         """Record the answer, judge it, and ask the next question or conclude."""
         async with self._locked(turn.session_id):
-            agg = await self._live(turn.user_id, turn.session_id)
+            agg = turn.loaded
+            if agg is None or self._versions.get(turn.session_id, agg.version) != agg.version:
+                agg = await self._live(turn.user_id, turn.session_id)
             agg.ensure_active()
             run = Run(agg, turn.evaluator, self._cipher(turn.session_id))
             pending = agg.pending
@@ -135,9 +149,14 @@ class Assessments:
                 if turn.question_id is not None and turn.question_id > pending.number:
                     raise Conflict(f"Question {turn.question_id} has not been asked")
                 sealed = run.cipher.seal(answer_context(pending.number), turn.answer)
-                await self.engine.answer(turn.session_id, sealed, run)
-        await self._settled(run)
-        return _outcome(_started(run))
+                try:
+                    await self.engine.answer(turn.session_id, sealed, run)
+                except IntegrityError:
+                    # Another process recorded a step of this session first.
+                    self._versions.pop(turn.session_id, None)
+                    raise Conflict(CHANGED, code="SESSION_CHANGED") from None
+            self._remember(run)
+        return _outcome(_started(run), run.positions)
 
     async def resume(self, user_id: UUID, session_id: str) -> ResumeResponse:
         evaluator = self._evaluator_for(user_id)
@@ -146,6 +165,7 @@ class Assessments:
             agg.ensure_active()
             run = Run(agg, evaluator, self._cipher(session_id))
             await self.engine.settle(session_id, run)
+            self._remember(run)
         await self._settled(run)
         agg = _started(run)
         if agg.status == COMPLETED or agg.pending is None:
@@ -224,6 +244,12 @@ class Assessments:
             raise NotFound(NOT_FOUND, code="SESSION_NOT_FOUND")
         return cipher
 
+    def _remember(self, run: Run) -> None:
+        agg = _started(run)
+        self._versions[str(agg.id)] = agg.version
+        if len(self._versions) > _DELIVERED_KEPT:
+            self._versions.pop(next(iter(self._versions)))
+
     def delivered(self, session_id: str, number: int) -> None:
         """The client has been handed question ``number``: an answer to it is a new answer."""
         self._delivered[(session_id, number)] = None
@@ -246,6 +272,12 @@ class Assessments:
             and (turn.session_id, pending.number) not in self._delivered
             and cipher.digest(turn.answer) == last.digest
         )
+
+    async def settled(self, outcome: Outcome) -> None:
+        """Wait (bounded) until the read models reflect a turn: the graph and the session list
+        a client reads next. The stream sends the question first and waits before ``[DONE]``."""
+        if outcome.position:
+            await self._barrier.wait_async(outcome.position, READ_MODELS, self._read_timeout)
 
     async def _settled(self, run: Run) -> None:
         if run.positions:
@@ -276,13 +308,14 @@ def _session_key(session_id: str) -> str:
         raise NotFound(NOT_FOUND, code="SESSION_NOT_FOUND") from None
 
 
-def _outcome(agg: Assessment) -> Outcome:
+def _outcome(agg: Assessment, positions: list[int]) -> Outcome:
+    last = max(positions, default=0)
     if agg.status == COMPLETED:
-        return Completed(list(agg.scores))
+        return Completed(list(agg.scores), last)
     pending = agg.pending
     if pending is None:
         raise Conflict(SESSION_COMPLETED, code="SESSION_COMPLETED")
     return NextQuestion(pending.number, pending.text, {
         "type": "assessment", "topics_evaluated": agg.topics_evaluated,
         "total_questions": len(agg.questions), "max_questions": agg.max_questions,
-    })
+    }, last)

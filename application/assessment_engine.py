@@ -17,6 +17,7 @@ checkpoint holds readable answer text.
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,6 +33,7 @@ from domain.assessment_policy import Decision, Move, readiness, route, scores, u
 from domain.knowledge import BloomLevel, Concept, KnowledgeBase
 
 Clock = Callable[[], float]
+_session: ContextVar[str] = ContextVar("assessment_session")
 
 
 class SessionCipher(Protocol):
@@ -92,6 +94,10 @@ class AssessmentEngine:
         self._checkpoints = checkpoints
         self.clock = clock
         self._runs: dict[str, Run] = {}
+        #: session -> question number this process last saw its run paused on: when the log
+        #: agrees, the checkpoint need not be read to know it (another process that moved the
+        #: session on has moved the log on too)
+        self._paused: dict[str, int] = {}
         self._compiled: dict[int, Any] = {}
 
     def close(self) -> None:
@@ -117,7 +123,15 @@ class AssessmentEngine:
         there is one). A checkpoint that does not match the log is rebuilt first."""
         graph = await self._graph()
         await self._paused_at_pending(graph, session_id, run)
-        return await self._invoke(session_id, run, Command(resume=sealed_answer))
+        before = run.aggregate.version if run.aggregate is not None else 0
+        await self._invoke(session_id, run, Command(resume=sealed_answer))
+        if run.aggregate is not None and run.aggregate.version == before:
+            # Nothing moved: the checkpoint this process remembered is gone (deleted or lost
+            # with its database). Check it for real, rebuild it from the log, answer again.
+            self._paused.pop(session_id, None)
+            await self._paused_at_pending(graph, session_id, run)
+            await self._invoke(session_id, run, Command(resume=sealed_answer))
+        return run
 
     async def settle(self, session_id: str, run: Run) -> Run:
         """Bring the run to where the log says it stands: paused on the pending question
@@ -129,8 +143,10 @@ class AssessmentEngine:
     async def _paused_at_pending(self, graph: Any, session_id: str, run: Run) -> None:
         agg = run.aggregate
         config = _config(session_id)
-        snapshot = await graph.aget_state(config)
         pending = agg.pending if agg is not None else None
+        if pending is not None and self._paused.get(session_id) == pending.number:
+            return
+        snapshot = await graph.aget_state(config)
         if (
             pending is not None and snapshot.next == ("wait",) and snapshot.interrupts
             and (snapshot.values or {}).get("pending") == pending.number
@@ -138,19 +154,29 @@ class AssessmentEngine:
             return
         saver = await self._checkpoints.saver()
         await saver.adelete_thread(session_id)
+        self._paused.pop(session_id, None)
         await self._invoke(session_id, run, {"session_id": session_id})
 
     async def _invoke(self, session_id: str, run: Run, payload: Any) -> Run:
         graph = await self._graph()
         self._runs[session_id] = run
+        self._paused.pop(session_id, None)
+        token = _session.set(session_id)
         try:
             await graph.ainvoke(payload, _config(session_id), durability="exit")
         finally:
+            _session.reset(token)
             self._runs.pop(session_id, None)
+        pending = run.aggregate.pending if run.aggregate is not None else None
+        if pending is not None:
+            self._paused[session_id] = pending.number
+            if len(self._paused) > 100_000:
+                self._paused.pop(next(iter(self._paused)))
         return run
 
     def run_of(self, state: Step) -> Run:
-        return self._runs[state["session_id"]]
+        # A run started by a resume on a checkpoint that is gone has no state yet.
+        return self._runs[state.get("session_id") or _session.get()]
 
     async def save(self, run: Run) -> None:
         position = await self._events.save_async(run.aggregate)
@@ -267,7 +293,8 @@ class AssessmentEngine:
     async def sync(self, state: Step) -> Step:
         agg = self.run_of(state).aggregate
         pending = agg.pending if agg is not None else None
-        return {"pending": pending.number if pending else None}
+        return {"session_id": state.get("session_id") or _session.get(),
+                "pending": pending.number if pending else None}
 
 
 def _aggregate(run: Run) -> Assessment:

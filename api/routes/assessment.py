@@ -93,6 +93,7 @@ async def turn_stream(assessments: Assessments, turn: Turn) -> AsyncIterator[Ser
     if isinstance(outcome, NextQuestion):
         # Resumed past the yield: the question was handed to the server to send.
         assessments.delivered(turn.session_id, outcome.number)
+    await assessments.settled(outcome)
     yield frame("[DONE]")
 
 
