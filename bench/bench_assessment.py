@@ -7,7 +7,7 @@ time to first byte (first SSE body byte, after the headers), answers per second,
 of events and of checkpoint stored per answered question.
 
     .venv/bin/python bench/bench_assessment.py [--backend postgres|sqlite] [--sessions 100]
-        [--seconds 20]
+        [--seconds 20] [--think 2]
 
 The load generator is Python on the same two cores as the server: the figures are a floor.
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -31,6 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench_foundation import PG_URL, free_port, learnstream
 from serve_process import terminate, wait_until_healthy
 
+#: mean seconds a learner takes between two answers (0: answer again at once)
+THINK = [0.0]
 ANSWERS = [
     "HTTP status codes say what happened: 200 ok, 201 created, 404 not found, 500 server error.",
     "I would use an index on the columns in the WHERE clause and check the query plan.",
@@ -89,6 +92,8 @@ async def user(base: str, n: int, go: asyncio.Event, ready: list[int], deadline:
             done.append(1)
             if b"[ASSESSMENT_COMPLETE]" in body:
                 session = None
+            if THINK[0]:
+                await asyncio.sleep(random.uniform(0.5, 1.5) * THINK[0])  # the learner types
 
 
 async def start(http: httpx.AsyncClient) -> str:
@@ -159,7 +164,10 @@ def main() -> int:
     parser.add_argument("--backend", default="postgres", choices=["postgres", "sqlite"])
     parser.add_argument("--sessions", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--think", type=float, default=2.0,
+                        help="mean seconds between a learner's answers (0: closed loop)")
     args = parser.parse_args()
+    THINK[0] = args.think
     with tempfile.TemporaryDirectory(prefix="bench-assessment-") as tmp:
         workdir = Path(tmp)
         proc, base, schema = launch(args.backend, workdir)
@@ -172,7 +180,8 @@ def main() -> int:
                 from bench_foundation import drop_schema
 
                 drop_schema(schema)
-    print(f"backend={args.backend} sessions={args.sessions} answered={answered} in {elapsed:.1f}s")
+    print(f"backend={args.backend} sessions={args.sessions} think={args.think}s"
+          f" answered={answered} in {elapsed:.1f}s")
     print(f"respond time to first byte: p50 {pct(ttfb, 0.50):.1f} ms  p95 {pct(ttfb, 0.95):.1f} ms"
           f"  p99 {pct(ttfb, 0.99):.1f} ms  max {max(ttfb) * 1000:.1f} ms"
           f"  mean {statistics.mean(ttfb) * 1000:.1f} ms")
