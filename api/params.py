@@ -48,6 +48,8 @@ JobStatus = Annotated[
     str | None,
     Parameter(schema_extra={"one_of": None, "type": OpenAPIType.STRING, "enum": list(STATUSES)}),
 ]
+#: a custom role by numeric id or ``role_<uuid>`` (LearnHouse answers 400 for another form)
+RoleRef = Annotated[str, Parameter(schema_extra={"pattern": r"^(?:[0-9]{1,18}|role_.+)$"})]
 #: a career level of the knowledge base (OpenLearning answers 400 for another)
 CareerLevel = Annotated[str, Parameter(schema_extra={"enum": list(Level.names())})]
 

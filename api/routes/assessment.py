@@ -20,6 +20,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from api.errors import STATUS, error_response
 from api.routes.openlearning_user import signed_in
+from api.schemas import errors
 from application.assessment import Assessments, Completed, NextQuestion, Outcome, Turn
 from application.assessment_schemas import (
     AssessmentStartResponse,
@@ -102,20 +103,20 @@ class AssessmentController(Controller):
     tags = ["assessment"]
     exception_handlers = {ModelError: model_error_handler}
 
-    @post("/start", operation_id="ol_assessment_start", summary="Start a session; answers with the first question", status_code=200)
+    @post("/start", operation_id="start_assessment", responses=errors(400, 401, 409, 413, 422, 502, 504), summary="Start a session; answers with the first question", status_code=200)
     async def start(self, assessments: Assessments, principal: Principal, data: StartAssessment) -> AssessmentStartResponse:
         return await assessments.start(signed_in(principal), data)
 
-    @post("/{session_id:str}/respond", operation_id="ol_assessment_respond", summary="Answer the pending question; SSE: next question or completion", status_code=200)
+    @post("/{session_id:str}/respond", operation_id="respond_to_assessment", responses=errors(400, 401, 403, 404, 409, 410, 413, 422), summary="Answer the pending question; SSE: next question or completion", status_code=200)
     async def respond(self, assessments: Assessments, principal: Principal, session_id: str, data: RespondRequest) -> ServerSentEvent:
         turn = await assessments.begin_turn(signed_in(principal), session_id, data.response, data.question_id)
         return ServerSentEvent(turn_stream(assessments, turn))
 
-    @get("/{session_id:str}/graph", operation_id="ol_assessment_graph", summary="The session's knowledge graph", sync_to_thread=False)
+    @get("/{session_id:str}/graph", operation_id="get_assessment_graph", responses=errors(401, 404), summary="The session's knowledge graph", sync_to_thread=False)
     def graph(self, assessments: Assessments, principal: Principal, session_id: str) -> KnowledgeGraphOut:
         return assessments.graph(signed_in(principal), session_id)
 
-    @get("/{session_id:str}/resume", operation_id="ol_assessment_resume", summary="The pending question of an unfinished session")
+    @get("/{session_id:str}/resume", operation_id="resume_assessment", responses=errors(400, 401, 404, 409, 410, 502, 504), summary="The pending question of an unfinished session")
     async def resume(self, assessments: Assessments, principal: Principal, session_id: str) -> ResumeResponse:
         return await assessments.resume(signed_in(principal), session_id)
 
@@ -124,7 +125,7 @@ class UserAssessmentsController(Controller):
     path = "/api/user"
     tags = ["assessment"]
 
-    @get("/assessments", operation_id="ol_user_assessments", summary="The user's sessions, newest first", sync_to_thread=False)
+    @get("/assessments", operation_id="list_my_assessments", responses=errors(401, 422), summary="The user's sessions, newest first", sync_to_thread=False)
     def sessions(
         self, assessments: Assessments, principal: Principal,
         limit: Annotated[int, Parameter(ge=1, le=100)] = 100,
