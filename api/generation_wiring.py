@@ -21,10 +21,12 @@ from infrastructure.ai.model_source import ModelChoice
 from infrastructure.generation_checkpoints import checkpoint_target
 from infrastructure.generation_queue import GenerationQueue
 from infrastructure.generation_worker import GenerationWorker
-from infrastructure.rate_limit import Limit, RateLimiter
+from infrastructure.model_keys import SealedModelKeys
+from infrastructure.rate_limit import Limit
 from infrastructure.secret_box import SecretBox
 from infrastructure.settings import Settings
 from infrastructure.ssrf_guard import check_url
+from infrastructure.window_limit import MemoryWindowLimiter, RedisWindowLimiter, WindowLimiter
 from projections.engine.positions import PositionBoard
 from projections.generation_jobs import GenerationJobsProjection
 from projections.queries.generation_jobs import GenerationJobQueries
@@ -43,20 +45,24 @@ class GenerationParts:
 
 def build_generation(
     settings: Settings, writer: Writer, board: PositionBoard, projection: GenerationJobsProjection,
-    identity: IdentityQueries, authz: Authorization, orgs: Organizations, limiter: RateLimiter,
-    box: SecretBox,
+    identity: IdentityQueries, authz: Authorization, orgs: Organizations, box: SecretBox,
 ) -> GenerationParts:
     queries = GenerationJobQueries(projection)
     accounts = GenerationAccounts(
-        writer, queries, authz, orgs, box, plans=parse_plans(settings.generation_plans),
+        writer, queries, authz, orgs, box, SealedModelKeys(projection.store, box),
+        plans=parse_plans(settings.generation_plans),
         default_plan=settings.generation_default_plan,
         default_org_plan=settings.generation_default_org_plan,
     )
+    # A sliding window ("30 requests in any minute"), shared through Redis when configured.
     limit = Limit.parse(settings.generation_rate_limit)
+    limiter: WindowLimiter = (
+        RedisWindowLimiter(settings.redis_url, settings.redis_prefix + "gl:")
+        if settings.redis_url else MemoryWindowLimiter()
+    )
 
     async def rate_check(key: str) -> float | None:
-        decision = await limiter.hit([(f"generation:{key}", limit)])
-        return None if decision.allowed else decision.retry_after
+        return await limiter.hit(key, limit)
 
     allow = settings.webhooks_allow_private
     generation = Generation(
@@ -78,7 +84,7 @@ def share_url(settings: Settings) -> Any:
 
 def build_generation_worker(container: Container, **overrides: Any) -> GenerationWorker:
     settings = container.settings
-    models = ModelChoice(settings)
+    models = ModelChoice(settings, org_key=container.generation_accounts.model_key)
     links = share_url(settings)
 
     def make_runner(graph: Any, worker: str) -> GenerationRunner:

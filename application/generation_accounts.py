@@ -1,4 +1,5 @@
-"""Generation accounts: an org's plan and credits, and the secret that signs its callbacks.
+"""Generation accounts: an org's plan and credits, the secret that signs its callbacks, and
+its own Anthropic key (sealed outside the log; the server-wide key is used without one).
 
 Plans and their monthly credits are settings. An org without a plan of its own is on the
 default plan; org ``default`` (the instance's first org) on its own default, which includes
@@ -18,12 +19,14 @@ import msgspec
 from eventsourcing.domain import Aggregate
 
 from application.authorization import Authorization, Principal
+from application.model_keys import KeyVault, checked_key
 from application.organizations import Organizations
 from application.webhooks import new_secret
 from application.writer import Writer
 from domain.errors import InvalidInput
 from domain.generation_accounts import GenerationAccount, account_id
 from domain.generation_credits import Plan, month_of
+from domain.model_keys import key_preview
 from domain.webhooks import ROTATION_OVERLAP_HOURS, secret_context
 from projections.queries.generation_jobs import GenerationJobQueries
 
@@ -49,6 +52,16 @@ class AccountView(msgspec.Struct, kw_only=True):
     credits_used: int
     credits_left: int
     plans: dict[str, int]
+    #: the org's own Anthropic key, masked (None: jobs use the server-wide key)
+    anthropic_key_preview: str | None
+
+
+class OrgModelKey(msgspec.Struct, rename="camel"):
+    api_key: str
+
+
+class OrgModelKeyView(msgspec.Struct, rename="camel"):
+    api_key_preview: str
 
 
 class CallbackSecretView(msgspec.Struct, kw_only=True):
@@ -67,6 +80,7 @@ class GenerationAccounts:
         authz: Authorization,
         orgs: Organizations,
         sealer: Sealer,
+        vault: KeyVault,
         *,
         plans: dict[str, Plan],
         default_plan: str,
@@ -81,6 +95,7 @@ class GenerationAccounts:
         self._authz = authz
         self._orgs = orgs
         self._sealer = sealer
+        self._vault = vault
         self.plans = plans
         self._default_plan = default_plan
         self._default_org_plan = default_org_plan
@@ -108,6 +123,7 @@ class GenerationAccounts:
             monthly_credits=plan.monthly_credits, month=month, credits_used=charged,
             credits_left=max(0, plan.monthly_credits - charged),
             plans={name: p.monthly_credits for name, p in self.plans.items()},
+            anthropic_key_preview=self._vault.preview(key_subject(org_uuid)),
         )
 
     def set_plan(self, principal: Principal, org_slug: str, change: PlanChange) -> AccountView:
@@ -127,6 +143,38 @@ class GenerationAccounts:
 
         self._writer.retrying(apply)
         return self.account(principal, org_slug)
+
+    # -- the org's own model key ---------------------------------------------------------
+    def model_key(self, org_id: UUID) -> str | None:
+        """The org's Anthropic key in the clear, for its jobs' model calls only."""
+        return self._vault.get(key_subject(str(org_id)))
+
+    def set_model_key(self, principal: Principal, org_slug: str, body: OrgModelKey) -> OrgModelKeyView:
+        org_uuid = self._orgs.org_uuid_by_slug(org_slug)
+        self._require_admin(principal, org_uuid)
+        key = checked_key(body.api_key)
+        preview = key_preview(key)
+        self._vault.put(key_subject(org_uuid), key, preview)
+
+        def apply() -> None:
+            account = self._load(org_uuid)
+            account.set_model_key(preview)
+            self._writer.save(account, read_models=JOBS)
+
+        self._writer.retrying(apply)
+        return OrgModelKeyView(api_key_preview=preview)
+
+    def remove_model_key(self, principal: Principal, org_slug: str) -> None:
+        org_uuid = self._orgs.org_uuid_by_slug(org_slug)
+        self._require_admin(principal, org_uuid)
+        self._vault.delete(key_subject(org_uuid))  # gone for good, whatever the log says
+
+        def apply() -> None:
+            account = self._load(org_uuid)
+            if account.remove_model_key():
+                self._writer.save(account, read_models=JOBS)
+
+        self._writer.retrying(apply)
 
     # -- callback secret ------------------------------------------------------------------
     def callback_secret(self, principal: Principal, org_slug: str) -> CallbackSecretView:
@@ -190,3 +238,8 @@ class GenerationAccounts:
     def _require_admin(self, principal: Principal, org_uuid: str) -> None:
         self._authz.require_user(principal)
         self._authz.require(principal, org_uuid, "organizations", "update")
+
+
+def key_subject(org_uuid: str) -> str:
+    """The org's entry in the sealed key table (shared with users' keys, bound to its subject)."""
+    return f"org_{org_uuid}"

@@ -50,12 +50,24 @@ class AttemptOutcome:
     retry_in: float = 0.0
 
 
+class NoModelKey(ModelAuthError):
+    """Neither the org nor the server has an Anthropic key."""
+
+    code = "model_key_missing"
+    message = (
+        "No Anthropic API key is configured. An org admin can add one with "
+        "PUT /api/v1/admin/{org_slug}/generation/anthropic-key."
+    )
+
+
 class Superseded(Exception):
     """The job changed elsewhere while this attempt ran: stop, write nothing."""
 
 
 def job_error(exc: ModelError) -> tuple[str, str]:
     """A failed model call as the job's ``error``: a stable code and the seed's message."""
+    if isinstance(exc, NoModelKey):
+        return exc.code.upper(), NoModelKey.message
     return exc.code.upper(), seed_error(exc)[1]
 
 

@@ -1,8 +1,10 @@
-"""An organisation's generation account: its plan and the secret that signs its callbacks.
+"""An organisation's generation account: its plan, the secret that signs its callbacks, and
+whether it brought its own Anthropic key.
 
 One aggregate per org (deterministic id). The callback signing secret travels in events only
 as AES-GCM ciphertext, like webhook secrets; the previous one keeps signing for a day after a
-rotation so receivers can switch without losing a callback.
+rotation so receivers can switch without losing a callback. The org's model key never enters
+the log: it is sealed in a table outside it, and the log records only its masked preview.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class GenerationAccount(Aggregate):
         self.callback_secret = ""
         self.previous_callback_secret = ""
         self.previous_valid_until = ""
+        self.model_key_preview = ""
 
     @classmethod
     def create_id(cls, org_id: UUID) -> UUID:
@@ -66,3 +69,27 @@ class GenerationAccount(Aggregate):
         """``previous_valid_until`` is passed in: mutators never read the clock."""
         previous = self.callback_secret
         self._rotate(self.org_id, sealed, previous, previous_valid_until if previous else "")
+
+    class OrgModelKeySet(Aggregate.Event):
+        org_id: UUID
+        preview: str
+
+    @event(OrgModelKeySet)
+    def _set_model_key(self, org_id: UUID, preview: str) -> None:
+        self.model_key_preview = preview
+
+    def set_model_key(self, preview: str) -> None:
+        self._set_model_key(self.org_id, preview)
+
+    class OrgModelKeyRemoved(Aggregate.Event):
+        org_id: UUID
+
+    @event(OrgModelKeyRemoved)
+    def _remove_model_key(self, org_id: UUID) -> None:
+        self.model_key_preview = ""
+
+    def remove_model_key(self) -> bool:
+        if not self.model_key_preview:
+            return False
+        self._remove_model_key(self.org_id)
+        return True

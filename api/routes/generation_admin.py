@@ -1,10 +1,10 @@
-"""Headless administration of an org's course generation: its plan and credits, and the secret
-its callbacks are signed with. Plans are billing: only the instance's operators (admins of org
+"""Headless administration of an org's course generation: its plan and credits, its own
+Anthropic key, and the secret its callbacks are signed with. Plans are billing: only the instance's operators (admins of org
 ``default``) change them; an org's admins read its account and manage its callback secret."""
 
 from __future__ import annotations
 
-from litestar import Controller, get, post, put
+from litestar import Controller, delete, get, post, put
 
 from api.schemas import errors
 from application.authorization import Principal
@@ -12,6 +12,8 @@ from application.generation_accounts import (
     AccountView,
     CallbackSecretView,
     GenerationAccounts,
+    OrgModelKey,
+    OrgModelKeyView,
     PlanChange,
 )
 
@@ -31,6 +33,18 @@ class GenerationAdminController(Controller):
         self, generation_accounts: GenerationAccounts, principal: Principal, org_slug: str, data: PlanChange
     ) -> AccountView:
         return generation_accounts.set_plan(principal, org_slug, data)
+
+    @put("/anthropic-key", operation_id="admin_set_generation_anthropic_key", sync_to_thread=True,
+         summary="The org's own Anthropic key for its jobs (sealed outside the log; shown masked)")
+    def set_key(
+        self, generation_accounts: GenerationAccounts, principal: Principal, org_slug: str, data: OrgModelKey
+    ) -> OrgModelKeyView:
+        return generation_accounts.set_model_key(principal, org_slug, data)
+
+    @delete("/anthropic-key", operation_id="admin_remove_generation_anthropic_key", sync_to_thread=True,
+            status_code=204, summary="Remove the org's own Anthropic key (jobs use the server's)")
+    def remove_key(self, generation_accounts: GenerationAccounts, principal: Principal, org_slug: str) -> None:
+        generation_accounts.remove_model_key(principal, org_slug)
 
     @get("/callback-secret", operation_id="get_generation_callback_secret", responses=errors(401, 403, 404, 409), sync_to_thread=True,
          summary="The secret callbacks (callbackUrl) are signed with, Standard Webhooks style")

@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from uuid import UUID
 
-from application.language_model import LanguageModel, ModelAuthError
+from application.generation_runner import NoModelKey
+from application.language_model import LanguageModel
 from application.offline_course_writer import OfflineCourseWriter
 from infrastructure.ai.anthropic_models import AnthropicModels
 from infrastructure.settings import Settings
-
-NO_KEY = "No Anthropic API key is configured for this organization."
 
 
 class ModelChoice:
@@ -40,7 +39,7 @@ class ModelChoice:
             return self._writer
         key = (self._org_key(org_id) if self._org_key is not None else None) or self._server_key
         if not key:
-            raise ModelAuthError(NO_KEY)
+            raise NoModelKey("no Anthropic key for this organization or server")
         return self._anthropic.for_key(key)
 
     async def aclose(self) -> None:

@@ -110,3 +110,31 @@ def test_a_malformed_tool_answer_is_retried_then_the_job_fails(api, client, fake
     assert job["error"]["code"] == "MODEL_BAD_OUTPUT"
     assert job["attempts"] == 3
     assert fake_anthropic.calls("write_outline") == 9
+
+
+class TestTheOrgsOwnKey:
+    @pytest.fixture
+    def settings_env(self, settings_env):
+        return {**settings_env, "LEARNSTREAM_ANTHROPIC_API_KEY": ""}
+
+    def test_without_any_key_the_job_fails_saying_so(self, api, client, fake_anthropic):
+        job = _run(api, client)
+        assert job["status"] == "failed"
+        assert job["error"]["code"] == "MODEL_KEY_MISSING"
+        assert "anthropic-key" in job["error"]["message"]
+        assert fake_anthropic.calls() == 0
+
+    def test_the_orgs_sealed_key_writes_its_jobs(self, api, client, container, fake_anthropic):
+        admin = api.admin()
+        org_key = "sk-ant-org-owned-key-42"
+        fake_anthropic.api_keys.add(org_key)
+        stored = client.put("/api/v1/admin/default/generation/anthropic-key", json={"apiKey": org_key}, headers=admin)
+        assert stored.status_code == 200, stored.text
+        assert stored.json() == {"apiKeyPreview": "sk-...y-42"}
+        assert client.get("/api/v1/admin/default/generation", headers=admin).json()["anthropic_key_preview"] == "sk-...y-42"
+        assert org_key not in str([vars(e.event) for e in container.events.read(0, 10_000)])  # never in the log
+        job = _run(api, client)
+        assert job["status"] == "completed", job
+        assert {r.api_key for r in fake_anthropic.messages_requests()} == {org_key}
+        assert client.delete("/api/v1/admin/default/generation/anthropic-key", headers=admin).status_code == 204
+        assert _run(api, client)["error"]["code"] == "MODEL_KEY_MISSING"
