@@ -224,7 +224,7 @@ def build_services(settings: Settings, stores: Stores, models: ReadModels) -> Se
     )
     openlearning = build_assessment(settings, stores, models.assessments, identity, box)
     gen = build_generation(
-        settings, writer, stores.board, models.generation_jobs, identity, authz, orgs, limiter, box,
+        settings, writer, stores.board, models.generation_jobs, identity, authz, orgs, box,
     )
     return Services(
         settings=settings, events=stores.events, read_store=stores.read_store, board=stores.board,
