@@ -11,7 +11,7 @@ from litestar.connection import ASGIConnection
 from api.credentials import credential_of
 from application.accounts import Accounts
 from application.api_tokens import ApiTokens
-from application.authorization import ANONYMOUS, Principal
+from application.authorization import ANONYMOUS, TOKEN_NOT_ALLOWED, Principal
 from domain.errors import Forbidden, Unauthenticated
 
 
@@ -42,4 +42,4 @@ def no_api_tokens(connection: ASGIConnection[Any, Any, Any, Any], _handler: Any)
     whether the token came in the header or in a cookie."""
     credential = credential_of(connection.scope)  # type: ignore[arg-type]
     if credential is not None and credential.is_api_token:
-        raise Forbidden("API tokens are not allowed on this route", code="TOKEN_NOT_ALLOWED")
+        raise Forbidden(TOKEN_NOT_ALLOWED, code="TOKEN_NOT_ALLOWED")

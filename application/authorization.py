@@ -15,6 +15,7 @@ from projections.queries.identity import IdentityQueries
 FORBIDDEN = "User rights (roles & authorship) : You don't have the right to perform this action"
 NOT_SIGNED_IN = "You should be logged in to perform this action"
 TOKEN_OTHER_ORG = "API token cannot access resources outside its organization"  # noqa: S105 (a message)
+TOKEN_NOT_ALLOWED = "API tokens are not allowed on this route"  # noqa: S105 (a message)
 
 
 @dataclass(frozen=True)
@@ -54,16 +55,20 @@ class Authorization:
     def require_user(self, principal: Principal) -> UUID:
         """A signed-in user (API tokens are refused where a user session is required)."""
         if principal.token is not None:
-            raise Forbidden("API tokens cannot be used on this route", code="TOKEN_NOT_ALLOWED")
+            raise Forbidden(TOKEN_NOT_ALLOWED, code="TOKEN_NOT_ALLOWED")
         if principal.user_id is None:
             raise Unauthenticated("Authentication required")
         return principal.user_id
 
+    def require_token_org(self, principal: Principal, org_uuid: str) -> None:
+        """An API token reaches its own org only."""
+        if principal.token is not None and principal.token.org_uuid != org_uuid:
+            raise Forbidden(TOKEN_OTHER_ORG, code="TOKEN_WRONG_ORG")
+
     def rights_in(self, principal: Principal, org_uuid: str) -> Rights | None:
         if principal.token is not None:
             # A token never reaches another org's data, not even what anonymous callers see.
-            if principal.token.org_uuid != org_uuid:
-                raise Forbidden(TOKEN_OTHER_ORG, code="TOKEN_WRONG_ORG")
+            self.require_token_org(principal, org_uuid)
             return principal.token.rights
         if principal.user_id is None:
             return None

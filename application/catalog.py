@@ -15,7 +15,7 @@ from application.uploads import Upload
 from application.views import CourseView
 from application.writer import Writer
 from domain.courses import Course
-from domain.errors import Forbidden, InvalidInput, NotFound
+from domain.errors import InvalidInput, NotFound
 from projections.queries.catalog import CatalogQueries
 
 COURSE_NOT_FOUND = "Course not found"
@@ -188,7 +188,5 @@ class Catalog:
         self._check_token_org(principal, org_uuid)
         return self._q.count(org_uuid, self._authz.course_visibility(principal, org_uuid))
 
-    @staticmethod
-    def _check_token_org(principal: Principal, org_uuid: str) -> None:
-        if principal.token is not None and principal.token.org_uuid != org_uuid:
-            raise Forbidden("API token cannot access resources outside its organization")
+    def _check_token_org(self, principal: Principal, org_uuid: str) -> None:
+        self._authz.require_token_org(principal, org_uuid)

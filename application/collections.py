@@ -16,7 +16,7 @@ from application.organizations import Organizations
 from application.paging import page_of
 from application.writer import Writer
 from domain.collections import COLLECTION_NOT_FOUND, Collection
-from domain.errors import Forbidden, InvalidInput, NotFound
+from domain.errors import InvalidInput, NotFound
 from infrastructure.read_store import Row
 from projections.collections import CollectionQueries, course_ids
 
@@ -125,8 +125,7 @@ class Collections:
     def page(self, principal: Principal, org_ref: str, page: int, limit: int) -> list[CollectionView]:
         window = page_of(page, limit, self._page_limit_max)
         org_uuid = self._orgs.org_uuid(org_ref)
-        if principal.token is not None and principal.token.org_uuid != org_uuid:
-            raise Forbidden("API token cannot access resources outside its organization")
+        self._authz.require_token_org(principal, org_uuid)
         members = self._authz.can(principal, org_uuid, "collections", "read")
         rows = self._q.page(org_uuid, members, window.number, window.limit)
         return [self._view(principal, r) for r in rows]

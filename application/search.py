@@ -15,7 +15,7 @@ from application.content_access import ContentAccess
 from application.organizations import Organizations
 from application.paging import page_of
 from application.views import CourseView
-from domain.errors import Forbidden, InvalidInput
+from domain.errors import InvalidInput
 from infrastructure.read_store import Row
 from projections.engine.positions import PositionBoard
 from projections.queries.search import KINDS, SearchQueries, SearchScope
@@ -65,8 +65,7 @@ class Search:
             raise InvalidInput("query must be 1 to 200 characters", field="query")
         page_of(page, limit, MAX_LIMIT, clamp=False)
         org_uuid = self._orgs.org_uuid_by_slug(slug)
-        if principal.token is not None and principal.token.org_uuid != org_uuid:
-            raise Forbidden("API token cannot access resources outside its organization")
+        self._access.authz.require_token_org(principal, org_uuid)
         self._access.authz.require_token_right(principal, org_uuid, "search", "read")
         # Course writes wait for the catalog only: let the index catch up with it (bounded).
         self._board.wait(self._board.position("catalog"), ("search",), self._timeout)

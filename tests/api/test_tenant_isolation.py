@@ -141,3 +141,20 @@ def test_api_token_of_a_would_not_reach_user_routes(client, t):
             "detail": "API token cannot access resources outside its organization",
             "code": "TOKEN_WRONG_ORG",
         }
+
+
+def test_api_token_of_a_gets_one_answer_on_every_list_of_b(client, t):
+    token = issue_token(client, t.a_admin, t.a["id"])
+    wrong_org = {
+        "detail": "API token cannot access resources outside its organization", "code": "TOKEN_WRONG_ORG",
+    }
+    for path in (
+        "/api/v1/courses/org_slug/org-b/page/1/limit/10",
+        "/api/v1/courses/org_slug/org-b/count",
+        "/api/v1/courses/org_slug/org-b/search?query=python",
+        "/api/v1/search/org_slug/org-b?query=python",
+        f"/api/v1/collections/org/{t.b['id']}/page/1/limit/10",
+    ):
+        response = client.get(path, headers=token)
+        assert response.status_code == 403, (path, response.text)
+        assert response.json() == wrong_org, path
