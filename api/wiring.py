@@ -73,6 +73,7 @@ from projections.queries.api_tokens import ApiTokenQueries, TokenUsage
 from projections.queries.catalog import CatalogQueries
 from projections.queries.content import ContentQueries
 from projections.queries.identity import IdentityQueries
+from projections.queries.invites import InviteQueries
 from projections.queries.progress import ProgressQueries
 from projections.queries.search import SearchQueries
 from projections.queries.webhooks import WebhookQueries
@@ -188,7 +189,7 @@ def build_services(settings: Settings, stores: Stores, models: ReadModels) -> Se
         JwtCodec(secret, settings.access_token_minutes, settings.refresh_token_days),
         throttle,
     )
-    orgs = Organizations(writer, identity, authz)
+    orgs = Organizations(writer, identity, authz, InviteQueries(models.invites).signup_mode)
     files = LocalFileStorage(settings.data_dir / "files")
     catalog_q = CatalogQueries(models.catalog, identity)
     catalog = Catalog(writer, catalog_q, authz, orgs, files, settings.page_limit_max)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -57,10 +58,12 @@ class Organizations:
         writer: Writer,
         identity: IdentityQueries,
         authz: Authorization,
+        signup_mode: Callable[[str], str],
     ) -> None:
         self._writer = writer
         self._identity = identity
         self._authz = authz
+        self._signup_mode = signup_mode
 
     # -- lookups ------------------------------------------------------------------------
     def org_uuid(self, ref: str | int) -> str:
@@ -79,13 +82,24 @@ class Organizations:
         row = self._identity.org_row(ref)
         if row is None:
             raise NotFound(ORG_NOT_FOUND)
-        return org_view(row)
+        return self._with_config(row)
 
     def get_by_slug(self, slug: str) -> OrgView:
         row = self._identity.org_by_slug(slug)
         if row is None:
             raise NotFound(ORG_NOT_FOUND)
-        return org_view(row)
+        return self._with_config(row)
+
+    def _with_config(self, row: dict[str, Any]) -> OrgView:
+        """The org with the part of LearnHouse's org config that learnstream keeps: where a
+        LearnHouse client reads whether signing up needs an invite code."""
+        view = org_view(row)
+        mode = self._signup_mode(str(row["org_uuid"]))
+        view.config = {
+            "org_id": view.id,
+            "config": {"config_version": "2.0", "admin_toggles": {"members": {"signup_mode": mode}}},
+        }
+        return view
 
     # -- commands -----------------------------------------------------------------------
     def create(self, principal: Principal, command: OrgCreate) -> OrgView:

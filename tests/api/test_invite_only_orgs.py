@@ -235,3 +235,18 @@ def test_codes_are_never_written_to_the_log_in_clear(container, client, api):
     # The log is readable as stored (the newcomer's email is there), and the code is not.
     assert any(NEWCOMER["email"].encode() in state for state in states)
     assert not any(code.encode() in state for state in states)
+
+
+def test_the_org_tells_clients_whether_signup_needs_an_invite(client, api):
+    def mode(ref: str) -> str:
+        org = ok(client.get(ref))
+        return str(org["config"]["config"]["admin_toggles"]["members"]["signup_mode"])
+
+    admin = api.admin()
+    client.cookies.clear()
+    assert mode("/api/v1/orgs/1") == mode("/api/v1/orgs/slug/default") == "open"
+    invite_only(client, admin)
+    client.cookies.clear()
+    assert mode("/api/v1/orgs/1") == mode("/api/v1/orgs/slug/default") == "inviteOnly"
+    other = api.create_org(admin, "org-b")
+    assert other["config"]["config"]["admin_toggles"]["members"]["signup_mode"] == "open"
