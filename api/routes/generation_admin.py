@@ -34,14 +34,14 @@ class GenerationAdminController(Controller):
     ) -> AccountView:
         return generation_accounts.set_plan(principal, org_slug, data)
 
-    @put("/anthropic-key", operation_id="admin_set_generation_anthropic_key", sync_to_thread=True,
+    @put("/anthropic-key", operation_id="set_generation_model_key", responses=errors(401, 403, 404, 409, 413, 422), sync_to_thread=True,
          summary="The org's own Anthropic key for its jobs (sealed outside the log; shown masked)")
     def set_key(
         self, generation_accounts: GenerationAccounts, principal: Principal, org_slug: str, data: OrgModelKey
     ) -> OrgModelKeyView:
         return generation_accounts.set_model_key(principal, org_slug, data)
 
-    @delete("/anthropic-key", operation_id="admin_remove_generation_anthropic_key", sync_to_thread=True,
+    @delete("/anthropic-key", operation_id="remove_generation_model_key", responses=errors(401, 403, 404, 409), sync_to_thread=True,
             status_code=204, summary="Remove the org's own Anthropic key (jobs use the server's)")
     def remove_key(self, generation_accounts: GenerationAccounts, principal: Principal, org_slug: str) -> None:
         generation_accounts.remove_model_key(principal, org_slug)

@@ -91,8 +91,8 @@ include-operation-id = "start_assessment"
 warnings = ["missing_auth"]
 
 # Rules the request Structs do not document yet (their services check them): an org's name and
-# slug pattern (OrgCreate), an API key of 8+ characters without spaces (ApiKeySetRequest), the
-# plan names (PlanChange).
+# slug pattern (OrgCreate), an API key of 8+ characters without spaces (ApiKeySetRequest,
+# OrgModelKey), the plan names (PlanChange).
 [[operations]]
 include-operation-id = "create_org"
 warnings = ["missing_auth"]
@@ -107,6 +107,10 @@ warnings = ["missing_auth"]
 
 [[operations]]
 include-operation-id = "set_generation_plan"
+warnings = ["missing_auth"]
+
+[[operations]]
+include-operation-id = "set_generation_model_key"
 warnings = ["missing_auth"]
 """
 
