@@ -23,8 +23,11 @@ MAX_JSON_INT = 2**53 - 1
 #: the deepest page whose offset stays within ``MAX_OFFSET`` at the default limit cap (100)
 MAX_PAGE = MAX_OFFSET // 100 + 1
 
-#: a numeric id as the read models store it (a log position)
-NumericId = Annotated[int, Parameter(ge=0, le=MAX_JSON_INT)]
+#: a numeric id as the read models store it (a log position), taken as text so that a path
+#: segment that is not a number is a 422 (as LearnHouse answers), not an unmatched route
+NumericId = Annotated[
+    str, Parameter(pattern=r"^[0-9]{1,15}$", description="A numeric id (digits only)")
+]
 #: an aggregate version, counted from 1
 VersionNumber = Annotated[int, Parameter(ge=1, le=MAX_JSON_INT)]
 

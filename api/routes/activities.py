@@ -107,9 +107,9 @@ class ActivityController(Controller):
         )
         return activities.create(principal, command)
 
-    @get("/id/{activity_id:int}", operation_id="get_activity_by_id", responses=errors(401, 403, 404, 422), summary="An activity by numeric id", sync_to_thread=False)
+    @get("/id/{activity_id:str}", operation_id="get_activity_by_id", responses=errors(401, 403, 404, 422), summary="An activity by numeric id", sync_to_thread=False)
     def by_id(self, activities: Activities, principal: Principal, activity_id: NumericId) -> ActivityView:
-        return activities.get(principal, str(activity_id))
+        return activities.get(principal, activity_id)
 
     @get("/chapter/{chapter_id:str}", operation_id="list_chapter_activities", responses=errors(401, 403, 404, 422), summary="Activities of a chapter, in order (plain array)", sync_to_thread=False)
     def of_chapter(self, activities: Activities, principal: Principal, chapter_id: str, page: Page = 1, limit: Limit = 100) -> list[ActivityView]:

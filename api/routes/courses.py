@@ -83,9 +83,9 @@ class CourseController(Controller):
             return await catalog.create_course_async(principal, org_id, command)
         return await run_sync(catalog.create_course, principal, org_id, command, upload)
 
-    @get("/id/{course_id:int}", operation_id="get_course_by_id", responses=errors(401, 403, 404, 422), summary="A course by numeric id", sync_to_thread=False)
+    @get("/id/{course_id:str}", operation_id="get_course_by_id", responses=errors(401, 403, 404, 422), summary="A course by numeric id", sync_to_thread=False)
     def by_id(self, catalog: Catalog, principal: Principal, course_id: NumericId) -> CourseView:
-        return catalog.get_course(principal, str(course_id))
+        return catalog.get_course(principal, course_id)
 
     @get("/org_slug/{slug:str}/page/{page:int}/limit/{limit:int}", operation_id="list_courses", responses=errors(401, 403, 404, 422), summary="Courses of an organization, newest first (plain array)", sync_to_thread=False)
     def list_page(self, catalog: Catalog, principal: Principal, slug: str, page: Page, limit: Limit) -> list[CourseView]:

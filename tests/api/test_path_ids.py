@@ -20,7 +20,7 @@ ONCE_500 = [
     ("GET", "/api/v1/orgs/%C2%B28/api-tokens", 404),
     ("POST", "/api/v1/activities/%C2%B3/versions/1118229043/restore", 404),
     ("GET", f"/api/v1/courses/id/{INT64_MAX + 1}", 422),
-    ("GET", "/api/v1/courses/id/%C2%B2", 404),
+    ("GET", "/api/v1/courses/id/%C2%B2", 422),
     ("GET", f"/api/v1/chapters/{INT64_MAX + 1}", 404),
     ("GET", "/api/v1/collections/%D9%A3", 404),  # Arabic-Indic three
     ("GET", f"/api/v1/orgs/{10**25}", 404),
