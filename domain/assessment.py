@@ -31,6 +31,7 @@ DELETED = "deleted"
 
 SESSION_COMPLETED = "Session already completed"
 SESSION_TIMED_OUT = "Session has timed out"
+NOT_COMPLETED = "Assessment is not completed yet"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,8 @@ class Assessment(Aggregate):
         self.graph: dict[str, Node] = {}
         self.scores: list[dict[str, Any]] = []
         self.overall_readiness: int | None = None
+        #: the recorded report (sealed JSON), once the first report request wrote it
+        self.report: str | None = None
 
     @classmethod
     def start(cls, session_id: UUID, at: datetime, **fields: Any) -> Assessment:
@@ -216,6 +219,24 @@ class Assessment(Aggregate):
         if self.status == ACTIVE:
             idle = int((at - self.modified_on).total_seconds())
             self.trigger_event(self.AssessmentTimedOut, timestamp=at, idle_seconds=idle)
+
+    class AssessmentReported(Aggregate.Event):
+        """The report as first served: every later request answers these exact bytes."""
+
+        #: the report's JSON, sealed with the session's data key (deleting the key shreds it)
+        sealed: str
+        #: what wrote its text, e.g. ``offline:kb-report-v1`` or ``anthropic:<model>``
+        writer: str
+
+        def apply(self, aggregate: Assessment) -> None:
+            aggregate.report = self.sealed
+
+    def record_report(self, sealed: str, writer: str, at: datetime) -> None:
+        if self.status != COMPLETED:
+            raise Conflict(NOT_COMPLETED, code="SESSION_NOT_COMPLETED")
+        if self.report is not None:
+            raise Conflict("The report is already recorded", code="REPORT_RECORDED")
+        self.trigger_event(self.AssessmentReported, timestamp=at, sealed=sealed, writer=writer)
 
     class AssessmentDeleted(Aggregate.Event):
         def apply(self, aggregate: Assessment) -> None:
