@@ -12,6 +12,7 @@ from api.dependencies import dependencies
 from api.errors import EXCEPTION_HANDLERS
 from api.observability import observe
 from api.rate_limits import abuse_protection
+from api.request_actor import ActorScope
 from api.routes.activities import ActivityController
 from api.routes.admin import AdminController
 from api.routes.api_tokens import ApiTokenController
@@ -100,4 +101,5 @@ def create_app(container: Container, *, run_followers: bool | None = None) -> Li
         ),
         debug=container.settings.debug,
     )
+    app.asgi_handler = ActorScope(app.asgi_handler)  # inside observe: it sets the request id
     return observe(app, container)  # outermost: request ids and metrics for every response

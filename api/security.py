@@ -9,6 +9,7 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 
 from api.credentials import credential_of
+from api.request_actor import note_principal
 from application.accounts import Accounts
 from application.api_tokens import ApiTokens
 from application.authorization import ANONYMOUS, TOKEN_NOT_ALLOWED, Principal
@@ -32,7 +33,7 @@ def principal_resolver(accounts: Accounts, api_tokens: ApiTokens) -> Callable[[R
             principal = accounts.principal_for(credential.token, ip)
         if principal is None:
             raise Unauthenticated("Could not validate credentials")
-        return principal
+        return note_principal(principal)  # the actor of the events this request causes
 
     return resolve_principal
 

@@ -19,6 +19,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, Mapper, Notification, PersistenceError
 
+from infrastructure.event_metadata import stamp
 from infrastructure.msgspec_mapper import MsgspecMapper
 from infrastructure.settings import PostgresDsn, Settings
 
@@ -289,7 +290,11 @@ class EventStore:
 
     @staticmethod
     def _pending(aggregates: tuple[Aggregate | None, ...]) -> list[DomainEventProtocol[UUID]]:
-        return [e for a in aggregates if a is not None for e in a.collect_events()]
+        events: list[DomainEventProtocol[UUID]] = [
+            e for a in aggregates if a is not None for e in a.collect_events()
+        ]
+        stamp(events)  # here, in the caller's context: the writer thread has none
+        return events
 
     def save(self, *aggregates: Aggregate | None) -> int:
         """Append every pending event of the given aggregates in one transaction.

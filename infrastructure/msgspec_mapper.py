@@ -23,6 +23,8 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic, resolve_topic
 
+from infrastructure.event_metadata import split_meta
+
 _SKIPPED_FIELDS = frozenset({"originator_id", "originator_version"})
 
 
@@ -73,6 +75,7 @@ class MsgspecMapper(Mapper[UUID]):
         cls = resolve_topic(stored_event.topic)
         try:
             state: dict[str, Any] = self.transcoder.decode(stored_event.state)
+            split_meta(state)  # who caused it: read from raw entries (event_metadata)
             from_version = state.pop("class_version", 1)
             class_version = getattr(cls, "class_version", 1)
             while from_version < class_version:
