@@ -4,6 +4,11 @@ the knowledge graph and the user's sessions. Only a session's owner may touch it
 Commands work on the ``Assessment`` aggregate (the log); queries read the read model. A turn
 runs under a per-session lock in this process; across processes the aggregate's version makes
 a racing second answer fail instead of counting twice.
+
+The session a turn works on is kept in memory between turns (``SessionCache``): the aggregate
+as this process last saved it and its data key. A turn then starts without a database round
+trip. Another process may have moved the session on meanwhile; the turn's first append then
+fails on the version, and the turn runs once more from the log.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.persistence import IntegrityError
 
+from application.assessment_cache import SessionCache
 from application.assessment_calibration import calibrate
 from application.assessment_engine import (
     AssessmentEngine,
@@ -77,8 +83,10 @@ class Turn:
     answer: str
     question_id: int | None
     evaluator: Evaluator
-    #: as loaded for the checks; reused when no other turn of this process ran since
+    #: as loaded for the checks, and reused by the turn
     loaded: Assessment | None = None
+    #: whether ``loaded`` came from this process's memory rather than the log
+    cached: bool = False
 
 
 class Assessments:
@@ -98,9 +106,7 @@ class Assessments:
         self._org_for = org_for
         self.timeout_seconds = timeout_seconds
         self._read_timeout = read_timeout
-        #: session -> aggregate version after this process's last turn (a turn whose checks
-        #: loaded that version need not load it again)
-        self._versions: dict[str, int] = {}
+        self._sessions = SessionCache()
         #: (session, question number) whose question this process handed to its client
         self._delivered: OrderedDict[tuple[str, int], None] = OrderedDict()
         self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
@@ -126,36 +132,56 @@ class Assessments:
     ) -> Turn:
         """Every check a client can be told with an HTTP status, before the stream starts."""
         evaluator = self._evaluator_for(user_id)
-        agg = await self._live(user_id, session_id)
+        agg, cached = await self._current(user_id, session_id)
         agg.ensure_active()
         if not answer.strip():
             raise InvalidInput("response: must not be empty", field="response")
-        return Turn(user_id, session_id, answer, question_id, evaluator, agg)
+        return Turn(user_id, session_id, answer, question_id, evaluator, agg, cached)
 
     async def play(self, turn: Turn) -> Outcome:
         """Record the answer, judge it, and ask the next question or conclude."""
         async with self._locked(turn.session_id):
-            agg = turn.loaded
-            if agg is None or self._versions.get(turn.session_id, agg.version) != agg.version:
-                agg = await self._live(turn.user_id, turn.session_id)
-            agg.ensure_active()
-            run = Run(agg, turn.evaluator, self._cipher(turn.session_id))
-            pending = agg.pending
-            if pending is None or self._is_retry(agg, run.cipher, turn):
-                # The answer was recorded already (the client retries after losing our
-                # reply): bring the session to its next question without counting it again.
-                await self.engine.settle(turn.session_id, run)
-            else:
-                if turn.question_id is not None and turn.question_id > pending.number:
-                    raise Conflict(f"Question {turn.question_id} has not been asked")
-                sealed = run.cipher.seal(answer_context(pending.number), turn.answer)
-                try:
-                    await self.engine.answer(turn.session_id, sealed, run)
-                except IntegrityError:
-                    # Another process recorded a step of this session first.
-                    self._versions.pop(turn.session_id, None)
+            try:
+                return await self._play(turn)
+            except IntegrityError:
+                if not turn.cached:
                     raise Conflict(CHANGED, code="SESSION_CHANGED") from None
-            self._remember(run)
+            # The session moved on in another process since this one cached it: once more,
+            # from the log.
+            fresh = await self._live(turn.user_id, turn.session_id)
+            try:
+                return await self._play(Turn(
+                    turn.user_id, turn.session_id, turn.answer, turn.question_id,
+                    turn.evaluator, fresh,
+                ))
+            except IntegrityError:
+                raise Conflict(CHANGED, code="SESSION_CHANGED") from None
+
+    async def _play(self, turn: Turn) -> Outcome:
+        try:
+            return await self._turn(turn)
+        except BaseException:
+            # The aggregate may hold events that were never saved: never reuse it.
+            self._sessions.drop(turn.session_id)
+            raise
+
+    async def _turn(self, turn: Turn) -> Outcome:
+        agg = self._sessions.aggregate(turn.session_id) or turn.loaded
+        if agg is None or agg.pending_events:
+            agg = await self._live(turn.user_id, turn.session_id)
+        agg.ensure_active()
+        run = Run(agg, turn.evaluator, await self._cipher(turn.session_id))
+        pending = agg.pending
+        if pending is None or self._is_retry(agg, run.cipher, turn):
+            # The answer was recorded already (the client retries after losing our reply):
+            # bring the session to its next question without counting it again.
+            await self.engine.settle(turn.session_id, run)
+        else:
+            if turn.question_id is not None and turn.question_id > pending.number:
+                raise Conflict(f"Question {turn.question_id} has not been asked")
+            sealed = run.cipher.seal(answer_context(pending.number), turn.answer)
+            await self.engine.answer(turn.session_id, sealed, run)
+        self._remember(run)
         return _outcome(_started(run), run.positions)
 
     async def resume(self, user_id: UUID, session_id: str) -> ResumeResponse:
@@ -163,7 +189,7 @@ class Assessments:
         async with self._locked(session_id):
             agg = await self._live(user_id, session_id)
             agg.ensure_active()
-            run = Run(agg, evaluator, self._cipher(session_id))
+            run = Run(agg, evaluator, await self._cipher(session_id))
             await self.engine.settle(session_id, run)
             self._remember(run)
         await self._settled(run)
@@ -217,6 +243,17 @@ class Assessments:
             raise Forbidden(NOT_YOURS, code="NOT_YOUR_SESSION")
         return row
 
+    async def _current(self, user_id: UUID, session_id: str) -> tuple[Assessment, bool]:
+        """The session as this process last saved it when it still holds it (checked like
+        ``_live``), else from the log. True when it came from memory."""
+        agg = self._sessions.aggregate(session_id)
+        if agg is not None:
+            try:
+                return await self._checked(agg, user_id), True
+            except IntegrityError:  # timing it out collided with another process's step
+                self._sessions.drop(session_id)
+        return await self._live(user_id, session_id), False
+
     async def _live(self, user_id: UUID, session_id: str) -> Assessment:
         """The session from the log, checked: exists (404), is the caller's (403), and has not
         been idle past the timeout (410, recorded as ``AssessmentTimedOut``)."""
@@ -224,7 +261,12 @@ class Assessments:
             key = UUID(session_id)
         except ValueError:
             raise NotFound(NOT_FOUND, code="SESSION_NOT_FOUND") from None
-        agg = self._events.get(key, Assessment)
+        self._sessions.drop(session_id)
+        # Off the event loop: replaying a long session is a database read and some CPU.
+        agg = await asyncio.to_thread(self._events.get, key, Assessment)
+        return await self._checked(agg, user_id)
+
+    async def _checked(self, agg: Assessment | None, user_id: UUID) -> Assessment:
         if agg is None or agg.status == DELETED:
             raise NotFound(NOT_FOUND, code="SESSION_NOT_FOUND")
         if agg.user_id != str(user_id):
@@ -238,17 +280,20 @@ class Assessments:
             raise Gone(TIMED_OUT, code="SESSION_TIMED_OUT")
         return agg
 
-    def _cipher(self, session_id: str) -> SessionCipher:
-        cipher = self._keys.cipher(session_id)
+    async def _cipher(self, session_id: str) -> SessionCipher:
+        cipher = self._sessions.cipher(session_id)
+        if cipher is None:
+            cipher = await asyncio.to_thread(self._keys.cipher, session_id)
         if cipher is None:  # the key was destroyed: the session's answers are gone with it
             raise NotFound(NOT_FOUND, code="SESSION_NOT_FOUND")
         return cipher
 
     def _remember(self, run: Run) -> None:
-        agg = _started(run)
-        self._versions[str(agg.id)] = agg.version
-        if len(self._versions) > _DELIVERED_KEPT:
-            self._versions.pop(next(iter(self._versions)))
+        self._sessions.keep(_started(run), run.cipher)
+
+    def forget(self, session_id: str) -> None:
+        """Drop what this process keeps of a session (it was deleted here)."""
+        self._sessions.drop(session_id)
 
     def delivered(self, session_id: str, number: int) -> None:
         """The client has been handed question ``number``: an answer to it is a new answer."""
@@ -319,3 +364,4 @@ def _outcome(agg: Assessment, positions: list[int]) -> Outcome:
         "type": "assessment", "topics_evaluated": agg.topics_evaluated,
         "total_questions": len(agg.questions), "max_questions": agg.max_questions,
     }, last)
+

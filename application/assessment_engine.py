@@ -17,8 +17,8 @@ checkpoint holds readable answer text.
 from __future__ import annotations
 
 import json
-from contextvars import ContextVar
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypedDict
