@@ -3,7 +3,9 @@
 Each session gets a random 256-bit key, stored sealed by the ``SecretBox`` master key in its own
 table. Answers (and the evaluator's evidence, which may quote them) are sealed with it before
 they reach an event or a checkpoint. Destroying the row makes them unreadable for good while
-the log stays intact (crypto-shredding). No process caches a key beyond one request.
+the log stays intact (crypto-shredding). An API process keeps the key of a session it
+serves for at most five minutes between turns (``application.assessment_cache``); a deletion
+in that process drops it at once.
 """
 
 from __future__ import annotations
