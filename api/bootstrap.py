@@ -97,8 +97,13 @@ class Container(Services):
             self.webhook_worker = None
 
     def catch_up(self) -> None:
-        """Bring every read model up to date in the calling thread (CLI, tests)."""
-        for follower in self.followers():
+        """Bring every read model up to date in the calling thread (CLI, tests).
+
+        Positions are not published to the board: this process follows a projection only
+        once its follower loop holds it, and until then (on PostgreSQL, a projection
+        another process holds) read-your-writes waits must read the tracking table, not
+        the position this catch-up left behind."""
+        for follower in (Follower(p, self.events) for p in self.projections.values()):
             follower.start()
             follower.catch_up()
             follower.flush()
