@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -20,7 +21,9 @@ from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, Mapper, Notification, PersistenceError
 
 from infrastructure.event_metadata import stamp
-from infrastructure.msgspec_mapper import MsgspecMapper
+from infrastructure.msgspec_mapper import MsgspecMapper, PersonalFields
+from infrastructure.personal_data_codec import PersonalDataCodec
+from infrastructure.personal_keys import PersonalKeys
 from infrastructure.settings import PostgresDsn, Settings
 
 A = TypeVar("A", bound=Aggregate)
@@ -32,8 +35,12 @@ __all__ = ["AggregateNotFoundError", "EventStore", "IntegrityError", "LoggedEven
 class _EventLog(Application[UUID]):
     name = "EventLog"
 
+    def __init__(self, env: dict[str, str], personal_fields: PersonalFields | None = None) -> None:
+        self._personal_fields = personal_fields
+        super().__init__(env=env)
+
     def construct_mapper(self) -> Mapper[UUID]:
-        return MsgspecMapper()
+        return MsgspecMapper(self._personal_fields)
 
 
 class LoggedEvent:
@@ -239,13 +246,15 @@ def ensure_schema(dsn: PostgresDsn) -> None:
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(dsn.schema)))
 
 
-def _open_event_log(env: dict[str, str], attempts: int = 5) -> _EventLog:
+def _open_event_log(
+    env: dict[str, str], personal_fields: PersonalFields | None = None, attempts: int = 5
+) -> _EventLog:
     """Processes starting together on a fresh PostgreSQL database race to create the tables:
     ``CREATE TABLE IF NOT EXISTS`` is not atomic there, so the loser retries (and then finds
     them)."""
     for attempt in range(attempts):
         try:
-            return _EventLog(env=env)
+            return _EventLog(env, personal_fields)
         except PersistenceError:
             if attempt == attempts - 1:
                 raise
@@ -259,7 +268,12 @@ class EventStore:
     def __init__(self, settings: Settings) -> None:
         if settings.uses_postgres:
             ensure_schema(PostgresDsn.parse(settings.database_url))
-        self._app = _open_event_log(event_store_env(settings))
+        env = event_store_env(settings)
+        #: per-person keys of the personal fields in events (kept beside the log, not in it)
+        self.personal_data = PersonalDataCodec(
+            PersonalKeys.for_settings(settings, Path(env.get("SQLITE_DBNAME", "")))
+        )
+        self._app = _open_event_log(env, self.personal_data)
         self._listeners: list[Callable[[int], None]] = []
         self._recorded_listeners: list[Callable[[list[Notification]], None]] = []
         self._lock = threading.Lock()
@@ -305,6 +319,7 @@ class EventStore:
         events = self._pending(aggregates)
         if not events:
             return 0
+        self.personal_data.prepare(events)  # keys made here, not in the shared writer thread
         batch = _Batch(events)
         self._writer.submit(batch)
         batch.done.wait()
@@ -317,6 +332,8 @@ class EventStore:
         events = self._pending(aggregates)
         if not events:
             return 0
+        if self.personal_data.needs_keys(events):
+            await asyncio.to_thread(self.personal_data.prepare, events)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[int] = loop.create_future()
         self._writer.submit(_Batch(events, loop, future))
@@ -367,6 +384,7 @@ class EventStore:
     def close(self) -> None:
         self._writer.close()
         self._app.close()
+        self.personal_data.close()
 
     def raw_app(self) -> Any:
         return self._app

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typing
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import msgspec
@@ -53,14 +53,25 @@ def _field_types(cls: type) -> dict[str, Any]:
     }
 
 
+class PersonalFields(Protocol):
+    """Seals an event's personal fields before it is stored and opens them when it is read,
+    in place (``infrastructure.personal_data_codec``)."""
+
+    def seal(self, cls: type, originator_id: UUID, state: dict[str, Any]) -> None: ...
+    def open(self, cls: type, originator_id: UUID | str, state: dict[str, Any]) -> None: ...
+
+
 class MsgspecMapper(Mapper[UUID]):
-    def __init__(self) -> None:
+    def __init__(self, personal_fields: PersonalFields | None = None) -> None:
         super().__init__(transcoder=MsgspecTranscoder())
+        self._personal = personal_fields
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         state = dict(vars(domain_event))
         originator_id = state.pop("originator_id")
         originator_version = state.pop("originator_version")
+        if self._personal is not None:  # personal data: sealed with its subject's key
+            self._personal.seal(type(domain_event), originator_id, state)
         class_version = getattr(type(domain_event), "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
@@ -81,6 +92,8 @@ class MsgspecMapper(Mapper[UUID]):
             while from_version < class_version:
                 getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
                 from_version += 1
+            if self._personal is not None:  # personal data: opened, or its erased placeholder
+                self._personal.open(cls, stored_event.originator_id, state)
             types = _field_types(cls)
             for name, value in state.items():
                 hint = types.get(name)

@@ -1,0 +1,233 @@
+"""Seals the personal fields of events on their way into the log, and opens them on the way out.
+
+The fields are those of ``domain.personal_data``. Each value is sealed with AES-GCM under its
+subject's key (``infrastructure.personal_keys``), bound to the subject and the kind of data
+(associated data ``<subject>:<kind>``), so a sealed value copied to another person or another
+field does not open. Stored form: ``pd1:<base64(nonce | ciphertext | tag)>``.
+
+Opening never raises: a destroyed key, a missing one or a value that does not open reads as the
+field's placeholder ("Erased user", an ``.invalid`` email, empty avatar and bio). Values written
+before sealing existed are plaintext and are returned as they are, unless their subject was
+erased; the bytes of those old events still hold the plaintext (see ``docs/privacy.md``).
+
+Keys are cached per process (LRU, bounded). A destroyed key is final, so a tombstone is cached
+for good; a live key is trusted for ``live_seconds`` and then looked up again. That bounds how
+long another process may still open a freshly erased person's fields; the process that erases
+and every process that reads the ``UserErased`` event forget the key at once. Sealing with a
+key that was destroyed meanwhile loses nothing but the data itself: nobody can open it.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Final
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from domain.personal_data import ERASURES, Kind, PersonalField, placeholder, sealed_by_subject_key
+from infrastructure.personal_keys import ERASED, PersonalKeys
+
+log = logging.getLogger("learnstream.personal_data")
+
+PREFIX = "pd1:"
+#: stored in place of a value written for a person already erased: there is nothing to seal
+ERASED_MARK = PREFIX + "erased"
+_NO_KEY: Final = "no key"  # cached: the person has no key (yet); their old values are plaintext
+_FOREVER = float("inf")
+
+Cached = AESGCM | object
+
+
+class PersonalDataCodec:
+    def __init__(
+        self,
+        keys: PersonalKeys,
+        *,
+        cache_size: int = 10_000,
+        live_seconds: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._keys = keys
+        self._plans = sealed_by_subject_key()
+        self._erasures = dict(ERASURES)
+        self._cache: OrderedDict[str, tuple[float, Cached]] = OrderedDict()
+        self._size = cache_size
+        self._live = live_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    # -- the mapper's hook ----------------------------------------------------------------
+    def seal(self, cls: type, originator_id: UUID, state: dict[str, Any]) -> None:
+        """Replace the personal values of an event's state (a copy of its fields) in place."""
+        plan = self._plans.get(cls)
+        if plan is None:
+            return
+        for entry in plan:
+            self._rewrite(entry, state, _subject(entry, originator_id, state), self._seal)
+
+    def open(self, cls: type, originator_id: UUID | str, state: dict[str, Any]) -> None:
+        erased_field = self._erasures.get(cls)
+        if erased_field is not None:
+            self._learn_erased(_subject_of(erased_field, originator_id, state))
+        plan = self._plans.get(cls)
+        if plan is None:
+            return
+        for entry in plan:
+            self._rewrite(entry, state, _subject(entry, originator_id, state), self._open)
+
+    # -- the write path -------------------------------------------------------------------
+    def needs_keys(self, events: Sequence[Any]) -> bool:
+        """Whether ``prepare`` would have to ask the database (an event loop hands it to a
+        thread then)."""
+        now = self._clock()
+        with self._lock:
+            return any(not self._writable(self._cache.get(s), now) for s in self._subjects_of(events))
+
+    def prepare(self, events: Sequence[Any]) -> None:
+        """Make sure every person these events hold data about has a key, before the append:
+        the writer thread that appends for everyone then never waits on a key insert."""
+        wanted = set(self._subjects_of(events))
+        now = self._clock()
+        with self._lock:
+            wanted = {s for s in wanted if not self._writable(self._cache.get(s), now)}
+        if not wanted:
+            return
+        for subject, state in self._keys.fetch_many(wanted).items():
+            self._remember(subject, self._keys.create(subject) if state is None else state)
+
+    # -- erasure --------------------------------------------------------------------------
+    def erase(self, subject: UUID | str) -> None:
+        """Destroy the person's key (a tombstone) and forget it here."""
+        self._keys.destroy(str(subject))
+        self._remember(str(subject), ERASED)
+
+    def is_erased(self, subject: UUID | str) -> bool:
+        return self._state(str(subject), write=False) is ERASED
+
+    def close(self) -> None:
+        self._keys.close()
+
+    # -- inside ---------------------------------------------------------------------------
+    @staticmethod
+    def _rewrite(
+        entry: PersonalField, state: dict[str, Any], subject: str,
+        change: Callable[[str, Kind, Any], Any],
+    ) -> None:
+        if entry.kind is not None:
+            if entry.field in state:
+                state[entry.field] = change(subject, entry.kind, state[entry.field])
+        elif entry.keys:
+            found = state.get(entry.field)
+            if isinstance(found, dict) and any(k in found for k in entry.keys):
+                found = dict(found)  # the event's own dict stays as the aggregate holds it
+                for key, kind in entry.keys.items():
+                    if key in found:
+                        found[key] = change(subject, kind, found[key])
+                state[entry.field] = found
+        elif entry.when is not None:
+            discriminator, kinds = entry.when
+            chosen = kinds.get(str(state.get(discriminator)))
+            if chosen is not None and entry.field in state:
+                state[entry.field] = change(subject, chosen, state[entry.field])
+
+    def _seal(self, subject: str, kind: Kind, value: Any) -> str:
+        if not isinstance(value, str):
+            # Refuse rather than write a personal value in clear.
+            raise TypeError(f"personal data must be text, got {type(value).__name__} for {kind}")
+        cipher = self._state(subject, write=True)
+        if not isinstance(cipher, AESGCM):
+            return ERASED_MARK
+        nonce = os.urandom(12)
+        sealed = cipher.encrypt(nonce, value.encode(), f"{subject}:{kind}".encode())
+        return PREFIX + base64.b64encode(nonce + sealed).decode()
+
+    def _open(self, subject: str, kind: Kind, value: Any) -> Any:
+        if not (isinstance(value, str) and value.startswith(PREFIX)):
+            # Written before sealing existed: readable, until its person is erased.
+            return placeholder(kind, subject) if self._state(subject, write=False) is ERASED else value
+        if value == ERASED_MARK:
+            return placeholder(kind, subject)
+        cipher = self._state(subject, write=False, refresh_missing=True)
+        if not isinstance(cipher, AESGCM):
+            return placeholder(kind, subject)
+        try:
+            raw = base64.b64decode(value[len(PREFIX):])
+            return cipher.decrypt(raw[:12], raw[12:], f"{subject}:{kind}".encode()).decode()
+        except (InvalidTag, ValueError):
+            log.warning("a sealed %s of %s does not open; shown as erased", kind, subject)
+            return placeholder(kind, subject)
+
+    def _state(self, subject: str, *, write: bool, refresh_missing: bool = False) -> Cached:
+        """The person's cipher, ``ERASED`` or ``_NO_KEY``; ``write`` creates a missing key."""
+        now = self._clock()
+        with self._lock:
+            cached = self._cache.get(subject)
+            if self._fresh(cached, now) and not (
+                cached is not None and cached[1] is _NO_KEY and (write or refresh_missing)
+            ):
+                self._cache.move_to_end(subject)
+                return cached[1]  # type: ignore[index]
+        found = self._keys.fetch(subject)
+        if found is None and write:
+            found = self._keys.create(subject)
+        return self._remember(subject, found)
+
+    def _remember(self, subject: str, found: Any) -> Cached:
+        value: Cached
+        if found is ERASED:
+            value, until = ERASED, _FOREVER
+        elif found is None:
+            value, until = _NO_KEY, self._clock() + self._live
+        else:
+            value, until = AESGCM(found), self._clock() + self._live
+        with self._lock:
+            self._cache[subject] = (until, value)
+            self._cache.move_to_end(subject)
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return value
+
+    @classmethod
+    def _writable(cls, cached: tuple[float, Cached] | None, now: float) -> bool:
+        """Known well enough to seal with: a live key, or a tombstone."""
+        return cls._fresh(cached, now) and cached is not None and cached[1] is not _NO_KEY
+
+    @staticmethod
+    def _fresh(cached: tuple[float, Cached] | None, now: float) -> bool:
+        return cached is not None and cached[0] > now
+
+    def _learn_erased(self, subject: str) -> None:
+        """A ``UserErased`` read from the log: the key must be gone. Normally the erasing
+        request destroyed it already; if that process died in between, this finishes it."""
+        if self._state(subject, write=False) is ERASED:
+            return
+        try:
+            self.erase(subject)
+        except Exception:  # reading must not fail; the next reader of the event tries again
+            log.exception("could not destroy the key of erased %s", subject)
+
+    def _subjects_of(self, events: Iterable[Any]) -> Iterable[str]:
+        for event in events:
+            for entry in self._plans.get(type(event), ()):
+                if entry.when is not None and getattr(event, entry.when[0], None) not in entry.when[1]:
+                    continue
+                yield str(
+                    event.originator_id if entry.subject == "originator_id"
+                    else getattr(event, entry.subject)
+                )
+
+
+def _subject(entry: PersonalField, originator_id: UUID | str, state: dict[str, Any]) -> str:
+    return _subject_of(entry.subject, originator_id, state)
+
+
+def _subject_of(name: str, originator_id: UUID | str, state: dict[str, Any]) -> str:
+    return str(originator_id if name == "originator_id" else state[name])
