@@ -17,6 +17,10 @@ from api.routes.activities import ActivityController
 from api.routes.admin import AdminController
 from api.routes.api_tokens import ApiTokenController
 from api.routes.assessment import AssessmentController, UserAssessmentsController
+from api.routes.assessment_results import (
+    AssessmentResultsController,
+    UserAssessmentDeletionController,
+)
 from api.routes.auth_learnhouse import AuthController
 from api.routes.auth_openlearning import OpenLearningAuthController
 from api.routes.chapters import ChapterController
@@ -25,10 +29,13 @@ from api.routes.content_files import course_thumbnail
 from api.routes.course_content import CourseContentController
 from api.routes.courses import CourseController
 from api.routes.docs import DOC_ROUTES, REDOC, SWAGGER, DocumentJson
+from api.routes.gap_analysis import GapAnalysisController
 from api.routes.generation import GenerationController
 from api.routes.generation_admin import GenerationAdminController
+from api.routes.github_auth import GitHubAuthController
 from api.routes.health import health
 from api.routes.knowledge import KnowledgeController
+from api.routes.materials import MaterialsController
 from api.routes.metrics import metrics
 from api.routes.model_keys import ModelKeyController
 from api.routes.org_invites import OrgInviteController
@@ -45,10 +52,15 @@ ROUTE_HANDLERS: list[Any] = [
     metrics,
     AuthController,
     OpenLearningAuthController,
+    GitHubAuthController,
     ModelKeyController,
     KnowledgeController,
     AssessmentController,
     UserAssessmentsController,
+    AssessmentResultsController,
+    UserAssessmentDeletionController,
+    GapAnalysisController,
+    MaterialsController,
     OrgController,
     UserController,
     RoleController,

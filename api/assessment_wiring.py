@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from api.assessment_results_wiring import build_results
 from application.assessment import Assessments
 from application.assessment_engine import AssessmentEngine
 from application.evaluator import Evaluator
@@ -26,6 +27,7 @@ from infrastructure.model_keys import SealedModelKeys
 from infrastructure.secret_box import SecretBox
 from infrastructure.session_keys import SessionKeys
 from infrastructure.settings import PostgresDsn, Settings
+from projections.assessment_results import AssessmentResultsProjection
 from projections.assessments import AssessmentsProjection
 from projections.queries.assessments import AssessmentQueries
 from projections.queries.identity import IdentityQueries
@@ -65,9 +67,10 @@ def checkpoints(settings: Settings) -> Checkpoints:
 
 def build_assessment(
     settings: Settings, stores: Stores, projection: AssessmentsProjection,
-    identity: IdentityQueries, box: SecretBox,
+    identity: IdentityQueries, box: SecretBox, results: AssessmentResultsProjection,
 ) -> dict[str, Any]:
-    """The services ``Services`` holds for OpenLearning: knowledge, model_keys, assessments."""
+    """The services ``Services`` holds for OpenLearning: knowledge, model_keys, assessments,
+    and the results' (``api.assessment_results_wiring``)."""
     kb = knowledge_base(settings)
     models = anthropic_models(settings)
     model_keys = ModelKeys(
@@ -92,11 +95,28 @@ def build_assessment(
 
     store = checkpoints(settings)
     engine = AssessmentEngine(stores.events, kb, store, time.time)
+    keys = SessionKeys(stores.read_store, box)
+    queries = AssessmentQueries(projection)
     assessments = Assessments(
         events=stores.events, kb=kb, engine=engine,
-        keys=SessionKeys(stores.read_store, box), queries=AssessmentQueries(projection),
+        keys=keys, queries=queries,
         barrier=stores.board, evaluator_for=evaluator_for, org_for=org_for,
         timeout_seconds=settings.assessment_timeout_minutes * 60,
         read_timeout=settings.read_your_writes_timeout,
     )
-    return {"knowledge": Knowledge(kb), "model_keys": model_keys, "assessments": assessments}
+
+    async def forget_run(session_id: str) -> None:
+        # A deleted session's checkpoint holds only sealed text; it goes all the same, and
+        # so does this process's copy of the session.
+        assessments.forget(session_id)
+        saver = await store.saver()
+        await saver.adelete_thread(session_id)
+
+    return {
+        "knowledge": Knowledge(kb), "model_keys": model_keys, "assessments": assessments,
+        **build_results(
+            settings, events=stores.events, barrier=stores.board, kb=kb, models=models,
+            worker_models=anthropic_models(settings), model_keys=model_keys, keys=keys,
+            sessions=queries, results=results, forget=[forget_run],
+        ),
+    }

@@ -22,6 +22,7 @@ SERVICES = (
     "learning", "learning_admin", "search", "api_tokens", "webhooks", "course_files",
     "generation", "generation_accounts",
     "knowledge", "model_keys", "assessments",
+    "gap_analyses", "assessment_reports", "assessment_deletion", "materials", "github_login",
 )
 
 #: provided under another name than the container's: Litestar takes a bad request field that

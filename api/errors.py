@@ -10,6 +10,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from application.language_model import ModelError, ModelRateLimited, seed_error
 from domain.errors import (
     Conflict,
     DomainError,
@@ -124,6 +125,18 @@ def http_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[An
     return error_response(status, detail, None, dict(exc.headers or {}))
 
 
+def model_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """The seed's Anthropic error table (401, 429 with ``Retry-After``, 502, 504) for every
+    JSON route that calls a model; SSE streams send the same as ``[ERROR]`` frames."""
+    assert isinstance(exc, ModelError)
+    status, detail = seed_error(exc)
+    headers = {}
+    if isinstance(exc, ModelRateLimited) and exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    log.warning("model call failed: %s", exc.code)
+    return error_response(status, detail, exc.code.upper(), headers)
+
+
 def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error")
@@ -131,6 +144,7 @@ def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) ->
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     DomainError: domain_error_handler,
+    ModelError: model_error_handler,
     ValidationException: validation_handler,
     HTTPException: http_error_handler,
     Exception: unexpected_error_handler,

@@ -20,10 +20,13 @@ from api.generation_wiring import (
     GenerationQueue,
     build_generation,
 )
+from api.github_wiring import build_github_login
 from api.org_admin_wiring import IdentityParts, build_org_admin
 from application.accounts import Accounts
 from application.activities import Activities
 from application.assessment import Assessments
+from application.assessment_deletion import AssessmentDeletion
+from application.assessment_reports import AssessmentReports
 from application.api_token_usage import UsageCoalescer
 from application.api_tokens import ApiTokens
 from application.authorization import Authorization
@@ -32,10 +35,13 @@ from application.collections import Collections
 from application.content import Content
 from application.content_access import ContentAccess
 from application.course_files import CourseFiles
+from application.gap_analysis import GapAnalyses
+from application.github_login import GitHubLogin
 from application.invites import Invites
 from application.knowledge import Knowledge
 from application.learning import Learning
 from application.learning_admin import LearningAdmin
+from application.materials import Materials
 from application.model_keys import ModelKeys
 from application.org_roles import OrgRoles
 from application.organizations import Organizations
@@ -48,6 +54,7 @@ from application.writer import Writer
 from infrastructure.event_store import EventStore, ensure_schema
 from infrastructure.file_storage import LocalFileStorage
 from infrastructure.login_throttle import MemoryLoginThrottle
+from infrastructure.materials_worker import MaterialsWorker
 from infrastructure.passwords import Argon2idHasher
 from infrastructure.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from infrastructure.read_store import PostgresReadStore, ReadStore, SqliteReadStore
@@ -59,6 +66,7 @@ from infrastructure.token_hashing import TokenHasher
 from infrastructure.webhooks.outbox import DAY_MS, SCHEDULE, Outbox
 from infrastructure.webhooks.worker import DeliveryWorker
 from projections.api_tokens import ApiTokenProjection
+from projections.assessment_results import AssessmentResultsProjection
 from projections.assessments import AssessmentsProjection
 from projections.catalog import CatalogProjection
 from projections.collections import CollectionQueries, CollectionsProjection
@@ -108,6 +116,7 @@ class ReadModels:
     webhooks: WebhookPublisher
     generation_jobs: GenerationJobsProjection
     assessments: AssessmentsProjection
+    assessment_results: AssessmentResultsProjection
 
     def by_name(self) -> dict[str, Projection]:
         return {p.name: p for p in vars(self).values()}
@@ -145,6 +154,12 @@ class Services(Stores):
     knowledge: Knowledge
     model_keys: ModelKeys
     assessments: Assessments
+    gap_analyses: GapAnalyses
+    assessment_reports: AssessmentReports
+    assessment_deletion: AssessmentDeletion
+    materials: Materials
+    materials_worker: MaterialsWorker
+    github_login: GitHubLogin
     #: called in order by ``Container.close`` (flushes and connections these services own)
     closers: list[Callable[[], None]]
 
@@ -173,6 +188,7 @@ def build_projections(store: ReadStore) -> ReadModels:
         search=SearchIndexProjection(store), webhooks=WebhookPublisher(store),
         generation_jobs=GenerationJobsProjection(store),
         assessments=AssessmentsProjection(store),
+        assessment_results=AssessmentResultsProjection(store),
     )
 
 
@@ -223,7 +239,9 @@ def build_services(settings: Settings, stores: Stores, models: ReadModels) -> Se
         writer, access, content_q,
         ProgressQueries(models.progress, models.content, identity.cache), identity,
     )
-    openlearning = build_assessment(settings, stores, models.assessments, identity, box)
+    openlearning = build_assessment(
+        settings, stores, models.assessments, identity, box, models.assessment_results
+    )
     gen = build_generation(
         settings, writer, stores.board, models.generation_jobs, identity, authz, orgs, box,
     )
@@ -249,7 +267,8 @@ def build_services(settings: Settings, stores: Stores, models: ReadModels) -> Se
             stores.events, settings.read_your_writes_timeout,
         ),
         **openlearning,
-        closers=[coalescer.close, limiter.close, openlearning["assessments"].engine.close],
+        github_login=build_github_login(settings, writer, identity, accounts),
+        closers=[coalescer.close, limiter.close, openlearning["assessments"].engine.close, openlearning["materials_worker"].stop],
     )
 
 

@@ -105,6 +105,7 @@ class StudyMaterials(Aggregate):
         )
 
     class MaterialWritten(Aggregate.Event):
+        session_id: str
         concept_id: str
         domain: str
         bloom_score: float
@@ -129,7 +130,8 @@ class StudyMaterials(Aggregate):
             raise ValueError("a material needs at least one attempt")
         kept = best(attempts)
         self.trigger_event(
-            self.MaterialWritten, timestamp=at, concept_id=concept_id, domain=self.domain,
+            self.MaterialWritten, timestamp=at, session_id=self.session_id, concept_id=concept_id,
+            domain=self.domain,
             bloom_score=round(kept.bloom_score, 4), quality_score=round(kept.quality_score, 4),
             iteration_count=len(attempts),
             quality_flag=quality_flag(kept.bloom_score, kept.quality_score),

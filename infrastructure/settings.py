@@ -126,6 +126,32 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: "text" (human-readable lines) or "json" (one object per line, with the request id)
     log_format: str = "text"
 
+    # -- assessment results and GitHub sign-in (OpenLearning, part 2) ----------------------
+    #: write learning materials in the background when an assessment completes (in every
+    #: process that follows the log: ``serve`` and ``worker``)
+    assessment_materials_worker: bool = True
+    #: sessions one process writes materials for at once
+    assessment_materials_concurrency: int = 8
+    #: a claimed session is taken over by another process this long after its worker died
+    assessment_materials_lease_seconds: float = 120.0
+    assessment_materials_poll_seconds: float = 2.0
+    #: wait before a failed run is tried again; after 3 failed runs the offline writer is used
+    assessment_materials_retry_seconds: float = 60.0
+    #: GitHub OAuth app; both empty -> ``GET /api/auth/github`` answers 501
+    github_client_id: str = ""
+    github_client_secret: str = ""
+    github_authorize_url: str = "https://github.com/login/oauth/authorize"
+    github_token_url: str = "https://github.com/login/oauth/access_token"  # noqa: S105 (a URL)
+    github_api_url: str = "https://api.github.com"
+    #: the callback URL registered with GitHub; empty -> this request's own
+    #: ``{scheme}://{host}/api/auth/github/callback``
+    github_callback_url: str = ""
+    #: how long a sign-in started may take before its signed ``state`` expires
+    github_state_minutes: float = 10.0
+    github_timeout: float = 10.0
+    #: allow the GitHub URLs on loopback/private addresses (tests with a local fake set it)
+    github_allow_private: bool = False
+
     @property
     def uses_postgres(self) -> bool:
         return self.database_url.startswith(("postgres://", "postgresql://"))

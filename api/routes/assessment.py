@@ -14,11 +14,11 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, get, post
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from api.errors import STATUS, error_response
+from api.errors import STATUS
 from api.routes.openlearning_user import signed_in
 from api.schemas import errors
 from application.assessment import Assessments, Completed, NextQuestion, Outcome, Turn
@@ -67,17 +67,6 @@ def model_error_frame(exc: ModelError) -> ServerSentEventMessage:
     return error_frame(status, detail, retry)
 
 
-def model_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """The seed's Anthropic error table, for the JSON routes (start, resume)."""
-    assert isinstance(exc, ModelError)
-    status, detail = seed_error(exc)
-    headers = {}
-    if isinstance(exc, ModelRateLimited) and exc.retry_after is not None:
-        headers["Retry-After"] = str(exc.retry_after)
-    log.warning("model call failed: %s", exc.code)
-    return error_response(status, detail, exc.code.upper(), headers)
-
-
 async def turn_stream(assessments: Assessments, turn: Turn) -> AsyncIterator[ServerSentEventMessage]:
     try:
         outcome = await assessments.play(turn)
@@ -101,7 +90,6 @@ async def turn_stream(assessments: Assessments, turn: Turn) -> AsyncIterator[Ser
 class AssessmentController(Controller):
     path = "/api/assessment"
     tags = ["assessment"]
-    exception_handlers = {ModelError: model_error_handler}
 
     @post("/start", operation_id="start_assessment", responses=errors(400, 401, 409, 413, 422, 502, 504), summary="Start a session; answers with the first question", status_code=200)
     async def start(self, assessments: Assessments, principal: Principal, data: StartAssessment) -> AssessmentStartResponse:
