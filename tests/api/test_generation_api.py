@@ -3,8 +3,14 @@ client's requests and the answers it expects, and the LMS course the job leaves 
 
 from __future__ import annotations
 
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
 import pytest
 
+from application.authorization import Principal
 from tests.api.generation_support import (
     COURSE_FIELDS,
     SEED_EXAMPLE,
@@ -110,6 +116,9 @@ def test_classic_without_outline_plans_its_chapters_and_closes_with_a_wrapup(api
         ({"subject": "Safety", "addOns": ["quiz"]}, "addOns"),
         ({"subject": "Safety", "callbackUrl": "ftp://example.com/hook"}, "callbackUrl"),
         ({"subject": "Safety", "callbackUrl": "not a url"}, "callbackUrl"),
+        ({"subject": "Safety", "callbackUrl": "http://example.com/hook"}, "callbackUrl"),
+        ({"subject": "Safety", "callbackUrl": "https://127.0.0.1/hook"}, "callbackUrl"),
+        ({"subject": "Safety", "callbackUrl": "https://10.0.0.8/hook"}, "callbackUrl"),
         (["subject"], "body"),
     ],
 )
@@ -136,7 +145,12 @@ def test_unknown_revoked_or_missing_keys_are_invalid_api_keys(api, client):
     assert client.delete(f"/api/v1/orgs/1/api-tokens/{created['token_uuid']}", headers=admin).status_code == 200
     assert_error(submit(client, bearer(created["token"])), 401, "INVALID_API_KEY")
     assert_error(client.get("/api/v1/courses/jobs", headers=bearer("lh_nope")), 401, "INVALID_API_KEY")
-    assert client.get("/api/v1/courses/jobs", headers=admin).json()["total"] == 0
+    soon = datetime.now(UTC) + timedelta(seconds=2)
+    expiring = issue_token(client, admin, name="expiring", expires_at=soon.isoformat())
+    assert submit(client, bearer(expiring)).status_code == 202
+    time.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.5)
+    assert_error(submit(client, bearer(expiring)), 401, "INVALID_API_KEY")
+    assert client.get("/api/v1/courses/jobs", headers=admin).json()["total"] == 1
 
 
 def test_a_token_without_the_right_to_create_courses_is_refused(api, client):
@@ -208,3 +222,34 @@ def test_multipart_still_creates_a_course_directly(api, client):
     created = api.create_course(admin, name="Hand made")
     assert created["name"] == "Hand made"
     assert client.get("/api/v1/courses/jobs", headers=admin).json()["total"] == 0
+
+
+def test_racing_requests_with_one_idempotency_key_make_one_job(api, client, container):
+    api.admin()
+    user = container.identity.user_by_email("admin@example.com")
+    caller = Principal(user_id=UUID(user["user_uuid"]))
+
+    async def race():
+        return await asyncio.gather(*[
+            container.generation.submit(caller, {"subject": "Race"}, "same-key") for _ in range(6)
+        ])
+
+    accepted = asyncio.run(race())
+    assert len({a.jobId for a in accepted}) == 1
+    assert client.get("/api/v1/courses/jobs", headers=api.admin()).json()["total"] == 1
+    # A day later the key is free again.
+    real = container.generation._clock
+    container.generation._clock = lambda: real() + 25 * 3600
+    later = asyncio.run(container.generation.submit(caller, {"subject": "Race"}, "same-key"))
+    assert later.jobId != accepted[0].jobId
+
+
+def test_an_unexpected_failure_is_a_500_in_the_seeds_shape(api, client, container):
+    admin = api.admin()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    container.generation.jobs = broken  # the one way to reach the last row of the table
+    body = assert_error(client.get("/api/v1/courses/jobs", headers=admin), 500, "INTERNAL_ERROR")
+    assert "a bug" not in body["message"]
