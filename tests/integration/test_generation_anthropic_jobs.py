@@ -3,6 +3,7 @@ failure does to the JOB (its status and error code) and that retries really happ
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -138,3 +139,22 @@ class TestTheOrgsOwnKey:
         assert {r.api_key for r in fake_anthropic.messages_requests()} == {org_key}
         assert client.delete("/api/v1/admin/default/generation/anthropic-key", headers=admin).status_code == 204
         assert _run(api, client)["error"]["code"] == "MODEL_KEY_MISSING"
+
+
+def test_the_events_stream_shows_progress_until_the_course_exists(api, client, fake_anthropic):
+    fake_anthropic.latency = 0.2  # each step takes a while: the stream sees the job move
+    admin = api.admin()
+    accepted = submit(client, admin).json()
+    events: list[tuple[str, dict]] = []
+    with client.stream("GET", accepted["pollUrl"] + "/events", headers=admin) as stream:
+        name = ""
+        for line in stream.iter_lines():
+            if line.startswith("event:"):
+                name = line.split(":", 1)[1].strip()
+            elif line.startswith("data:"):
+                events.append((name, json.loads(line.split(":", 1)[1])))
+    names = [n for n, _ in events]
+    assert names[-1] == "completed" and set(names[:-1]) == {"progress"}
+    progress = [e["progress"] for _, e in events]
+    assert progress == sorted(progress) and len(set(progress)) >= 4
+    assert events[-1][1]["course"]["course_uuid"].startswith("course_")
