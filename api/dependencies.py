@@ -23,6 +23,7 @@ SERVICES = (
     "generation", "generation_accounts",
     "knowledge", "model_keys", "assessments",
     "gap_analyses", "assessment_reports", "assessment_deletion", "materials", "github_login",
+    "erasures",
 )
 
 #: provided under another name than the container's: Litestar takes a bad request field that

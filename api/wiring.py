@@ -35,6 +35,7 @@ from application.collections import Collections
 from application.content import Content
 from application.content_access import ContentAccess
 from application.course_files import CourseFiles
+from application.erasure import Erasures
 from application.gap_analysis import GapAnalyses
 from application.github_login import GitHubLogin
 from application.invites import Invites
@@ -59,6 +60,7 @@ from infrastructure.passwords import Argon2idHasher
 from infrastructure.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from infrastructure.read_store import PostgresReadStore, ReadStore, SqliteReadStore
 from infrastructure.secret_box import SecretBox
+from infrastructure.session_keys import SessionKeys
 from infrastructure.session_tokens import JwtCodec, load_or_create_secret
 from infrastructure.settings import PostgresDsn, Settings
 from infrastructure.ssrf_guard import check_url
@@ -78,6 +80,7 @@ from projections.identity import IdentityProjection
 from projections.invites import InvitesProjection
 from projections.progress import ProgressProjection
 from projections.queries.api_tokens import ApiTokenQueries, TokenUsage
+from projections.queries.assessments import AssessmentQueries
 from projections.queries.catalog import CatalogQueries
 from projections.queries.content import ContentQueries
 from projections.queries.identity import IdentityQueries
@@ -160,6 +163,7 @@ class Services(Stores):
     materials: Materials
     materials_worker: MaterialsWorker
     github_login: GitHubLogin
+    erasures: Erasures
     #: called in order by ``Container.close`` (flushes and connections these services own)
     closers: list[Callable[[], None]]
 
@@ -268,6 +272,11 @@ def build_services(settings: Settings, stores: Stores, models: ReadModels) -> Se
         ),
         **openlearning,
         github_login=build_github_login(settings, writer, identity, accounts),
+        erasures=Erasures(
+            writer, identity, authz, stores.events.personal_data,
+            AssessmentQueries(models.assessments), SessionKeys(stores.read_store, box),
+            openlearning["model_keys"],
+        ),
         closers=[coalescer.close, limiter.close, openlearning["assessments"].engine.close, openlearning["materials_worker"].stop],
     )
 

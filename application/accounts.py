@@ -89,10 +89,21 @@ class Accounts:
             avatar_image=account.avatar_image,
         )
         claims = [
-            UniqueClaim(kind="email", value=email, owner_id=user.id),
-            UniqueClaim(kind="username", value=username.lower(), owner_id=user.id),
+            self._claim("email", email, user.id, EMAIL_TAKEN),
+            self._claim("username", username.lower(), user.id, USERNAME_TAKEN),
         ]
         return user, claims
+
+    def _claim(self, kind: str, value: str, owner: UUID, taken: str) -> UniqueClaim:
+        """A value given up earlier (a profile changed it, or its holder was erased) is taken
+        over; its claim exists already, released."""
+        existing = self._writer.events.get(claim_id(kind, value), UniqueClaim)
+        if existing is None:
+            return UniqueClaim(kind=kind, value=value, owner_id=owner)
+        if existing.held:
+            raise Conflict(taken, code=f"{kind.upper()}_TAKEN")
+        existing.retake(owner_id=owner)
+        return existing
 
     def save_new_user(self, user: User, claims: list[UniqueClaim], *others: object) -> int:
         from eventsourcing.persistence import IntegrityError
@@ -101,7 +112,8 @@ class Accounts:
             return self._writer.save(user, *claims, *others, read_models=IDENTITY)  # type: ignore[arg-type]
         except IntegrityError:
             # Lost a race for the email or username claim.
-            if self._writer.events.get(claim_id("email", user.email), UniqueClaim) is not None:
+            email = self._writer.events.get(claim_id("email", user.email), UniqueClaim)
+            if email is not None and email.held and email.owner_id != user.id:
                 raise Conflict(EMAIL_TAKEN, code="EMAIL_TAKEN") from None
             raise Conflict(USERNAME_TAKEN, code="USERNAME_TAKEN") from None
 
@@ -166,7 +178,10 @@ class Accounts:
 
     def refresh(self, refresh_token: str) -> tuple[str, int]:
         claims = self._tokens.decode(refresh_token, "refresh")
-        if claims is None or self._identity.session_revoked(claims.session_id):
+        # Revoked sessions and erased users' sessions alike mint nothing.
+        if claims is None or not self._identity.session_is_live(
+            str(claims.user_id), claims.session_id
+        ):
             raise Unauthenticated("Invalid credentials")
         return self._tokens.refresh_access(claims)
 

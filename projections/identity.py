@@ -10,6 +10,7 @@ import json
 
 from domain.memberships import Membership
 from domain.orgs import Org
+from domain.personal_data import Kind, placeholder
 from domain.roles import Role
 from domain.users import User
 from infrastructure.event_store import LoggedEvent
@@ -31,7 +32,8 @@ _USER_COLUMNS = {"email", "username", "first_name", "last_name", "avatar_image",
 
 class IdentityProjection(Projection):
     name = "identity"
-    version = 1
+    # v2: users.erased (an erased person's row reads as placeholders and has no live session)
+    version = 2
     tables = {
         "orgs": (
             "org_uuid TEXT PRIMARY KEY, id BIGINT NOT NULL UNIQUE, name TEXT NOT NULL,"
@@ -43,7 +45,8 @@ class IdentityProjection(Projection):
             "user_uuid TEXT PRIMARY KEY, id BIGINT NOT NULL UNIQUE, email TEXT NOT NULL,"
             " username TEXT NOT NULL, first_name TEXT NOT NULL, last_name TEXT NOT NULL,"
             " avatar_image TEXT NOT NULL, bio TEXT NOT NULL, password_hash TEXT NOT NULL,"
-            " creation_date TEXT NOT NULL, update_date TEXT NOT NULL"
+            " creation_date TEXT NOT NULL, update_date TEXT NOT NULL,"
+            " erased INTEGER NOT NULL DEFAULT 0"
         ),
         "memberships": (
             "membership_id TEXT NOT NULL UNIQUE, org_uuid TEXT NOT NULL, user_uuid TEXT NOT NULL,"
@@ -74,6 +77,7 @@ class IdentityProjection(Projection):
             User.UserProfileUpdated: self._user_updated,
             User.UserPasswordChanged: self._password_changed,
             User.UserSessionRevoked: self._session_revoked,
+            User.UserErased: self._user_erased,
             Membership.UserJoinedOrg: self._joined,
             Membership.UserRejoinedOrg: self._rejoined,
             Membership.UserRoleChanged: self._role_changed,
@@ -137,6 +141,23 @@ class IdentityProjection(Projection):
         self._update(
             tx, "users", "user_uuid", oid(logged),
             {"password_hash": logged.event.password_hash}, ts(logged),  # type: ignore[attr-defined]
+        )
+
+    def _user_erased(self, tx: Tx, logged: LoggedEvent) -> None:
+        """The row stays (members lists, course authors and progress still name someone), with
+        every personal column as its placeholder; no password, so no sign-in, and no session
+        stays live (``erased``)."""
+        subject = oid(logged)
+        tx.execute(
+            f"UPDATE {self.table('users')} SET email = ?, username = ?, first_name = ?,"
+            " last_name = ?, avatar_image = ?, bio = ?, password_hash = '', erased = 1,"
+            " update_date = ? WHERE user_uuid = ?",
+            (
+                *(placeholder(kind, subject) for kind in (
+                    Kind.EMAIL, Kind.USERNAME, Kind.FIRST_NAME, Kind.LAST_NAME, Kind.AVATAR, Kind.BIO,
+                )),
+                ts(logged), subject,
+            ),
         )
 
     def _session_revoked(self, tx: Tx, logged: LoggedEvent) -> None:

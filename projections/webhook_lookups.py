@@ -20,6 +20,7 @@ from domain.courses import Course
 from domain.enrollments import Enrollment
 from domain.memberships import Membership
 from domain.orgs import Org
+from domain.personal_data import Kind, placeholder
 from domain.users import User
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Tx
@@ -83,6 +84,7 @@ class WebhookLookups:
             Org.OrgCreated: [self._org_created],
             User.UserRegistered: [self._user_registered],
             User.UserProfileUpdated: [self._user_updated],
+            User.UserErased: [self._user_erased],
             Membership.UserJoinedOrg: [self._joined],
         }
         for cls, action, kind, extra in _TRACKED:
@@ -110,6 +112,26 @@ class WebhookLookups:
                     f"UPDATE {self.table('users')} SET {column} = ? WHERE user_uuid = ?",
                     (e.changes[column], str(e.originator_id)),
                 )
+
+    def _user_erased(self, tx: Tx, logged: LoggedEvent) -> None:
+        """Payloads queued or kept in the attempt log name the person too: they are rewritten
+        with the placeholders (a delivery already handed to a sender goes out as it was)."""
+        subject = str(logged.event.originator_id)
+        erased = {"email": placeholder(Kind.EMAIL, subject), "username": placeholder(Kind.USERNAME, subject)}
+        tx.execute(
+            f"UPDATE {self.table('users')} SET email = ?, username = ? WHERE user_uuid = ?",
+            (erased["email"], erased["username"], subject),
+        )
+        deliveries = self.table("deliveries")
+        mention = f'%"user_uuid":"user_{subject}"%'
+        for row in tx.fetchall(
+            f"SELECT delivery_id, payload FROM {deliveries} WHERE payload LIKE ?", (mention,)
+        ):
+            body = _without_person(json.loads(row["payload"]), f"user_{subject}", erased)
+            tx.execute(
+                f"UPDATE {deliveries} SET payload = ? WHERE delivery_id = ?",
+                (json.dumps(body, separators=(",", ":"), ensure_ascii=False), row["delivery_id"]),
+            )
 
     def _joined(self, tx: Tx, logged: LoggedEvent) -> None:
         e: Any = logged.event
@@ -203,6 +225,17 @@ class TxLookups:
             (membership_id,),
         )
         return (row["org_uuid"], row["user_uuid"]) if row else None
+
+
+def _without_person(value: Any, user_uuid: str, erased: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        out = {k: _without_person(v, user_uuid, erased) for k, v in value.items()}
+        if out.get("user_uuid") == user_uuid:
+            out.update({k: v for k, v in erased.items() if k in out})
+        return out
+    if isinstance(value, list):
+        return [_without_person(v, user_uuid, erased) for v in value]
+    return value
 
 
 def _plain(attr: str) -> str:

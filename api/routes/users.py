@@ -1,18 +1,19 @@
 """LearnHouse users: signup into an org (open, or with an invite code), the caller's profile
-and password."""
+and password; and erasure of a person's personal data (learnstream's own, ``application.erasure``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import msgspec
-from litestar import Controller, get, post, put
+from litestar import Controller, delete, get, post, put
 
 from api.params import Email, Password, Username
-from api.schemas import errors
+from api.schemas import Detail, errors
 from api.security import no_api_tokens
 from application.accounts import Accounts, NewAccount
 from application.authorization import Authorization, Principal
+from application.erasure import Erasures
 from application.profiles import PasswordChange, Profiles, ProfileUpdate
 from application.signups import Signups
 from application.views import AnonymousUserView, UserView
@@ -62,6 +63,22 @@ class UserController(Controller):
     @put("/{user_id:str}", operation_id="update_user", summary="Update the caller's profile (partial)", sync_to_thread=True, responses=errors(400, 401, 403, 404, 409, 413, 422))
     def update(self, profiles: Profiles, principal: Principal, user_id: str, data: ProfileUpdate) -> UserView:
         return profiles.update_profile(principal, user_id, data)
+
+
+    @delete(
+        "/{user_id:str}", operation_id="erase_user", status_code=200, sync_to_thread=True,
+        summary="Erase a user's personal data (the user, or an admin of one of their organizations)",
+        description=(
+            "Destroys the user's personal-data key: their email, names, username, avatar, bio"
+            " and assessment answers read as erased everywhere from then on, after a replay"
+            " too, while the log stays intact. Their sessions end; their email and username"
+            " can be registered again. The last admin of an organization is refused (409)."
+        ),
+        responses=errors(401, 403, 404, 409),
+    )
+    def erase(self, erasures: Erasures, principal: Principal, user_id: str) -> Detail:
+        erasures.erase(principal, user_id)
+        return Detail(detail="User erased")
 
 
 def _account(data: UserCreate) -> NewAccount:

@@ -134,10 +134,11 @@ class IdentityQueries:
         return dict(self.cache.get(("users_by_uuid", key), IDENTITY, load))
 
     def session_is_live(self, user_uuid: str, session_id: str) -> bool:
-        """The user exists and this session was not revoked (asked on every request)."""
+        """The user exists, was not erased, and this session was not revoked (asked on every
+        request)."""
         row = self._row(
             f"SELECT (SELECT COUNT(*) FROM {self.revoked} WHERE session_id = ?) AS revoked"
-            f" FROM {self.users} WHERE user_uuid = ?",
+            f" FROM {self.users} WHERE user_uuid = ? AND erased = 0",
             (session_id, user_uuid),
         )
         return row is not None and not row["revoked"]
