@@ -17,6 +17,7 @@ from api.routes.activities import ActivityController
 from api.routes.admin import AdminController
 from api.routes.api_tokens import ApiTokenController
 from api.routes.assessment import AssessmentController, UserAssessmentsController
+from api.routes.audit import AuditController
 from api.routes.assessment_results import (
     AssessmentResultsController,
     UserAssessmentDeletionController,
@@ -72,6 +73,7 @@ ROUTE_HANDLERS: list[Any] = [
     AdminController,
     GenerationAdminController,
     WebhookController,
+    AuditController,
     ChapterController,
     ActivityController,
     CourseContentController,

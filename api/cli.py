@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from api.history_cli import add_history_commands
 from infrastructure.settings import Settings
 
 
@@ -226,6 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     admin.add_argument("--password")
     admin.add_argument("--org", default="default")
     admin.set_defaults(func=cmd_create_admin)
+    add_history_commands(sub)  # export, verify-export
     args = parser.parse_args(argv)
     return int(args.func(args))
 

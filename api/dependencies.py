@@ -22,6 +22,7 @@ SERVICES = (
     "learning", "learning_admin", "search", "api_tokens", "webhooks", "course_files",
     "generation", "generation_accounts",
     "knowledge", "model_keys", "assessments",
+    "audit_export",
     "gap_analyses", "assessment_reports", "assessment_deletion", "materials", "github_login",
     "erasures",
 )

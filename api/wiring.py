@@ -21,12 +21,14 @@ from api.generation_wiring import (
     build_generation,
 )
 from api.github_wiring import build_github_login
+from api.history_wiring import HistoryServices, build_history
 from api.org_admin_wiring import IdentityParts, build_org_admin
 from application.accounts import Accounts
 from application.activities import Activities
 from application.assessment import Assessments
 from application.assessment_deletion import AssessmentDeletion
 from application.assessment_reports import AssessmentReports
+from application.audit_export import AuditExport
 from application.api_token_usage import UsageCoalescer
 from application.api_tokens import ApiTokens
 from application.authorization import Authorization
@@ -164,6 +166,9 @@ class Services(Stores):
     materials_worker: MaterialsWorker
     github_login: GitHubLogin
     erasures: Erasures
+    #: history as a product (``api.history_wiring``)
+    audit_export: AuditExport
+    history: HistoryServices
     #: called in order by ``Container.close`` (flushes and connections these services own)
     closers: list[Callable[[], None]]
 
@@ -249,9 +254,10 @@ def build_services(settings: Settings, stores: Stores, models: ReadModels) -> Se
     gen = build_generation(
         settings, writer, stores.board, models.generation_jobs, identity, authz, orgs, box,
     )
+    history = build_history(stores, authz, orgs)
     return Services(
         settings=settings, events=stores.events, read_store=stores.read_store, board=stores.board,
-        writer=writer, projections=models.by_name(), read_models=models, identity=identity,
+        writer=writer, projections={**models.by_name(), **history.projections}, read_models=models, identity=identity,
         authz=authz, accounts=accounts, orgs=orgs, catalog=catalog, files=files,
         course_files=CourseFiles(catalog_q, authz, files),
         org_roles=admin.org_roles, invites=admin.invites, signups=admin.signups,
@@ -271,13 +277,14 @@ def build_services(settings: Settings, stores: Stores, models: ReadModels) -> Se
             stores.events, settings.read_your_writes_timeout,
         ),
         **openlearning,
+        **history.services(), history=history,
         github_login=build_github_login(settings, writer, identity, accounts),
         erasures=Erasures(
             writer, identity, authz, stores.events.personal_data,
             AssessmentQueries(models.assessments), SessionKeys(stores.read_store, box),
             openlearning["model_keys"],
         ),
-        closers=[coalescer.close, limiter.close, openlearning["assessments"].engine.close, openlearning["materials_worker"].stop],
+        closers=[history.close, coalescer.close, limiter.close, openlearning["assessments"].engine.close, openlearning["materials_worker"].stop],
     )
 
 

@@ -14,7 +14,11 @@ from eventsourcing.domain import Aggregate, event
 from domain.editing import real_changes
 from domain.errors import RuleBroken
 
-TOKEN_RESOURCES = ("courses", "coursechapters", "activities", "collections", "trails", "search")
+TOKEN_RESOURCES = (
+    "courses", "coursechapters", "activities", "collections", "trails", "search", "audit",
+)
+#: rights that only read: any other action of theirs must stay false
+READ_ONLY = ("search", "audit")
 CRUD = ("action_create", "action_read", "action_update", "action_delete")
 #: courses also carry LearnHouse's *_own actions (on courses the token's creator authored)
 COURSE_OWN = ("action_read_own", "action_update_own", "action_delete_own")
@@ -138,8 +142,10 @@ def normalise_token_rights(raw: Any) -> TokenRights:
                 raise ValueError(f"unknown right rights.{resource}.{key}")
             if not isinstance(value, bool):
                 raise ValueError(f"rights.{resource}.{key} must be true or false")
-        if resource == "search" and any(v for k, v in given.items() if k != "action_read"):
-            raise ValueError("search is read only: only rights.search.action_read may be true")
+        if resource in READ_ONLY and any(v for k, v in given.items() if k != "action_read"):
+            raise ValueError(
+                f"{resource} is read only: only rights.{resource}.action_read may be true"
+            )
         out[resource] = {a: bool(given.get(a, False)) for a in actions}
     return out
 
@@ -165,6 +171,8 @@ def ceiling(role_rights: dict[str, dict[str, bool]] | None) -> TokenRights:
         "action_delete": has("users", "action_update"),
     }
     out["search"] = {a: a == "action_read" and has("courses", "action_read") for a in CRUD}
+    # The audit export: only for a creator who may read it (an org admin, or an auditor role).
+    out["audit"] = {a: a == "action_read" and has("audit", "action_read") for a in CRUD}
     return out
 
 

@@ -34,6 +34,9 @@ RESOURCES: dict[str, tuple[str, ...]] = {
     "media": CRUD,
     "assignments": CRUD,
     "playgrounds": CRUD + OWN,
+    # learnstream's own: reading the org's audit export (history of who did what). Admins
+    # hold it; an admin may grant it to an auditor's custom role or to an API token.
+    "audit": ("action_read",),
 }
 
 
@@ -67,6 +70,7 @@ BUILTIN_ROLES: dict[str, tuple[int, str, str, Rights]] = {
             organizations="crud", coursechapters="crud", activities="crud", roles="crud",
             dashboard="a", communities="crud", discussions="crud", podcasts="crud",
             boards="crud", folders="crud", media="crud", assignments="crud", playgrounds="crud",
+            audit="r",
         ),
     ),
     "role_global_maintainer": (
