@@ -15,13 +15,14 @@ from api.rate_limits import abuse_protection
 from api.request_actor import ActorScope
 from api.routes.activities import ActivityController
 from api.routes.admin import AdminController
+from api.routes.analytics import AnalyticsController
 from api.routes.api_tokens import ApiTokenController
 from api.routes.assessment import AssessmentController, UserAssessmentsController
-from api.routes.audit import AuditController
 from api.routes.assessment_results import (
     AssessmentResultsController,
     UserAssessmentDeletionController,
 )
+from api.routes.audit import AuditController
 from api.routes.auth_learnhouse import AuthController
 from api.routes.auth_openlearning import OpenLearningAuthController
 from api.routes.chapters import ChapterController
@@ -35,6 +36,7 @@ from api.routes.generation import GenerationController
 from api.routes.generation_admin import GenerationAdminController
 from api.routes.github_auth import GitHubAuthController
 from api.routes.health import health
+from api.routes.history import HistoryController
 from api.routes.knowledge import KnowledgeController
 from api.routes.materials import MaterialsController
 from api.routes.metrics import metrics
@@ -74,6 +76,8 @@ ROUTE_HANDLERS: list[Any] = [
     GenerationAdminController,
     WebhookController,
     AuditController,
+    AnalyticsController,
+    HistoryController,
     ChapterController,
     ActivityController,
     CourseContentController,

@@ -22,7 +22,7 @@ SERVICES = (
     "learning", "learning_admin", "search", "api_tokens", "webhooks", "course_files",
     "generation", "generation_accounts",
     "knowledge", "model_keys", "assessments",
-    "audit_export",
+    "audit_export", "course_analytics", "time_travel",
     "gap_analyses", "assessment_reports", "assessment_deletion", "materials", "github_login",
     "erasures",
 )

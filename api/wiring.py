@@ -36,6 +36,7 @@ from application.catalog import Catalog
 from application.collections import Collections
 from application.content import Content
 from application.content_access import ContentAccess
+from application.course_analytics import CourseAnalytics
 from application.course_files import CourseFiles
 from application.erasure import Erasures
 from application.gap_analysis import GapAnalyses
@@ -52,6 +53,7 @@ from application.ports import LoginThrottle
 from application.profiles import Profiles
 from application.search import Search
 from application.signups import Signups
+from application.time_travel import TimeTravel
 from application.webhooks import Webhooks
 from application.writer import Writer
 from infrastructure.event_store import EventStore, ensure_schema
@@ -168,6 +170,8 @@ class Services(Stores):
     erasures: Erasures
     #: history as a product (``api.history_wiring``)
     audit_export: AuditExport
+    course_analytics: CourseAnalytics
+    time_travel: TimeTravel
     history: HistoryServices
     #: called in order by ``Container.close`` (flushes and connections these services own)
     closers: list[Callable[[], None]]
@@ -254,7 +258,7 @@ def build_services(settings: Settings, stores: Stores, models: ReadModels) -> Se
     gen = build_generation(
         settings, writer, stores.board, models.generation_jobs, identity, authz, orgs, box,
     )
-    history = build_history(stores, authz, orgs)
+    history = build_history(stores, authz, orgs, catalog_q)
     return Services(
         settings=settings, events=stores.events, read_store=stores.read_store, board=stores.board,
         writer=writer, projections={**models.by_name(), **history.projections}, read_models=models, identity=identity,

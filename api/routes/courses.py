@@ -13,11 +13,13 @@ from litestar.openapi.datastructures import ResponseSpec
 from api.forms import COURSE_FORM, form_file, form_flag, form_text
 from api.params import Limit, NumericId, Page
 from api.routes.generation import COURSE_CREATE_ERRORS, submit_generation
+from api.routes.history import AsOf
 from api.schemas import Detail, errors
 from application.authorization import Principal
 from application.catalog import Catalog, CourseCreate
 from application.generation import Generation
 from application.generation_views import JobAccepted
+from application.time_travel import TimeTravel
 from application.uploads import Upload
 from application.views import CourseView
 from domain.errors import InvalidInput
@@ -95,8 +97,10 @@ class CourseController(Controller):
     def count(self, catalog: Catalog, principal: Principal, slug: str) -> int:
         return catalog.count_courses(principal, slug)
 
-    @get("/{course_uuid:str}", operation_id="get_course", responses=errors(401, 403, 404), summary="A course by course_uuid", sync_to_thread=False)
-    def read(self, catalog: Catalog, principal: Principal, course_uuid: str) -> CourseView:
+    @get("/{course_uuid:str}", operation_id="get_course", responses=errors(401, 403, 404, 422), summary="A course by course_uuid (as_of: as it was then, rebuilt from the log)", sync_to_thread=False)
+    def read(self, catalog: Catalog, principal: Principal, course_uuid: str, time_travel: TimeTravel, as_of: AsOf = None) -> CourseView:
+        if as_of is not None:
+            return time_travel.course_as_of(principal, course_uuid, as_of)
         return catalog.get_course(principal, course_uuid)
 
     @put("/{course_uuid:str}", operation_id="update_course", responses=errors(401, 403, 404, 409, 413, 422), summary="Update a course (JSON, partial)", sync_to_thread=True)
