@@ -70,8 +70,14 @@ class PersonalDataCodec:
         plan = self._plans.get(cls)
         if plan is None:
             return
+        origin = str(originator_id)
+        known: dict[str, Cached] = {}  # one key lookup per person per event, not per field
         for entry in plan:
-            self._rewrite(entry, state, _subject(entry, originator_id, state), self._seal)
+            subject = _subject(entry, origin, state)
+            cipher = known.get(subject)
+            if cipher is None:
+                cipher = known[subject] = self._state(subject, write=True)
+            self._rewrite(entry, state, subject, cipher, self._seal)
 
     def open(self, cls: type, originator_id: UUID | str, state: dict[str, Any]) -> None:
         erased_field = self._erasures.get(cls)
@@ -80,8 +86,14 @@ class PersonalDataCodec:
         plan = self._plans.get(cls)
         if plan is None:
             return
+        origin = str(originator_id)
+        known: dict[str, Cached] = {}
         for entry in plan:
-            self._rewrite(entry, state, _subject(entry, originator_id, state), self._open)
+            subject = _subject(entry, origin, state)
+            cipher = known.get(subject)
+            if cipher is None:
+                cipher = known[subject] = self._state(subject, write=False)
+            self._rewrite(entry, state, subject, cipher, self._open)
 
     # -- the write path -------------------------------------------------------------------
     def needs_keys(self, events: Sequence[Any]) -> bool:
@@ -118,44 +130,45 @@ class PersonalDataCodec:
     # -- inside ---------------------------------------------------------------------------
     @staticmethod
     def _rewrite(
-        entry: PersonalField, state: dict[str, Any], subject: str,
-        change: Callable[[str, Kind, Any], Any],
+        entry: PersonalField, state: dict[str, Any], subject: str, cipher: Cached,
+        change: Callable[[str, Cached, Kind, Any], Any],
     ) -> None:
         if entry.kind is not None:
             if entry.field in state:
-                state[entry.field] = change(subject, entry.kind, state[entry.field])
+                state[entry.field] = change(subject, cipher, entry.kind, state[entry.field])
         elif entry.keys:
             found = state.get(entry.field)
             if isinstance(found, dict) and any(k in found for k in entry.keys):
                 found = dict(found)  # the event's own dict stays as the aggregate holds it
                 for key, kind in entry.keys.items():
                     if key in found:
-                        found[key] = change(subject, kind, found[key])
+                        found[key] = change(subject, cipher, kind, found[key])
                 state[entry.field] = found
         elif entry.when is not None:
             discriminator, kinds = entry.when
             chosen = kinds.get(str(state.get(discriminator)))
             if chosen is not None and entry.field in state:
-                state[entry.field] = change(subject, chosen, state[entry.field])
+                state[entry.field] = change(subject, cipher, chosen, state[entry.field])
 
-    def _seal(self, subject: str, kind: Kind, value: Any) -> str:
+    @staticmethod
+    def _seal(subject: str, cipher: Cached, kind: Kind, value: Any) -> str:
         if not isinstance(value, str):
             # Refuse rather than write a personal value in clear.
             raise TypeError(f"personal data must be text, got {type(value).__name__} for {kind}")
-        cipher = self._state(subject, write=True)
         if not isinstance(cipher, AESGCM):
             return ERASED_MARK
         nonce = os.urandom(12)
         sealed = cipher.encrypt(nonce, value.encode(), f"{subject}:{kind}".encode())
         return PREFIX + base64.b64encode(nonce + sealed).decode()
 
-    def _open(self, subject: str, kind: Kind, value: Any) -> Any:
+    def _open(self, subject: str, cipher: Cached, kind: Kind, value: Any) -> Any:
         if not (isinstance(value, str) and value.startswith(PREFIX)):
             # Written before sealing existed: readable, until its person is erased.
-            return placeholder(kind, subject) if self._state(subject, write=False) is ERASED else value
+            return placeholder(kind, subject) if cipher is ERASED else value
         if value == ERASED_MARK:
             return placeholder(kind, subject)
-        cipher = self._state(subject, write=False, refresh_missing=True)
+        if cipher is _NO_KEY:  # another process made their key since this one looked
+            cipher = self._state(subject, write=False, refresh_missing=True)
         if not isinstance(cipher, AESGCM):
             return placeholder(kind, subject)
         try:
@@ -225,8 +238,8 @@ class PersonalDataCodec:
                 )
 
 
-def _subject(entry: PersonalField, originator_id: UUID | str, state: dict[str, Any]) -> str:
-    return _subject_of(entry.subject, originator_id, state)
+def _subject(entry: PersonalField, origin: str, state: dict[str, Any]) -> str:
+    return origin if entry.subject == "originator_id" else str(state[entry.subject])
 
 
 def _subject_of(name: str, originator_id: UUID | str, state: dict[str, Any]) -> str:

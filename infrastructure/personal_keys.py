@@ -75,20 +75,26 @@ class PersonalKeys:
         return found
 
     def create(self, subject: str) -> bytes | _Erased:
-        """The person's key, made now if they have none (two processes racing agree on one)."""
+        """The person's key, made now if they have none (two processes racing agree on one).
+
+        Not flushed to disk on its own: the event that needs the key is appended after it, to
+        the same write-ahead log, and flushing that append flushes this row too."""
         key = AESGCM.generate_key(bit_length=256)
         sealed = self._box.seal(base64.b64encode(key).decode(), _context(subject))
-        self._db.execute(
+        made = self._db.insert_lazily(
             f"INSERT INTO {TABLE} (subject_id, sealed_key, created_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (subject_id) DO NOTHING",
+            " ON CONFLICT (subject_id) DO NOTHING RETURNING subject_id",
             (subject, sealed, _now()),
         )
+        if made:
+            return key
         state = self.fetch(subject)
         assert state is not None, "a key row was just written"
         return state
 
     def destroy(self, subject: str) -> None:
-        """Leave a tombstone in place of the key (idempotent)."""
+        """Leave a tombstone in place of the key (idempotent), flushed to disk before this
+        returns: an acknowledged erasure survives a crash."""
         now = _now()
         self._db.execute(
             f"INSERT INTO {TABLE} (subject_id, sealed_key, created_at, erased_at)"
@@ -117,15 +123,21 @@ def _now() -> str:
 
 
 class _Database(Protocol):
-    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None: ...
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        """A durable write (flushed before it returns)."""
+        ...
+
+    def insert_lazily(self, sql: str, params: tuple[Any, ...]) -> bool:
+        """A write whose flush may wait for the next durable one; whether it returned a row."""
+        ...
+
     def fetch(self, sql: str, params: tuple[Any, ...]) -> dict[str, Any] | None: ...
     def fetch_all(self, sql: str, params: list[str]) -> list[dict[str, Any]]: ...
     def close(self) -> None: ...
 
 
 class _Sqlite:
-    """A connection per thread to the events file (WAL, as eventsourcing opens it). Full
-    synchronous commits: a tombstone or a new key must not be lost with the OS."""
+    """A connection per thread to the events file (WAL, as eventsourcing opens it)."""
 
     def __init__(self, path: Path) -> None:
         self._path = str(path)
@@ -139,14 +151,22 @@ class _Sqlite:
             conn = sqlite3.connect(self._path, timeout=30, isolation_level=None, check_same_thread=False)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA busy_timeout=30000")
-            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
         return conn
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
-        self._conn().execute(sql, params)
+        conn = self._conn()
+        conn.execute("PRAGMA synchronous=FULL")
+        try:
+            conn.execute(sql, params)
+        finally:
+            conn.execute("PRAGMA synchronous=NORMAL")
+
+    def insert_lazily(self, sql: str, params: tuple[Any, ...]) -> bool:
+        return self._conn().execute(sql, params).fetchone() is not None
 
     def fetch(self, sql: str, params: tuple[Any, ...]) -> dict[str, Any] | None:
         row = self._conn().execute(sql, params).fetchone()
@@ -165,8 +185,8 @@ class _Sqlite:
 
 
 class _Postgres:
-    """A small pool in the event store's schema, with synchronous commits (the read store
-    turns them off: fine for derived rows, not for keys)."""
+    """A small pool in the event store's schema. Tombstones are synchronous commits (the read
+    store turns them off: fine for derived rows, not for an erasure)."""
 
     def __init__(self, conninfo: str, schema: str) -> None:
         from psycopg.rows import dict_row
@@ -196,6 +216,11 @@ class _Postgres:
                     conn.execute(sql)
                 return
             conn.execute(sql.replace("?", "%s"), params)
+
+    def insert_lazily(self, sql: str, params: tuple[Any, ...]) -> bool:
+        with self._connection() as conn, conn.transaction():
+            conn.execute("SET LOCAL synchronous_commit TO OFF")
+            return conn.execute(sql.replace("?", "%s"), params).fetchone() is not None
 
     def fetch(self, sql: str, params: tuple[Any, ...]) -> dict[str, Any] | None:
         with self._connection() as conn:

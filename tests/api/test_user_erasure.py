@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from uuid import UUID
 
 from domain.personal_data import ERASED_NAME
 from infrastructure.session_keys import SessionKeys
@@ -65,7 +66,7 @@ def assert_erased(user: dict[str, Any]) -> None:
     assert user["email"].endswith("@erased.invalid")
 
 
-def test_a_user_erases_themself_and_every_read_model_shows_erased_user(client, api):
+def test_a_user_erases_themself_and_every_read_model_shows_erased_user(client, api, container):
     admin = login(client, "admin@example.com", "admin-password-1")
     user, headers = ada(client, api)
     course = api.create_course(headers, 1, name="Engines")
@@ -89,6 +90,9 @@ def test_a_user_erases_themself_and_every_read_model_shows_erased_user(client, a
     # Nothing personal anywhere in what the API answers.
     seen = json.dumps([listed, got, learners])
     assert not [value for value in PERSONAL if value in seen]
+    # The log itself now reads as erased: the key is gone, not just the read models' copies.
+    registered = container.events.history(UUID(user["user_uuid"].removeprefix("user_")))[0]
+    assert (registered.email, registered.last_name) == (listed["user"]["email"], "")
     # The session is over, and so is signing in.
     assert client.get("/api/v1/orgs/1/users", headers=headers).status_code == 401
     assert login_status(client, "ada@example.com") == 401
