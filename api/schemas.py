@@ -7,12 +7,13 @@ keep the first and drop every response that refers to the other).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 import msgspec
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPI, Operation, PathItem
+from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIResponse, Operation, PathItem
 
 
 class Detail(msgspec.Struct):
@@ -67,6 +68,23 @@ def errors(*statuses: int) -> dict[int, ResponseSpec]:
         )
         for status in sorted({*statuses, 429})
     }
+
+
+def answered_as(*media_types: str) -> type[Operation]:
+    """An ``operation_class`` whose success response lists every media type the handler may
+    answer with, in this order (a ``ResponseSpec`` names one). Client generators take the
+    first they can read, so a format they do not know (NDJSON) needs a readable one beside it.
+    """
+
+    @dataclass
+    class AnsweredAs(Operation):
+        def __post_init__(self) -> None:
+            for status, response in (self.responses or {}).items():
+                if status.startswith("2") and isinstance(response, OpenAPIResponse) and response.content:
+                    schema = next(iter(response.content.values())).schema
+                    response.content = {media: OpenAPIMediaType(schema=schema) for media in media_types}
+
+    return AnsweredAs
 
 
 #: the description of the 400 Litestar adds to every operation with a body or parameters

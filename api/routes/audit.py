@@ -10,7 +10,7 @@ from litestar.params import Parameter
 from litestar.response import Stream
 
 from api.params import MAX_JSON_INT
-from api.schemas import errors
+from api.schemas import answered_as, errors
 from application.audit_export import AuditExport, ExportRequest
 from application.authorization import Principal
 from application.export_formats import FORMATS, chunks
@@ -55,6 +55,7 @@ class AuditController(Controller):
             ),
             **errors(401, 403, 404, 422),
         },
+        operation_class=answered_as("application/x-ndjson", "text/csv"),
         sync_to_thread=True,
     )
     def events(
