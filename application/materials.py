@@ -107,10 +107,12 @@ class MaterialsPipeline:
                 materials.record(concept_id, attempts, writer.name, self.now())
                 await self._events.save_async(materials)
 
-        # A failure cancels the other concepts' work; what was recorded stays recorded.
-        async with asyncio.TaskGroup() as group:
-            for concept_id in materials.due:
-                group.create_task(one(concept_id))
+        # Every concept runs to its end, so a failing one loses no other's finished piece; the
+        # first failure is raised once all are done (the next run writes what is still due).
+        outcomes = await asyncio.gather(*(one(c) for c in materials.due), return_exceptions=True)
+        failed = [o for o in outcomes if isinstance(o, BaseException)]
+        if failed:
+            raise failed[0]
         if self._session(session_id) is None:
             return True
         materials.finish(self.now())

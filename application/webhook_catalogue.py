@@ -26,6 +26,7 @@ from domain.generation_jobs import JOB_CANCELLED, GenerationJob
 from domain.memberships import Membership
 from domain.orgs import Org
 from domain.roles import Role
+from domain.study_materials import StudyMaterials
 from domain.webhooks import WebhookEndpoint
 
 __all__ = ["BINDINGS", "EVENT_TYPES", "Binding", "EventType", "Lookups", "Published", "bindings"]
@@ -209,6 +210,15 @@ def _assessment_completed(lk: Lookups, event: Any) -> Published | None:
     })
 
 
+def _materials_ready(lk: Lookups, event: Any) -> Published | None:
+    if not event.org_id:
+        return None
+    return Published(str(event.org_id), {
+        "user": user_obj(lk, event.user_id), "assessment": {"session_id": event.session_id},
+        "materials": event.count, "flagged": event.flagged,
+    })
+
+
 _NO_DATA: Callable[[Lookups, Any], dict[str, Any]] = lambda lk, e: {}  # noqa: E731
 
 # (domain event class, public name, builder); imported eagerly so a renamed or removed class
@@ -268,6 +278,7 @@ _BINDINGS: list[tuple[type, str, Builder]] = [
                        "error": {"message": "The job was cancelled.", "code": JOB_CANCELLED}})),
     (Assessment.AssessmentStarted, "assessment_started", _assessment_started),
     (Assessment.AssessmentCompleted, "assessment_completed", _assessment_completed),
+    (StudyMaterials.MaterialsReady, "materials_ready", _materials_ready),
     (WebhookEndpoint.WebhookEndpointDisabled, "webhook_endpoint_disabled",
      _webhook_disabled),
 ]

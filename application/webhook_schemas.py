@@ -110,6 +110,10 @@ EVENT_TYPES: dict[str, EventType] = {
            "An adaptive skill assessment finished: its scores are ready (per concept, 0-100).",
            _obj(user=USER, assessment=_obj(session_id=_STR),
                 overall_readiness={"type": ["integer", "null"]}, scored_concepts=INT)),
+        _t("materials_ready", "assessments",
+           "A completed assessment's learning materials are written (one per gap concept, flagged"
+           " ones included): GET /api/materials/{session_id} lists them.",
+           _obj(user=USER, assessment=_obj(session_id=_STR), materials=INT, flagged=INT)),
     )
 }
 

@@ -22,8 +22,6 @@ from infrastructure.settings import Settings
 
 NONCE_COOKIE = "github_oauth_nonce"
 NONCE_PATH = "/api/auth/github"
-# ``state`` is a name Litestar reserves for the application state: the query parameter is
-# read under another name.
 
 
 def _not_configured(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -56,6 +54,8 @@ class GitHubAuthController(Controller):
                             max_age=int(settings.github_state_minutes * 60))
         return response
 
+    # ``state`` is the name Litestar gives the application state: the query parameter is read
+    # into ``oauth_state``.
     @get("/callback", operation_id="finish_github_sign_in", responses=errors(400, 422, 501, 502), summary="Exchange GitHub's code, sign in (sets the access_token cookie) and redirect (302)", status_code=302)
     async def callback(self, request: Request[Any, Any, Any], github_login: GitHubLogin, settings: Settings, code: str, oauth_state: Annotated[str, Parameter(query="state")]) -> Redirect:
         signed = await github_login.callback(code, oauth_state, request.cookies.get(NONCE_COOKIE),

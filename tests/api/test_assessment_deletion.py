@@ -1,0 +1,89 @@
+"""``DELETE /api/user/assessments/{id}``: 204 for the owner, 403 "Not your session", 404; the
+session, its report and its materials are gone from every route and read model, stay gone after
+a replay of the log, and the answers' text cannot be read any more (its key is destroyed)."""
+
+from __future__ import annotations
+
+from domain.assessment import Assessment
+from projections.engine.framework import reset
+from tests.api.assessment_support import sign_up, start
+from tests.api.results_support import complete, logged, wait_for
+
+
+def routes(sid: str) -> list[tuple[str, str]]:
+    return [("GET", f"/api/assessment/{sid}/graph"), ("GET", f"/api/assessment/{sid}/report"),
+            ("GET", f"/api/assessment/{sid}/export"), ("GET", f"/api/materials/{sid}"),
+            ("GET", f"/api/assessment/{sid}/resume")]
+
+
+def rows_of(container, sid: str) -> dict[str, int]:
+    out = {}
+    for name in ("assessments", "assessment_results"):
+        projection = container.projections[name]
+        for table in projection.tables:
+            n = container.read_store.fetchone(
+                f"SELECT COUNT(*) AS n FROM {projection.table(table)} WHERE session_id = ?", (sid,))
+            out[f"{name}.{table}"] = int(n["n"])
+    return out
+
+
+def test_deleting_a_session_removes_it_everywhere_even_after_a_replay(client, container):
+    me = sign_up(client, "deleter@example.com")
+    sid = complete(client, me)["sessionId"]
+    kept = complete(client, me)["sessionId"]
+    assert client.get(f"/api/assessment/{sid}/report", headers=me).status_code == 200
+    wait_for(lambda: client.get(f"/api/materials/{sid}", headers=me).json()["materials"])
+    assert rows_of(container, sid)["assessment_results.materials"] > 0
+
+    deleted = client.delete(f"/api/user/assessments/{sid}", headers=me)
+    assert deleted.status_code == 204 and deleted.content == b""
+    for method, path in routes(sid):
+        gone = client.request(method, path, headers=me)
+        assert gone.status_code == 404, (path, gone.text)
+        assert gone.json()["detail"] == "Session not found"
+    respond = client.post(f"/api/assessment/{sid}/respond", json={"response": "x"}, headers=me)
+    assert respond.status_code == 404
+    assert [s["sessionId"] for s in client.get("/api/user/assessments", headers=me).json()] == [kept]
+    assert set(rows_of(container, sid).values()) == {0}
+
+    # Replaying the whole log into fresh read models does not bring it back.
+    for name in ("assessments", "assessment_results"):
+        reset(container.projections[name])
+    container.catch_up()
+    assert set(rows_of(container, sid).values()) == {0}
+    assert rows_of(container, kept)["assessments.sessions"] == 1
+    assert client.get(f"/api/assessment/{sid}/graph", headers=me).status_code == 404
+    assert client.get(f"/api/assessment/{kept}/graph", headers=me).status_code == 200
+    assert client.delete(f"/api/user/assessments/{sid}", headers=me).status_code == 404
+
+
+def test_the_answers_text_is_unreadable_after_deletion(client, container):
+    me = sign_up(client, "shredded@example.com")
+    sid = complete(client, me)["sessionId"]
+    answered = logged(container, Assessment.AssessmentAnswered, sid)
+    assert answered
+    keys = container.assessments._keys
+    opened = keys.cipher(sid).open("record:1", answered[0].sealed)
+    assert "answer" in opened  # readable while the session exists
+    assert client.delete(f"/api/user/assessments/{sid}", headers=me).status_code == 204
+    assert keys.cipher(sid) is None
+    assert container.read_store.fetchone(
+        "SELECT session_id FROM assessment_session_keys WHERE session_id = ?", (sid,)) is None
+    # the log is intact, and still holds only ciphertext
+    after = logged(container, Assessment.AssessmentAnswered, sid)
+    assert [e.sealed for e in after] == [e.sealed for e in answered]
+    assert all("I am not sure" not in e.sealed for e in after)
+
+
+def test_only_the_owner_may_delete_and_unknown_sessions_are_404(client):
+    me = sign_up(client, "mine@example.com")
+    other = sign_up(client, "notmine@example.com")
+    sid = start(client, me, skillIds=["python"])["sessionId"]
+    refused = client.delete(f"/api/user/assessments/{sid}", headers=other)
+    assert refused.status_code == 403 and refused.json()["detail"] == "Not your session"
+    assert client.get(f"/api/assessment/{sid}/graph", headers=me).status_code == 200
+    for unknown in ("3f2c1a52-0000-4000-8000-000000000000", "nope"):
+        missing = client.delete(f"/api/user/assessments/{unknown}", headers=me)
+        assert missing.status_code == 404 and missing.json()["detail"] == "Session not found"
+    assert client.delete(f"/api/user/assessments/{sid}").status_code == 401
+    assert client.delete(f"/api/user/assessments/{sid}", headers=me).status_code == 204
