@@ -39,6 +39,8 @@ class Kind(StrEnum):
     AVATAR = "avatar"
     BIO = "bio"
     ANSWER = "answer"
+    #: an account's id at another service (a GitHub user id)
+    ACCOUNT_ID = "account_id"
 
 
 #: sealed by the mapper with the subject's key (``infrastructure.personal_data_codec``)
@@ -61,7 +63,7 @@ def placeholder(kind: Kind, subject: UUID | str) -> str:
         return ERASED_NAME
     if kind is Kind.ANSWER:
         return ERASED_ANSWER
-    return ""  # last name, avatar, bio: nothing is the honest rendering of nothing
+    return ""  # last name, avatar, bio, an outside account id: nothing is the honest rendering
 
 
 @dataclass(frozen=True)
@@ -103,10 +105,10 @@ PERSONAL_DATA: tuple[PersonalField, ...] = (
     PersonalField(User.UserRegistered, "avatar_image", Kind.AVATAR),
     PersonalField(User.UserProfileUpdated, "changes", keys=_PROFILE_KEYS),
     # The claim's id is uuid5 of the value (see ``domain.ids.claim_id``); the value itself
-    # is sealed with the key of the person who first claimed it.
+    # is sealed with the key of the person who first claimed it. Org slugs are not personal.
     PersonalField(
         UniqueClaim.ClaimMade, "value", subject="owner_id",
-        when=("kind", {"email": Kind.EMAIL, "username": Kind.USERNAME}),
+        when=("kind", {"email": Kind.EMAIL, "username": Kind.USERNAME, "github": Kind.ACCOUNT_ID}),
     ),
     # Free-text answers (with the evaluator's evidence, which may quote them).
     PersonalField(

@@ -104,13 +104,14 @@ def test_stored_bytes_hold_no_plaintext_and_never_change_on_erasure(store):
                 last_name="Lovelace", password_hash="hash", avatar_image="https://ada.example/me.png")
     claims = [UniqueClaim(kind="email", value="ada@example.com", owner_id=user.id),
               UniqueClaim(kind="username", value="ada", owner_id=user.id),
-              UniqueClaim(kind="slug", value="lovelace-org", owner_id=user.id)]
+              UniqueClaim(kind="slug", value="lovelace-org", owner_id=user.id),
+              UniqueClaim(kind="github", value="583231977", owner_id=user.id)]
     store.save(user, *claims)
     user.update_profile({"bio": "Writes notes on engines", "last_name": "King"})
     store.save(user)
     before = [(n.id, n.state) for n in store.read_raw(0)]
     raw = b"".join(state for _, state in before)
-    for value in ("ada@example.com", '"ada"', "Augusta", "Lovelace", "ada.example", "engines", "King"):
+    for value in ("ada@example.com", '"ada"', "Augusta", "Lovelace", "ada.example", "engines", "King", "583231977"):
         assert value.encode() not in raw, value
     assert b"lovelace-org" in raw  # an org slug is not personal data
 
@@ -131,6 +132,8 @@ def test_stored_bytes_hold_no_plaintext_and_never_change_on_erasure(store):
     assert email_claim is not None and email_claim.value == gone.email
     slug_claim = store.get(claims[2].id, UniqueClaim)
     assert slug_claim is not None and slug_claim.value == "lovelace-org"
+    github_claim = store.get(claims[3].id, UniqueClaim)
+    assert github_claim is not None and github_claim.value == ""
 
 
 def test_values_written_before_sealing_stay_readable_until_their_person_is_erased(store):
