@@ -163,3 +163,11 @@ def test_a_refused_code_is_400_and_an_unreachable_github_502(client, github):
     down = client.get(f"{back.path}?{back.query}", follow_redirects=False)
     assert down.status_code == 502
     assert down.json()["detail"] == "Unable to reach GitHub. Please try again shortly."
+
+
+def test_the_github_login_name_and_avatar_are_personal_data_sealed_in_the_log(client, github, container):
+    assert sign_in(client).status_code == 302
+    states = [bytes(n.state) for n in container.events.read_raw(0, 10_000)]
+    assert not any(b"octocat" in s or b"avatars.example.test" in s or b"octo@example.com" in s
+                   for s in states)
+    assert me(client)["displayName"] == "octocat"  # and read back through the user's key
