@@ -26,7 +26,7 @@ import msgspec
 from eventsourcing.utils import resolve_topic
 
 from application.audit_catalogue import AuditType, type_of
-from infrastructure.event_metadata import split_meta
+from infrastructure.event_metadata import META_KEY, split_meta
 
 GENESIS = "0" * 64
 RECORD_KEYS = (
@@ -64,17 +64,16 @@ def decoded_state(entry: Entry) -> tuple[dict[str, Any], dict[str, Any]]:
     """(state as the current code reads it, metadata) of a raw entry."""
     state: dict[str, Any] = _decode(entry.state)
     meta = split_meta(state)
-    version = state.pop("class_version", 1)
-    current, cls = _upcasters(entry.topic)
-    while cls is not None and version < current:
-        getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
-        version += 1
-    return state, meta
+    return _upcast(entry.topic, state), meta
 
 
 def record_of(entry: Entry, org: str, seq: int, kind: AuditType | None = None) -> dict[str, Any]:
+    """The record of an entry, its keys in ``RECORD_KEYS`` order (``canonical`` sorts)."""
     kind = kind or type_of(entry.topic)
-    state, meta = decoded_state(entry)
+    state: dict[str, Any] = _decode(entry.state)
+    meta = state.pop(META_KEY, None) or {}
+    if "class_version" in state:
+        state = _upcast(entry.topic, state)
     return {
         "org": org,
         "seq": seq,
@@ -90,6 +89,15 @@ def record_of(entry: Entry, org: str, seq: int, kind: AuditType | None = None) -
     }
 
 
+def _upcast(topic: str, state: dict[str, Any]) -> dict[str, Any]:
+    version = state.pop("class_version", 1)
+    current, cls = _upcasters(topic)
+    while cls is not None and version < current:
+        getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
+        version += 1
+    return state
+
+
 def fixed_width(timestamp: Any) -> Any:
     """``...:03Z`` -> ``...:03.000000Z``: the encoder drops a zero fraction, and times of one
     width sort as text (filters compare them so)."""
@@ -99,7 +107,10 @@ def fixed_width(timestamp: Any) -> Any:
 
 
 def canonical(record: dict[str, Any]) -> bytes:
-    return _canonical({key: record[key] for key in RECORD_KEYS})
+    """Only the record's own keys count (a line read back also has ``prev`` and ``hash``)."""
+    if len(record) != len(RECORD_KEYS):
+        record = {key: record[key] for key in RECORD_KEYS}
+    return _canonical(record)
 
 
 def chained(prev: str, canonical_bytes: bytes) -> str:

@@ -21,7 +21,7 @@ from uuid import UUID
 from infrastructure.settings import PostgresDsn, Settings
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class RawEntry:
     position: int
     originator_id: str
