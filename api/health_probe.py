@@ -4,10 +4,11 @@ Health checks arrive all the time (load balancers, orchestrators, uptime monitor
 stores from a worker thread for each one made the probe dearer than a real read. So:
 
 * PostgreSQL (both stores live on one server): one asynchronous connection of the probe's own
-  sends ``SELECT 1``; callers that arrive while a ping is in flight share its answer, so 16
-  concurrent probes cost one round trip and no thread. A server that went away is seen by the
-  very next probe (the ping fails on the dead connection), and one that came back by the probe
-  after that (it reconnects).
+  sends ``SELECT 1``, no thread. A probe with no ping in flight starts one and waits for it;
+  while one is in flight, probes answer the last result if it was a success less than
+  ``interval`` ago, and wait for the ping otherwise. So a server that went away is seen by the
+  next probe after the loss (its ping fails on the dead connection), one that came back by the
+  probe after that (it reconnects), and a slow round trip holds up one probe, not all.
 * SQLite (two local files): a background task pings both every ``interval`` seconds in a
   thread, and a probe answers from the last result; a file store does not vanish between two
   requests the way a network peer does.
@@ -54,6 +55,11 @@ class StoreProbe:
 
     async def healthy(self) -> bool:
         if self._conninfo is not None:
+            if self._inflight is not None and self._ok and self._fresh():
+                # A ping is on its way and the last one succeeded a moment ago: answer that
+                # rather than queue behind a round trip (a busy server would set every
+                # waiting probe's latency). The ping itself still reports a loss.
+                return True
             return await self._shared(self._ping_postgres)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._poll_files())
@@ -61,6 +67,9 @@ class StoreProbe:
         if stale:  # first probe, or the background task is stuck: look now
             return await self._shared(self._ping_files)
         return self._ok
+
+    def _fresh(self) -> bool:
+        return self._checked is not None and time.monotonic() - self._checked < self.interval
 
     async def _shared(self, ping: Any) -> bool:
         """Join the ping in flight, or start one; a caller that gives up does not cancel it."""

@@ -4,6 +4,7 @@ time; a database that goes away is reported at once and one that comes back is s
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -69,3 +70,41 @@ def test_a_lost_database_is_reported_by_the_next_probe_and_a_returning_one_too(c
         assert asyncio.run(story()) == [True, False, False, True]
     finally:
         proxy.cut()
+
+
+class SlowProxy(TcpProxy):
+    """A relay that can hold each chunk for ``delay`` seconds: a database that answers late."""
+
+    delay = 0.0
+
+    def _pipe(self, src: Any, dst: Any) -> None:
+        try:
+            while data := src.recv(65536):
+                if self.delay:
+                    time.sleep(self.delay)
+                dst.sendall(data)
+        except OSError:
+            pass
+
+
+def test_a_slow_round_trip_holds_up_only_the_probe_that_started_it(container: Any) -> None:
+    proxy = SlowProxy(("127.0.0.1", 5432))
+    probe = probe_through(proxy, container)
+
+    async def story() -> tuple[bool, bool, bool, bool]:
+        try:
+            assert await probe.healthy()
+            proxy.delay = 0.3  # each way: well inside the probe's 2 s timeout
+            slow = asyncio.ensure_future(probe.healthy())  # starts a ping that takes a while
+            await asyncio.sleep(0.05)
+            meanwhile = await probe.healthy()
+            return meanwhile, slow.done(), await slow, probe.last_contact is not None
+        finally:
+            proxy.delay = 0.0
+            await probe.close()
+
+    try:
+        meanwhile, slow_was_done, slow_answer, contacted = asyncio.run(story())
+    finally:
+        proxy.cut()
+    assert (meanwhile, slow_was_done, slow_answer, contacted) == (True, False, True, True)
