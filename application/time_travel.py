@@ -9,6 +9,8 @@ administrators; a membership: the member or member administrators), and auditors
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 from uuid import UUID
@@ -26,10 +28,23 @@ from domain.rights import allows
 #: aggregates whose past state ``as_of`` rebuilds
 AS_OF_TYPES = ("course", "chapter", "activity", "collection", "enrollment", "membership")
 NOT_FOUND = "No history for this id"
+#: aggregates whose entries (and decoded events) are kept between looks
+KNOWN_AGGREGATES = 256
 
 
 class AggregateLog(Protocol):
-    def aggregate(self, originator_id: UUID) -> Sequence[Entry]: ...
+    def aggregate(self, originator_id: UUID, after_version: int = 0) -> Sequence[Entry]: ...
+
+
+class _Known:
+    """An aggregate's entries read so far and those of them decoded (entries never change, so
+    a later look reads only the newer ones)."""
+
+    __slots__ = ("decoded", "entries")
+
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
+        self.decoded: list[Any] = []
 
 
 class HistoryEvent(msgspec.Struct, kw_only=True):
@@ -88,11 +103,25 @@ class TimeTravel:
         self._course_author = course_author
         self._course_view = course_view
         self._org_number = org_number
+        self._known: OrderedDict[UUID, _Known] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _read(self, uuid: UUID) -> _Known:
+        with self._lock:
+            known = self._known.pop(uuid, None) or _Known()
+            self._known[uuid] = known
+            while len(self._known) > KNOWN_AGGREGATES:
+                self._known.popitem(last=False)
+        newer = self._log.aggregate(uuid, len(known.entries))
+        with self._lock:
+            if newer and newer[0].originator_version == len(known.entries) + 1:
+                known.entries.extend(newer)
+        return known
 
     # -- reading --------------------------------------------------------------------------
     def entries(self, principal: Principal, ref: str) -> tuple[list[Entry], str, str | None]:
         """The aggregate's entries (after the rights check), its type and its org."""
-        entries = list(self._log.aggregate(bare_uuid(ref)))
+        entries = list(self._read(bare_uuid(ref)).entries)
         if not entries:
             raise NotFound(NOT_FOUND)
         kind = type_of(entries[0].topic).aggregate_type
@@ -129,9 +158,15 @@ class TimeTravel:
         past = [e for e in entries if self._at_or_before(e, as_of)]
         if not past:
             raise NotFound("It did not exist at that moment")
+        known = self._read(UUID(entries[0].originator_id))
+        with self._lock:
+            decoded = known.decoded
+            for entry in past[len(decoded):]:
+                decoded.append(self._decode(entry))
+            events = decoded[:len(past)]
         aggregate: Any = None
-        for entry in past:
-            aggregate = self._decode(entry).mutate(aggregate)
+        for event in events:
+            aggregate = event.mutate(aggregate)
         return aggregate, past, kind
 
     def state_as_of(self, principal: Principal, ref: str, as_of: str) -> PastState:

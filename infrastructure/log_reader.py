@@ -143,20 +143,22 @@ class LogReader:
         found.sort(key=lambda e: e.position)
         return found
 
-    def aggregate(self, originator_id: UUID) -> list[RawEntry]:
-        """One aggregate's entries in version order, each with its log position."""
+    def aggregate(self, originator_id: UUID, after_version: int = 0) -> list[RawEntry]:
+        """One aggregate's entries after a version, in version order, with their positions."""
         if self._postgres:
             with self._pg() as conn:
                 rows = conn.execute(
                     "SELECT notification_id, originator_id::text, originator_version, topic, state"
-                    f" FROM {self._table} WHERE originator_id = %s ORDER BY originator_version",
-                    (originator_id,),
+                    f" FROM {self._table} WHERE originator_id = %s AND originator_version > %s"
+                    " ORDER BY originator_version",
+                    (originator_id, after_version),
                 ).fetchall()
             return [RawEntry(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
         rows = self._sqlite().execute(
             "SELECT rowid, originator_id, originator_version, topic, state"
-            f" FROM {self._table} WHERE originator_id = ? ORDER BY originator_version",
-            (originator_id.hex,),
+            f" FROM {self._table} WHERE originator_id = ? AND originator_version > ?"
+            " ORDER BY originator_version",
+            (originator_id.hex, after_version),
         ).fetchall()
         return [RawEntry(r[0], _uuid_text(r[1]), r[2], r[3], r[4]) for r in rows]
 
