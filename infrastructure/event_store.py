@@ -360,13 +360,16 @@ class EventStore:
         notifications: Sequence[Notification] = self._app.recorder.select_notifications(
             start=after, limit=limit, topics=topics, inclusive_of_start=False
         )
+        self.personal_data.warm(notifications)
         mapper = self._app.mapper
         return [LoggedEvent(n.id, mapper.to_domain_event(n)) for n in notifications]
 
     def read_raw(self, after: int, limit: int = 500) -> Sequence[Notification]:
-        return self._app.recorder.select_notifications(
+        notifications = self._app.recorder.select_notifications(
             start=after, limit=limit, inclusive_of_start=False
         )
+        self.personal_data.warm(notifications)  # the batch's keys in one query
+        return notifications
 
     def decode(self, notification: Notification) -> DomainEventProtocol[UUID]:
         return self._app.mapper.to_domain_event(notification)

@@ -29,8 +29,10 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final
 from uuid import UUID
 
+import msgspec
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.utils import get_topic
 
 from domain.personal_data import ERASURES, Kind, PersonalField, placeholder, sealed_by_subject_key
 from infrastructure.personal_keys import ERASED, PersonalKeys
@@ -58,6 +60,12 @@ class PersonalDataCodec:
         self._keys = keys
         self._plans = sealed_by_subject_key()
         self._erasures = dict(ERASURES)
+        #: stored topic -> what names its persons (what ``warm`` looks at)
+        self._topics: dict[str, tuple[PersonalField, ...]] = {
+            get_topic(cls): plan for cls, plan in self._plans.items()
+        }
+        for cls, field in self._erasures.items():
+            self._topics[get_topic(cls)] = (PersonalField(cls, field, subject=field),)
         self._cache: OrderedDict[str, tuple[float, Cached]] = OrderedDict()
         self._size = cache_size
         self._live = live_seconds
@@ -112,8 +120,27 @@ class PersonalDataCodec:
             wanted = {s for s in wanted if not self._writable(self._cache.get(s), now)}
         if not wanted:
             return
-        for subject, state in self._keys.fetch_many(wanted).items():
+        # A person whose own aggregate these events create (a signup) has no key yet.
+        new = {str(e.originator_id) for e in events if e.originator_version == 1} & wanted
+        for subject in new:
+            self._remember(subject, self._keys.create(subject))
+        for subject, state in self._keys.fetch_many(wanted - new).items():
             self._remember(subject, self._keys.create(subject) if state is None else state)
+
+    # -- the read path --------------------------------------------------------------------
+    def warm(self, entries: Iterable[Any]) -> None:
+        """Load the keys a batch of stored entries needs in one query, not one per person (a
+        replay meets every person once, and would otherwise ask for each key alone)."""
+        now = self._clock()
+        wanted: set[str] = set()
+        with self._lock:
+            for entry in entries:
+                for subject in self._stored_subjects(entry):
+                    if not self._fresh(self._cache.get(subject), now):
+                        wanted.add(subject)
+        if wanted:
+            for subject, state in self._keys.fetch_many(wanted).items():
+                self._remember(subject, state)
 
     # -- erasure --------------------------------------------------------------------------
     def erase(self, subject: UUID | str) -> None:
@@ -227,6 +254,19 @@ class PersonalDataCodec:
         except Exception:  # reading must not fail; the next reader of the event tries again
             log.exception("could not destroy the key of erased %s", subject)
 
+    def _stored_subjects(self, entry: Any) -> Iterable[str]:
+        plan = self._topics.get(entry.topic)
+        if plan is None:
+            return
+        state: dict[str, Any] | None = None
+        for field in plan:
+            if field.subject == "originator_id":
+                yield str(entry.originator_id)
+                continue
+            state = state if state is not None else _peek(entry.state)
+            if field.when is None or state.get(field.when[0]) in field.when[1]:
+                yield str(state.get(field.subject))
+
     def _subjects_of(self, events: Iterable[Any]) -> Iterable[str]:
         for event in events:
             for entry in self._plans.get(type(event), ()):
@@ -236,6 +276,9 @@ class PersonalDataCodec:
                     event.originator_id if entry.subject == "originator_id"
                     else getattr(event, entry.subject)
                 )
+
+
+_peek = msgspec.json.Decoder().decode
 
 
 def _subject(entry: PersonalField, origin: str, state: dict[str, Any]) -> str:
