@@ -9,6 +9,13 @@ of events and of checkpoint stored per answered question.
     .venv/bin/python bench/bench_assessment.py [--backend postgres|sqlite] [--sessions 100]
         [--seconds 20] [--think 2]
 
+With ``--results`` it measures the results instead (``bench_assessment_results.py``): report
+latency on completed sessions, the first call and later calls apart, and the offline materials
+pipeline's time from ``AssessmentCompleted`` to ``MaterialsReady`` for ten gap concepts:
+
+    .venv/bin/python bench/bench_assessment.py --results [--backend ...] [--sessions 20]
+        [--later-calls 1000]
+
 The load generator is Python on the same two cores as the server: the figures are a floor.
 """
 
@@ -166,7 +173,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--think", type=float, default=2.0,
                         help="mean seconds between a learner's answers (0: closed loop)")
+    parser.add_argument("--results", action="store_true",
+                        help="measure reports and materials instead of answers")
+    parser.add_argument("--later-calls", type=int, default=1000)
     args = parser.parse_args()
+    if args.results:
+        return results(args.backend, min(args.sessions, 100), args.later_calls)
     THINK[0] = args.think
     with tempfile.TemporaryDirectory(prefix="bench-assessment-") as tmp:
         workdir = Path(tmp)
@@ -188,6 +200,31 @@ def main() -> int:
     print(f"answers/s: {answered / elapsed:.0f}")
     print(f"bytes per answered question: events {events / answered:.0f}"
           f", checkpoint {checkpoints / answered:.0f}")
+    return 0
+
+
+def results(backend: str, sessions: int, later_calls: int) -> int:
+    from bench_assessment_results import line, materials_times, measure
+
+    with tempfile.TemporaryDirectory(prefix="bench-results-") as tmp:
+        workdir = Path(tmp)
+        proc, base, schema = launch(backend, workdir)
+        try:
+            got = asyncio.run(measure(base, sessions, later_calls))
+            ready, concepts = materials_times(schema, workdir, PG_URL)
+        finally:
+            terminate(proc)
+            if schema is not None:
+                from bench_foundation import drop_schema
+
+                drop_schema(schema)
+    print(f"backend={backend} completed sessions={sessions} gaps per report:"
+          f" {min(got['gaps'])}-{max(got['gaps'])}")
+    print(line("report, first call (writes and records it)", got["first"]))
+    print(line("report, later calls (the recorded bytes)", got["later"]))
+    print(line("graph of the same sessions, interleaved (for comparison)", got["graph"]))
+    print(line(f"materials, AssessmentCompleted -> MaterialsReady ({min(concepts)}-{max(concepts)}"
+               " concepts, offline)", ready))
     return 0
 
 
