@@ -99,6 +99,7 @@ def build_generation_worker(container: Container, **overrides: Any) -> Generatio
         "concurrency": settings.generation_concurrency,
         "lease_seconds": settings.generation_lease_seconds,
         "poll_seconds": settings.generation_poll_seconds,
+        "attempt_timeout": settings.generation_attempt_timeout_seconds,
         "on_close": models.aclose,
         **overrides,
     }

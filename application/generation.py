@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
-import msgspec
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
@@ -23,12 +22,11 @@ from application.authorization import Authorization, Principal
 from application.generation_accounts import GenerationAccounts
 from application.generation_views import (
     JOB_PREFIX,
-    GeneratedCourse,
     GenerationRequest,
     JobAccepted,
-    JobError,
     JobPage,
     JobView,
+    job_view,
     parse_request,
     poll_url,
     public_job_id,
@@ -300,24 +298,3 @@ def _author(principal: Principal) -> UUID:
         return principal.user_id
     assert principal.token is not None
     return UUID(principal.token.creator_uuid.removeprefix("user_"))
-
-
-def job_view(row: Row) -> JobView:
-    course = None
-    if row["status"] == COMPLETED and row["course_uuid"]:
-        course_id = "course_" + row["course_uuid"]
-        course = GeneratedCourse(
-            id=course_id, name=row["course_name"] or "", headline=row["headline"] or "",
-            format=row["format"], languageId=row["language_id"], shareUrl=row["share_url"] or "",
-            createdAt=row["finished_at"] or row["updated_at"], course_uuid=course_id,
-        )
-    error: JobError | msgspec.UnsetType = msgspec.UNSET
-    if row["status"] == FAILED:
-        error = JobError(message=row["error_message"] or "", code=row["error_code"] or "")
-    return JobView(
-        jobId=public_job_id(row["job_uuid"]), status=row["status"], progress=int(row["progress"]),
-        course=course, error=error, subject=row["subject"], format=row["format"],
-        languageId=row["language_id"], addOns=msgspec.json.decode(row["add_ons"]),
-        generator=row["generator"], attempts=int(row["attempts"]), createdAt=row["created_at"],
-        updatedAt=row["updated_at"],
-    )

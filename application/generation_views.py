@@ -11,12 +11,15 @@ import msgspec
 from domain.errors import InvalidInput
 from domain.generation_jobs import (
     ADD_ONS,
+    COMPLETED,
+    FAILED,
     FORMATS,
     LANGUAGES,
     OUTLINE_MAX,
     SUBJECT_MAX,
     TITLE_MAX,
 )
+from infrastructure.read_store import Row
 
 JOB_PREFIX = "job_"
 
@@ -156,3 +159,24 @@ def callback_course(completed: Any) -> dict[str, Any]:
         "shareUrl": completed.share_url, "createdAt": completed.timestamp.isoformat(),
         "course_uuid": course_id,
     }
+
+
+def job_view(row: Row) -> JobView:
+    course = None
+    if row["status"] == COMPLETED and row["course_uuid"]:
+        course_id = "course_" + row["course_uuid"]
+        course = GeneratedCourse(
+            id=course_id, name=row["course_name"] or "", headline=row["headline"] or "",
+            format=row["format"], languageId=row["language_id"], shareUrl=row["share_url"] or "",
+            createdAt=row["finished_at"] or row["updated_at"], course_uuid=course_id,
+        )
+    error: JobError | msgspec.UnsetType = msgspec.UNSET
+    if row["status"] == FAILED:
+        error = JobError(message=row["error_message"] or "", code=row["error_code"] or "")
+    return JobView(
+        jobId=public_job_id(row["job_uuid"]), status=row["status"], progress=int(row["progress"]),
+        course=course, error=error, subject=row["subject"], format=row["format"],
+        languageId=row["language_id"], addOns=msgspec.json.decode(row["add_ons"]),
+        generator=row["generator"], attempts=int(row["attempts"]), createdAt=row["created_at"],
+        updatedAt=row["updated_at"],
+    )

@@ -49,6 +49,7 @@ class GenerationWorker:
         concurrency: int = 64,
         lease_seconds: float = 60.0,
         poll_seconds: float = 1.0,
+        attempt_timeout: float = 1800.0,
         on_close: Callable[[], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -61,6 +62,7 @@ class GenerationWorker:
         self.concurrency = concurrency
         self.lease_ms = int(lease_seconds * 1000)
         self.poll_seconds = poll_seconds
+        self.attempt_timeout = attempt_timeout
         self._on_close = on_close
         self._clock = clock
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -165,9 +167,14 @@ class GenerationWorker:
 
     async def _attempt(self, runner: GenerationRunner, job_uuid: str) -> None:
         try:
-            outcome = await runner.run(UUID(job_uuid))
+            outcome = await asyncio.wait_for(runner.run(UUID(job_uuid)), self.attempt_timeout)
             if not outcome.done:
                 self.queue.due_at(job_uuid, self.now_ms() + int(outcome.retry_in * 1000))
+        except TimeoutError:
+            # A hung attempt must not keep its lease alive for ever: the next attempt starts
+            # now, and the job fails once its attempts are used up.
+            log.error("generation job %s: attempt timed out after %.0f s", job_uuid, self.attempt_timeout)
+            self.queue.due_at(job_uuid, self.now_ms())
         except asyncio.CancelledError:
             raise
         except Exception:

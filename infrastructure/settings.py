@@ -109,6 +109,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     generation_max_attempts: int = 3
     #: wait before the next attempt after a failed one (or the model's retry-after, if longer)
     generation_retry_seconds: float = 30.0
+    #: an attempt still running after this long is stopped and the next one starts
+    generation_attempt_timeout_seconds: float = 1800.0
     #: where LangGraph checkpoints live: empty → the event log's PostgreSQL schema, or
     #: ``generation_checkpoints.sqlite3`` in the data dir; else a postgresql:// URL or a path
     generation_checkpoint_url: str = ""

@@ -158,3 +158,19 @@ def test_the_events_stream_shows_progress_until_the_course_exists(api, client, f
     progress = [e["progress"] for _, e in events]
     assert progress == sorted(progress) and len(set(progress)) >= 4
     assert events[-1][1]["course"]["course_uuid"].startswith("course_")
+
+
+class TestAHungAttempt:
+    @pytest.fixture
+    def settings_env(self, settings_env):
+        return {
+            **settings_env, "LEARNSTREAM_ANTHROPIC_TIMEOUT": "30",
+            "LEARNSTREAM_GENERATION_ATTEMPT_TIMEOUT_SECONDS": "1",
+        }
+
+    def test_is_stopped_and_the_next_attempt_finishes_the_job(self, api, client, fake_anthropic):
+        fake_anthropic.script(delay(6))  # the first outline call hangs well past the attempt timeout
+        job = _run(api, client)
+        assert job["status"] == "completed", job
+        assert job["attempts"] == 2
+        assert fake_anthropic.calls("write_outline") == 2
