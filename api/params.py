@@ -62,6 +62,8 @@ Email = Annotated[str, msgspec.Meta(extra_json_schema={"extra": {"format": "emai
 Password = Annotated[
     str, msgspec.Meta(extra_json_schema={"extra": {"min_length": 8, "max_length": 128}})
 ]
+#: a name the service strips and then refuses when empty
+NotBlank = Annotated[str, msgspec.Meta(extra_json_schema={"extra": {"pattern": r"\S"}})]
 #: LearnHouse's username rule; an empty one is made up from the email
 Username = Annotated[
     str, msgspec.Meta(extra_json_schema={"extra": {"pattern": r"^[A-Za-z0-9_.-]{0,64}$"}})

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIType
 from litestar.params import Parameter
 from litestar.response import Stream
 
@@ -16,9 +17,21 @@ from application.authorization import Principal
 from application.export_formats import FORMATS, chunks
 from domain.errors import InvalidInput
 
+# The values below are documented (``schema_extra``) but checked by the export itself, which
+# names the field in its own words.
 Format = Annotated[
     str | None,
-    Parameter(description="ndjson (default) or csv; `Accept: text/csv` asks for CSV too"),
+    Parameter(
+        description="ndjson (default) or csv; `Accept: text/csv` asks for CSV too",
+        schema_extra={"one_of": None, "type": OpenAPIType.STRING, "enum": sorted(FORMATS)},
+    ),
+]
+Moment = Annotated[
+    str | None,
+    Parameter(
+        description="ISO 8601 date or time (UTC when it has no offset)",
+        schema_extra={"one_of": None, "type": OpenAPIType.STRING, "format": "date-time"},
+    ),
 ]
 Position = Annotated[
     int, Parameter(ge=0, le=MAX_JSON_INT, description="Only events after this log position")
@@ -65,8 +78,8 @@ class AuditController(Controller):
         principal: Principal,
         org_id: str,
         format: Format = None,
-        since: str | None = None,
-        until: str | None = None,
+        since: Moment = None,
+        until: Moment = None,
         after: Position = 0,
         types: str | None = None,
         aggregate: str | None = None,

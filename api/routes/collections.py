@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 from litestar import Controller, delete, get, post, put
 
-from api.params import Limit, Page
+from api.params import Limit, NotBlank, Page
 from api.schemas import Detail, errors
 from application.authorization import Principal
 from application.collections import CollectionCreate, Collections
@@ -13,7 +13,7 @@ from application.content_views import CollectionView
 
 
 class CollectionUpdate(msgspec.Struct, kw_only=True):
-    name: str | None = None
+    name: NotBlank | None = None
     description: str | None = None
     public: bool | None = None
     courses: list[int | str] | None = None

@@ -74,6 +74,10 @@ warnings = ["missing_auth"]
 include-operation-id = "create_course"
 parameters = { "query.org_id" = "1" }
 
+[[operations]]
+include-operation-id = "export_audit_events"
+parameters = { "path.org_id" = "1" }
+
 # The courses of a collection must belong to its org (422): a reference no schema can state.
 [[operations]]
 include-operation-id = "create_collection"
