@@ -133,10 +133,14 @@ class _AppendWriter:
     MAX_EVENTS = 500
 
     def __init__(
-        self, app: Application[UUID], on_appended: Callable[[list[Notification]], None]
+        self,
+        app: Application[UUID],
+        on_appended: Callable[[list[Notification]], None],
+        before_put: Callable[[list[DomainEventProtocol[UUID]]], None],
     ) -> None:
         self._app = app
         self._on_appended = on_appended
+        self._before_put = before_put
         self._cond = threading.Condition()
         self._queue: list[_Batch] = []
         self._closed = False
@@ -206,6 +210,7 @@ class _AppendWriter:
         # The application's event store directly: ``Application.save`` would first check
         # every event against a runtime Protocol (slow) for snapshots and callbacks we do
         # not use.
+        self._before_put(events)
         return self._app.events.put(events)
 
     def _finish(self, group: list[_Batch], recorded: list[Notification]) -> None:
@@ -277,7 +282,8 @@ class EventStore:
         self._listeners: list[Callable[[int], None]] = []
         self._recorded_listeners: list[Callable[[list[Notification]], None]] = []
         self._lock = threading.Lock()
-        self._writer = _AppendWriter(self._app, self._appended)
+        # The group's new people get their keys first, in one statement (personal_data_codec).
+        self._writer = _AppendWriter(self._app, self._appended, self.personal_data.prepare)
 
     @property
     def channel_name(self) -> str | None:
@@ -319,7 +325,6 @@ class EventStore:
         events = self._pending(aggregates)
         if not events:
             return 0
-        self.personal_data.prepare(events)  # keys made here, not in the shared writer thread
         batch = _Batch(events)
         self._writer.submit(batch)
         batch.done.wait()
@@ -332,8 +337,6 @@ class EventStore:
         events = self._pending(aggregates)
         if not events:
             return 0
-        if self.personal_data.needs_keys(events):
-            await asyncio.to_thread(self.personal_data.prepare, events)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[int] = loop.create_future()
         self._writer.submit(_Batch(events, loop, future))

@@ -104,16 +104,11 @@ class PersonalDataCodec:
             self._rewrite(entry, state, subject, cipher, self._open)
 
     # -- the write path -------------------------------------------------------------------
-    def needs_keys(self, events: Sequence[Any]) -> bool:
-        """Whether ``prepare`` would have to ask the database (an event loop hands it to a
-        thread then)."""
-        now = self._clock()
-        with self._lock:
-            return any(not self._writable(self._cache.get(s), now) for s in self._subjects_of(events))
-
     def prepare(self, events: Sequence[Any]) -> None:
-        """Make sure every person these events hold data about has a key, before the append:
-        the writer thread that appends for everyone then never waits on a key insert."""
+        """Make sure every person these events hold data about has a key, before they are
+        encoded. The append writer calls it for each group it writes: one lookup and one
+        insert for all the group's new people, and no second writer contending for the
+        database (SQLite's busy wait sleeps whole milliseconds)."""
         wanted = set(self._subjects_of(events))
         now = self._clock()
         with self._lock:
@@ -121,11 +116,14 @@ class PersonalDataCodec:
         if not wanted:
             return
         # A person whose own aggregate these events create (a signup) has no key yet.
-        new = {str(e.originator_id) for e in events if e.originator_version == 1} & wanted
-        for subject in new:
-            self._remember(subject, self._keys.create(subject))
-        for subject, state in self._keys.fetch_many(wanted - new).items():
-            self._remember(subject, self._keys.create(subject) if state is None else state)
+        missing = {str(e.originator_id) for e in events if e.originator_version == 1} & wanted
+        for subject, state in self._keys.fetch_many(wanted - missing).items():
+            if state is None:
+                missing.add(subject)
+            else:
+                self._remember(subject, state)
+        for subject, made in self._keys.create(missing).items():
+            self._remember(subject, made)
 
     # -- the read path --------------------------------------------------------------------
     def warm(self, entries: Iterable[Any]) -> None:
@@ -217,7 +215,7 @@ class PersonalDataCodec:
                 return cached[1]  # type: ignore[index]
         found = self._keys.fetch(subject)
         if found is None and write:
-            found = self._keys.create(subject)
+            found = self._keys.create([subject])[subject]
         return self._remember(subject, found)
 
     def _remember(self, subject: str, found: Any) -> Cached:

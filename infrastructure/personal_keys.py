@@ -74,23 +74,31 @@ class PersonalKeys:
                 found[row["subject_id"]] = self._state(row["subject_id"], row)
         return found
 
-    def create(self, subject: str) -> bytes | _Erased:
-        """The person's key, made now if they have none (two processes racing agree on one).
+    def create(self, subjects: Iterable[str]) -> dict[str, bytes | _Erased]:
+        """Each person's key, made now for those who have none, in one statement (two
+        processes racing agree on one key per person).
 
-        Not flushed to disk on its own: the event that needs the key is appended after it, to
-        the same write-ahead log, and flushing that append flushes this row too."""
-        key = AESGCM.generate_key(bit_length=256)
-        sealed = self._box.seal(base64.b64encode(key).decode(), _context(subject))
-        made = self._db.insert_lazily(
-            f"INSERT INTO {TABLE} (subject_id, sealed_key, created_at) VALUES (?, ?, ?)"
+        Not flushed to disk on its own: the events that need the keys are appended after them,
+        to the same write-ahead log, and flushing that append flushes these rows too."""
+        wanted = sorted(set(subjects))
+        if not wanted:
+            return {}
+        keys = {s: AESGCM.generate_key(bit_length=256) for s in wanted}
+        now = _now()
+        rows = [
+            (s, self._box.seal(base64.b64encode(keys[s]).decode(), _context(s)), now) for s in wanted
+        ]
+        made = set(self._db.insert_lazily(
+            f"INSERT INTO {TABLE} (subject_id, sealed_key, created_at) VALUES"
+            f" {', '.join('(?, ?, ?)' for _ in rows)}"
             " ON CONFLICT (subject_id) DO NOTHING RETURNING subject_id",
-            (subject, sealed, _now()),
-        )
-        if made:
-            return key
-        state = self.fetch(subject)
-        assert state is not None, "a key row was just written"
-        return state
+            tuple(value for row in rows for value in row),
+        ))
+        out: dict[str, bytes | _Erased] = {s: keys[s] for s in made}
+        for subject, state in self.fetch_many(set(wanted) - made).items():
+            assert state is not None, "a key row was just written"
+            out[subject] = state
+        return out
 
     def destroy(self, subject: str) -> None:
         """Leave a tombstone in place of the key (idempotent), flushed to disk before this
@@ -127,8 +135,9 @@ class _Database(Protocol):
         """A durable write (flushed before it returns)."""
         ...
 
-    def insert_lazily(self, sql: str, params: tuple[Any, ...]) -> bool:
-        """A write whose flush may wait for the next durable one; whether it returned a row."""
+    def insert_lazily(self, sql: str, params: tuple[Any, ...]) -> list[str]:
+        """A write whose flush may wait for the next durable one; the first column of the rows
+        it returned."""
         ...
 
     def fetch(self, sql: str, params: tuple[Any, ...]) -> dict[str, Any] | None: ...
@@ -165,8 +174,8 @@ class _Sqlite:
         finally:
             conn.execute("PRAGMA synchronous=NORMAL")
 
-    def insert_lazily(self, sql: str, params: tuple[Any, ...]) -> bool:
-        return self._conn().execute(sql, params).fetchone() is not None
+    def insert_lazily(self, sql: str, params: tuple[Any, ...]) -> list[str]:
+        return [row[0] for row in self._conn().execute(sql, params).fetchall()]
 
     def fetch(self, sql: str, params: tuple[Any, ...]) -> dict[str, Any] | None:
         row = self._conn().execute(sql, params).fetchone()
@@ -217,10 +226,11 @@ class _Postgres:
                 return
             conn.execute(sql.replace("?", "%s"), params)
 
-    def insert_lazily(self, sql: str, params: tuple[Any, ...]) -> bool:
+    def insert_lazily(self, sql: str, params: tuple[Any, ...]) -> list[str]:
         with self._connection() as conn, conn.transaction():
             conn.execute("SET LOCAL synchronous_commit TO OFF")
-            return conn.execute(sql.replace("?", "%s"), params).fetchone() is not None
+            rows = conn.execute(sql.replace("?", "%s"), params).fetchall()
+            return [row["subject_id"] for row in rows]
 
     def fetch(self, sql: str, params: tuple[Any, ...]) -> dict[str, Any] | None:
         with self._connection() as conn:
