@@ -5,8 +5,10 @@ subject's key (``infrastructure.personal_keys``), bound to the subject and the k
 (associated data ``<subject>:<kind>``), so a sealed value copied to another person or another
 field does not open. Stored form: ``pd1:<base64(nonce | ciphertext | tag)>``.
 
-Opening never raises: a destroyed key, a missing one or a value that does not open reads as the
-field's placeholder ("Erased user", an ``.invalid`` email, empty avatar and bio). Values written
+Opening never raises on erased data: a destroyed key, a missing one or a value that does not
+open reads as the field's placeholder ("Erased user", an ``.invalid`` email, empty avatar and
+bio). A key store that cannot be reached does raise, so no reader mistakes an outage for an
+erasure. Values written
 before sealing existed are plaintext and are returned as they are, unless their subject was
 erased; the bytes of those old events still hold the plaintext (see ``docs/privacy.md``).
 

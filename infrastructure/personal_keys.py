@@ -7,8 +7,8 @@ the erasure can be read either.
 
 The table lives in the event database (the SQLite events file, or the event store's
 PostgreSQL schema), not among the read models: a rebuild or a deleted read-model file must
-never lose a key, because a lost key is an erased person. Its writes are synchronous commits,
-so a tombstone that was acknowledged survives a crash.
+never lose a key, because a lost key is an erased person. A tombstone is a synchronous commit,
+so an acknowledged erasure survives a crash; a new key is flushed with the append that needs it.
 """
 
 from __future__ import annotations
