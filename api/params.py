@@ -34,6 +34,8 @@ VersionNumber = Annotated[int, Parameter(ge=1, le=MAX_JSON_INT)]
 Page = Annotated[int, Parameter(ge=1, le=MAX_PAGE, description="Page number, from 1")]
 #: a page size; lists lower one above their cap to the cap
 Limit = Annotated[int, Parameter(ge=1, le=MAX_JSON_INT, description="Page size (capped by the server)")]
+#: rows to skip before a page (lists that count by offset rather than page)
+Offset = Annotated[int, Parameter(ge=0, le=MAX_OFFSET, description="Rows to skip")]
 SearchLimit = Annotated[int, Parameter(ge=1, le=50, description="Results per page")]
 SearchText = Annotated[
     str,

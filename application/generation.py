@@ -121,15 +121,17 @@ class Generation:
         if len(key) > 255:
             raise InvalidInput("Idempotency-Key: at most 255 characters", field="Idempotency-Key")
         for _ in range(10):
-            if key:
-                earlier = self._earlier_job(org_uuid, key)
-                if earlier is not None:
-                    return JobAccepted(
-                        jobId=public_job_id(str(earlier.id)), status=earlier.status,
-                        pollUrl=poll_url(str(earlier.id)),
-                    )
+            # The claim is read once per attempt and that copy is what the append extends: a
+            # claim another request wrote since is then a version conflict, never a retake.
+            claim = self._key_claim(org_uuid, key) if key else None
+            earlier = self._earlier_job(claim)
+            if earlier is not None:
+                return JobAccepted(
+                    jobId=public_job_id(str(earlier.id)), status=earlier.status,
+                    pollUrl=poll_url(str(earlier.id)),
+                )
             try:
-                return await self._queue(principal, caller, org_uuid, request, key)
+                return await self._queue(principal, caller, org_uuid, request, key, claim)
             except IntegrityError:
                 continue  # a credit or the key was taken meanwhile: decide again
         raise Conflict("Too many concurrent requests for this organization, please retry")
@@ -143,7 +145,8 @@ class Generation:
             raise InvalidInput(f"callbackUrl: {exc.detail}", field="callbackUrl") from None
 
     async def _queue(
-        self, principal: Principal, caller: str, org_uuid: str, request: GenerationRequest, key: str
+        self, principal: Principal, caller: str, org_uuid: str, request: GenerationRequest,
+        key: str, claim: UniqueClaim | None,
     ) -> JobAccepted:
         month = month_of(datetime.fromtimestamp(self._clock(), UTC))
         used, returned = self._q.usage(org_uuid, month)
@@ -163,14 +166,19 @@ class Generation:
         )
         aggregates += [credit, job]
         if key:
-            aggregates.append(self._claim_key(org_uuid, key, job.id))
+            aggregates.append(self._claim_key(org_uuid, key, job.id, claim))
         self._next_slot[(org_uuid, month)] = slot + 1
         await self._writer.save_async(*aggregates, read_models=JOBS)
         job_uuid = str(job.id)
         return JobAccepted(jobId=public_job_id(job_uuid), status="pending", pollUrl=poll_url(job_uuid))
 
-    def _earlier_job(self, org_uuid: str, key: str) -> GenerationJob | None:
-        claim = self._writer.events.get(claim_id(IDEMPOTENCY_KIND, f"{org_uuid}:{key}"), UniqueClaim)
+    def _key_claim(self, org_uuid: str, key: str) -> UniqueClaim | None:
+        found: UniqueClaim | None = self._writer.events.get(
+            claim_id(IDEMPOTENCY_KIND, f"{org_uuid}:{key}"), UniqueClaim
+        )
+        return found
+
+    def _earlier_job(self, claim: UniqueClaim | None) -> GenerationJob | None:
         if claim is None or claim.owner_id is None:
             return None
         job = self._writer.events.get(claim.owner_id, GenerationJob)
@@ -179,13 +187,12 @@ class Generation:
             return None
         return job  # type: ignore[no-any-return]
 
-    def _claim_key(self, org_uuid: str, key: str, job_id: UUID) -> UniqueClaim:
-        value = f"{org_uuid}:{key}"
-        claim = self._writer.events.get(claim_id(IDEMPOTENCY_KIND, value), UniqueClaim)
+    @staticmethod
+    def _claim_key(org_uuid: str, key: str, job_id: UUID, claim: UniqueClaim | None) -> UniqueClaim:
         if claim is None:
-            return UniqueClaim(kind=IDEMPOTENCY_KIND, value=value, owner_id=job_id)
+            return UniqueClaim(kind=IDEMPOTENCY_KIND, value=f"{org_uuid}:{key}", owner_id=job_id)
         claim.retake(job_id)  # older than the window: the key now names this job
-        return claim  # type: ignore[no-any-return]
+        return claim
 
     def _org_of(self, principal: Principal, org_ref: str | None) -> str:
         if principal.token is not None:

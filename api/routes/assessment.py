@@ -19,6 +19,7 @@ from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from api.errors import STATUS
+from api.params import Offset
 from api.routes.openlearning_user import signed_in
 from api.schemas import errors
 from application.assessment import Assessments, Completed, NextQuestion, Outcome, Turn
@@ -117,6 +118,6 @@ class UserAssessmentsController(Controller):
     def sessions(
         self, assessments: Assessments, principal: Principal,
         limit: Annotated[int, Parameter(ge=1, le=100)] = 100,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> list[AssessmentSummary]:
         return assessments.sessions(signed_in(principal), limit, offset)

@@ -50,3 +50,12 @@ def test_the_rule() -> None:
     assert ref_lookup("course_abc", "course") == ("uuid", "abc")
     assert ref_lookup("9" * 30, "course") == ("id", -1)
     assert ref_lookup("²", "course") == ("uuid", "²")
+
+
+def test_an_offset_past_the_database_integer_is_refused(api: Any) -> None:
+    # answered 500 once: SQLite cannot bind an integer past 64 bits
+    response = api.client.get(f"/api/user/assessments?offset={10**20}", headers=api.admin())
+    assert response.status_code in (400, 422), response.text
+    assert response.json()["detail"]
+    fine = api.client.get("/api/user/assessments?offset=5", headers=api.admin())
+    assert fine.status_code == 200 and fine.json() == []
