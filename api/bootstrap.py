@@ -22,6 +22,7 @@ from infrastructure.settings import PostgresDsn, Settings
 from infrastructure.webhooks.worker import DeliveryWorker
 from projections.engine.follower_loop import FollowerLoop
 from projections.engine.followers import Follower
+from projections.engine.startup import catch_up
 
 log = logging.getLogger("learnstream")
 
@@ -97,16 +98,14 @@ class Container(Services):
             self.webhook_worker = None
 
     def catch_up(self) -> None:
-        """Bring every read model up to date in the calling thread (CLI, tests).
+        """Bring every read model up to date in the calling thread (CLI, tests); one with
+        nothing it could serve from is built first, in bulk (``projections.engine.startup``).
 
         Positions are not published to the board: this process follows a projection only
         once its follower loop holds it, and until then (on PostgreSQL, a projection
         another process holds) read-your-writes waits must read the tracking table, not
         the position this catch-up left behind."""
-        for follower in (Follower(p, self.events) for p in self.projections.values()):
-            follower.start()
-            follower.catch_up()
-            follower.flush()
+        catch_up(list(self.projections.values()), self.events)
 
     # -- first start --------------------------------------------------------------------
     def bootstrap(self) -> str | None:

@@ -8,25 +8,13 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from api.history_cli import add_history_commands
+from api.replay_cli import add_replay_command
 from infrastructure.settings import Settings
-
-
-def _progress(label: str, total: int) -> Callable[[int], None]:
-    def show(position: int) -> None:
-        width = 30
-        done = min(position, total)
-        filled = int(width * done / total) if total else width
-        pct = 100 * done / total if total else 100.0
-        bar = "#" * filled + "." * (width - filled)
-        sys.stderr.write(f"\r{label:<12} [{bar}] {done}/{total} {pct:5.1f}%")
-        sys.stderr.flush()
-
-    return show
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -122,37 +110,11 @@ def cmd_worker(_: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_replay(args: argparse.Namespace) -> int:
-    from api.bootstrap import Container
-    from projections.engine.followers import Follower
-    from projections.engine.framework import reset
-
-    container = Container.build(Settings.from_env())
-    names = [args.projection] if args.projection else list(container.projections)
-    unknown = [n for n in names if n not in container.projections]
-    if unknown:
-        known = ", ".join(container.projections)
-        print(f"unknown projection(s): {', '.join(unknown)}; known: {known}", file=sys.stderr)
-        container.close()
-        return 2
-    total = container.events.last_position()
-    for name in names:
-        projection = container.projections[name]
-        reset(projection)
-        follower = Follower(projection, container.events, batch_size=1000)
-        follower.start()
-        follower.catch_up(progress=_progress(name, total))
-        follower.flush()
-        done = f"rebuilt to position {follower.position} of {total}"
-        sys.stderr.write(f"\r{name:<12} {done}{' ' * 30}\n")
-    container.close()
-    return 0
-
-
 def cmd_status(args: argparse.Namespace) -> int:
     """Where the log and every read model stand; a health check for workers."""
     from api.bootstrap import Container
     from projections.engine.framework import saved_position
+    from projections.engine.rebuild_state import pending
 
     container = Container.build(Settings.from_env())
     try:
@@ -163,6 +125,12 @@ def cmd_status(args: argparse.Namespace) -> int:
             position = saved_position(container.read_store, projection) or 0
             worst = max(worst, head - position)
             print(f"{name:<12} {position} (v{projection.version}, {head - position} behind)")
+            rebuilding = pending(container.read_store, projection)
+            if rebuilding is not None:
+                print(
+                    f"{'':<12} rebuilding v{rebuilding.version} beside it ({rebuilding.kind}, since"
+                    f" {rebuilding.started_at}): at {rebuilding.position} of {head}"
+                )
     finally:
         container.close()
     if args.max_lag is not None and worst > args.max_lag:
@@ -216,9 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.set_defaults(func=cmd_serve)
     worker = sub.add_parser("worker", help="followers only (projections, publishers, workers)")
     worker.set_defaults(func=cmd_worker)
-    replay = sub.add_parser("replay", help="rebuild read models from the whole log")
-    replay.add_argument("--projection", help="one projection by name (default: all)")
-    replay.set_defaults(func=cmd_replay)
+    add_replay_command(sub)
     status = sub.add_parser("status", help="log head and read-model positions (health check)")
     status.add_argument("--max-lag", type=int, help="exit 1 when a read model is further behind")
     status.set_defaults(func=cmd_status)

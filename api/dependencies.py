@@ -22,9 +22,8 @@ SERVICES = (
     "learning", "learning_admin", "search", "api_tokens", "webhooks", "course_files",
     "generation", "generation_accounts",
     "knowledge", "model_keys", "assessments",
-    "audit_export", "course_analytics", "time_travel",
     "gap_analyses", "assessment_reports", "assessment_deletion", "materials", "github_login",
-    "erasures",
+    "audit_export", "course_analytics", "time_travel", "erasures",
 )
 
 #: provided under another name than the container's: Litestar takes a bad request field that

@@ -25,12 +25,12 @@ from api.history_wiring import HistoryServices, build_history
 from api.org_admin_wiring import IdentityParts, build_org_admin
 from application.accounts import Accounts
 from application.activities import Activities
+from application.api_token_usage import UsageCoalescer
+from application.api_tokens import ApiTokens
 from application.assessment import Assessments
 from application.assessment_deletion import AssessmentDeletion
 from application.assessment_reports import AssessmentReports
 from application.audit_export import AuditExport
-from application.api_token_usage import UsageCoalescer
-from application.api_tokens import ApiTokens
 from application.authorization import Authorization
 from application.catalog import Catalog
 from application.collections import Collections
@@ -281,13 +281,13 @@ def build_services(settings: Settings, stores: Stores, models: ReadModels) -> Se
             stores.events, settings.read_your_writes_timeout,
         ),
         **openlearning,
-        **history.services(), history=history,
         github_login=build_github_login(settings, writer, identity, accounts),
         erasures=Erasures(
             writer, identity, authz, stores.events.personal_data,
             AssessmentQueries(models.assessments), SessionKeys(stores.read_store, box),
             openlearning["model_keys"],
         ),
+        **history.services(), history=history,
         closers=[history.close, coalescer.close, limiter.close, openlearning["assessments"].engine.close, openlearning["materials_worker"].stop],
     )
 

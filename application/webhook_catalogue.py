@@ -268,6 +268,9 @@ _BINDINGS: list[tuple[type, str, Builder]] = [
     (Enrollment.EnrollmentCompleted, "course_completed", _enrollment(_NO_DATA)),
     (ApiToken.ApiTokenIssued, "api_token_created", _owned("api_token", _token_data)),
     (ApiToken.ApiTokenRevoked, "api_token_revoked", _owned("api_token", _token_data)),
+    (Assessment.AssessmentStarted, "assessment_started", _assessment_started),
+    (Assessment.AssessmentCompleted, "assessment_completed", _assessment_completed),
+    (StudyMaterials.MaterialsReady, "materials_ready", _materials_ready),
     (GenerationJob.GenerationCompleted, "course_generation_completed", _created_in_org(
         lambda lk, e: {"jobId": public_job_id(oid(e)), "course": callback_course(e)})),
     (GenerationJob.GenerationFailed, "course_generation_failed", _created_in_org(
@@ -276,9 +279,6 @@ _BINDINGS: list[tuple[type, str, Builder]] = [
     (GenerationJob.GenerationCancelled, "course_generation_failed", _created_in_org(
         lambda lk, e: {"jobId": public_job_id(oid(e)),
                        "error": {"message": "The job was cancelled.", "code": JOB_CANCELLED}})),
-    (Assessment.AssessmentStarted, "assessment_started", _assessment_started),
-    (Assessment.AssessmentCompleted, "assessment_completed", _assessment_completed),
-    (StudyMaterials.MaterialsReady, "materials_ready", _materials_ready),
     (WebhookEndpoint.WebhookEndpointDisabled, "webhook_endpoint_disabled",
      _webhook_disabled),
 ]

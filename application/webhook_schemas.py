@@ -23,9 +23,9 @@ CHAPTER = _obj(chapter_uuid=_STR, name=_NSTR)
 ACTIVITY = _obj(activity_uuid=_STR, name=_NSTR, activity_type=_NSTR)
 COLLECTION = _obj(collection_uuid=_STR, name=_NSTR)
 TOKEN = _obj(token_uuid=_STR, name=_NSTR, token_prefix=_NSTR)
-ROLE = _obj(role_uuid=_STR, name=_STR)
 ASSESSMENT = _obj(session_id=_STR, role_id=_STR, target_level=_STR, thoroughness=_STR,
                   skill_ids={"type": "array", "items": _STR})
+ROLE = _obj(role_uuid=_STR, name=_STR)
 GENERATED_COURSE = _obj(
     id=_STR, name=_STR, headline=_STR, format=_STR, languageId=_STR, shareUrl=_STR,
     createdAt=_STR, course_uuid=_STR,
@@ -98,12 +98,6 @@ EVENT_TYPES: dict[str, EventType] = {
            _obj(user=USER, course=COURSE)),
         _t("api_token_created", "api_tokens", "An API token was created.", _obj(token=TOKEN)),
         _t("api_token_revoked", "api_tokens", "An API token was revoked.", _obj(token=TOKEN)),
-        _t("course_generation_completed", "generation",
-           "A course generation job finished: its course exists (LearningStudio's course object).",
-           _obj(jobId=_STR, course=GENERATED_COURSE)),
-        _t("course_generation_failed", "generation",
-           "A course generation job failed or was cancelled (JOB_CANCELLED).",
-           _obj(jobId=_STR, error=GENERATION_ERROR)),
         _t("assessment_started", "assessments", "A user started an adaptive skill assessment.",
            _obj(user=USER, assessment=ASSESSMENT)),
         _t("assessment_completed", "assessments",
@@ -114,6 +108,12 @@ EVENT_TYPES: dict[str, EventType] = {
            "A completed assessment's learning materials are written (one per gap concept, flagged"
            " ones included): GET /api/materials/{session_id} lists them.",
            _obj(user=USER, assessment=_obj(session_id=_STR), materials=INT, flagged=INT)),
+        _t("course_generation_completed", "generation",
+           "A course generation job finished: its course exists (LearningStudio's course object).",
+           _obj(jobId=_STR, course=GENERATED_COURSE)),
+        _t("course_generation_failed", "generation",
+           "A course generation job failed or was cancelled (JOB_CANCELLED).",
+           _obj(jobId=_STR, error=GENERATION_ERROR)),
     )
 }
 

@@ -78,6 +78,10 @@ class _SqliteTx:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self._conn.executemany(sql, rows)
 
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        marks = ", ".join("?" for _ in columns)
+        self._conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._conn.execute(sql, params).fetchall()
 
@@ -191,6 +195,13 @@ class _PostgresTx:
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self._cur.executemany(to_pyformat(sql), rows)
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """``COPY ... FROM STDIN``: the cheapest way into a table on both ends (not inside a
+        pipelined transaction)."""
+        with self._cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         cur = self._cur

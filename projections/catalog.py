@@ -1,7 +1,8 @@
 """Course catalog read model: one row per live course, with its org's numeric id and slug.
 
 The projection keeps its own small org table (uuid → numeric id, slug) so it never reads
-another projection's tables: each read model can be rebuilt on its own.
+another projection's tables: each read model can be rebuilt on its own. It remembers the orgs'
+numeric ids, so a batch of new courses is one bulk insert.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from typing import Any
 from domain.courses import Course
 from domain.orgs import Org
 from infrastructure.event_store import LoggedEvent
-from infrastructure.read_store import Tx
+from infrastructure.read_store import ReadStore
+from projections.engine.batch_writes import Writes
 from projections.engine.framework import Handler, Projection
+from projections.engine.memo import Memo
 from projections.identity import oid, ts
 
 COURSE_COLUMNS = (
@@ -61,6 +64,16 @@ class CatalogProjection(Projection):
         "CREATE INDEX IF NOT EXISTS {courses}_org ON {courses} (org_uuid, id)",
     )
 
+    def __init__(self, store: ReadStore) -> None:
+        super().__init__(store)
+        self._org_ids: Memo[str, int] = Memo()  # uuid -> numeric id (a log fact)
+
+    def resumed(self) -> None:
+        self._org_ids.clear()
+
+    def rolled_back(self) -> None:
+        self._org_ids.clear()
+
     def handlers(self) -> dict[type, Handler]:
         return {
             Org.OrgCreated: self._org_created,
@@ -73,53 +86,51 @@ class CatalogProjection(Projection):
             Course.CourseDeleted: self._deleted,
         }
 
-    def _org_created(self, tx: Tx, logged: LoggedEvent) -> None:
-        tx.execute(
-            f"INSERT INTO {self.table('orgs')} (org_uuid, id, slug) VALUES (?, ?, ?)",
-            (oid(logged), logged.position, logged.event.slug),  # type: ignore[attr-defined]
-        )
+    def _org_created(self, tx: Writes, logged: LoggedEvent) -> None:
+        tx.insert(self.table("orgs"), {
+            "org_uuid": oid(logged), "id": logged.position, "slug": logged.event.slug,  # type: ignore[attr-defined]
+        })
+        self._org_ids.put(oid(logged), logged.position)
 
-    def _org_updated(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _org_updated(self, tx: Writes, logged: LoggedEvent) -> None:
         slug = logged.event.changes.get("slug")  # type: ignore[attr-defined]
         if slug:
-            tx.execute(
-                f"UPDATE {self.table('orgs')} SET slug = ? WHERE org_uuid = ?",
-                (slug, oid(logged)),
-            )
+            tx.update(self.table("orgs"), {"org_uuid": oid(logged)}, {"slug": slug})
 
-    def _org_deleted(self, tx: Tx, logged: LoggedEvent) -> None:
-        tx.execute(f"DELETE FROM {self.table('orgs')} WHERE org_uuid = ?", (oid(logged),))
-        tx.execute(f"DELETE FROM {self.table('courses')} WHERE org_uuid = ?", (oid(logged),))
+    def _org_deleted(self, tx: Writes, logged: LoggedEvent) -> None:
+        tx.delete(self.table("orgs"), {"org_uuid": oid(logged)})
+        tx.delete_where(self.table("courses"), {"org_uuid": oid(logged)})
+        self._org_ids.forget(oid(logged))
 
-    def _created(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _org_id(self, tx: Writes, org_uuid: str) -> int:
+        known = self._org_ids.get(org_uuid)
+        if known is None:
+            row = tx.fetchone(f"SELECT id FROM {self.table('orgs')} WHERE org_uuid = ?", (org_uuid,))
+            if row is None:
+                return 0
+            known = int(row["id"])
+            self._org_ids.put(org_uuid, known)
+        return known
+
+    def _created(self, tx: Writes, logged: LoggedEvent) -> None:
         row = created_course_row(logged.event, oid(logged), logged.position, 0, ts(logged))
-        row.pop("org_id")  # looked up in the same statement: one round trip
-        marks = ", ".join("?" for _ in row)
-        tx.execute(
-            f"INSERT INTO {self.table('courses')} ({', '.join(row)}, org_id) VALUES ({marks},"
-            f" COALESCE((SELECT id FROM {self.table('orgs')} WHERE org_uuid = ?), 0))",
-            (*row.values(), row["org_uuid"]),
-        )
+        row["org_id"] = self._org_id(tx, row["org_uuid"])
+        tx.insert(self.table("courses"), row)
 
-    def _set(self, tx: Tx, logged: LoggedEvent, values: dict[str, object]) -> None:
+    def _set(self, tx: Writes, logged: LoggedEvent, values: dict[str, object]) -> None:
         values = {k: _sql_value(v) for k, v in values.items() if k in COURSE_COLUMNS}
         if not values:
             return
-        assigns = ", ".join(f"{k} = ?" for k in values)
-        tx.execute(
-            f"UPDATE {self.table('courses')} SET {assigns}, update_date = ?"
-            " WHERE course_uuid = ?",
-            (*values.values(), ts(logged), oid(logged)),
-        )
+        tx.update(self.table("courses"), {"course_uuid": oid(logged)}, {**values, "update_date": ts(logged)})
 
-    def _updated(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _updated(self, tx: Writes, logged: LoggedEvent) -> None:
         self._set(tx, logged, logged.event.changes)  # type: ignore[attr-defined]
 
-    def _published(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _published(self, tx: Writes, logged: LoggedEvent) -> None:
         self._set(tx, logged, {"published": True})
 
-    def _unpublished(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _unpublished(self, tx: Writes, logged: LoggedEvent) -> None:
         self._set(tx, logged, {"published": False})
 
-    def _deleted(self, tx: Tx, logged: LoggedEvent) -> None:
-        tx.execute(f"DELETE FROM {self.table('courses')} WHERE course_uuid = ?", (oid(logged),))
+    def _deleted(self, tx: Writes, logged: LoggedEvent) -> None:
+        tx.delete(self.table("courses"), {"course_uuid": oid(logged)})

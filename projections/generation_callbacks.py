@@ -41,11 +41,16 @@ def target_uuid(job_id: UUID) -> str:
 
 
 class GenerationCallbacks:
-    def __init__(self, table: Callable[[str], str], dialect: Dialect, queued: Callable[[], None]) -> None:
+    def __init__(
+        self, table: Callable[[str], str], dialect: Dialect, queued: Callable[[], None],
+        replaying: Callable[[LoggedEvent], bool] = lambda logged: False,
+    ) -> None:
         self._endpoints = table("endpoints")
         self._deliveries = table("deliveries")
         self._dialect = dialect
         self._queued = queued
+        # A rebuild applying an event whose callback was queued when it was first applied.
+        self._replaying = replaying
 
     def handlers(self) -> dict[type, Handler]:
         return {
@@ -117,6 +122,8 @@ class GenerationCallbacks:
         self._enqueue(tx, logged, FAILED, {"event": FAILED, "jobId": public_job_id(str(e.originator_id)), "error": error})
 
     def _enqueue(self, tx: Tx, logged: LoggedEvent, name: str, body: dict[str, Any]) -> None:
+        if self._replaying(logged):
+            return
         e: Any = logged.event
         target = target_uuid(e.originator_id)
         if tx.fetchone(f"SELECT 1 AS one FROM {self._endpoints} WHERE endpoint_uuid = ?", (target,)) is None:

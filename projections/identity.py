@@ -23,7 +23,7 @@ def ts(logged: LoggedEvent) -> str:
 
 
 def oid(logged: LoggedEvent) -> str:
-    return str(logged.event.originator_id)
+    return logged.oid
 
 
 _ORG_COLUMNS = {"name", "slug", "description", "email", "logo_image"}

@@ -12,8 +12,10 @@ from typing import Any
 from domain.courses import Course
 from domain.enrollments import Enrollment
 from infrastructure.event_store import LoggedEvent
-from infrastructure.read_store import Tx
+from infrastructure.read_store import ReadStore
+from projections.engine.batch_writes import Writes
 from projections.engine.framework import Handler, Projection
+from projections.engine.memo import Memo
 from projections.identity import oid, ts
 
 IN_PROGRESS = "STATUS_IN_PROGRESS"
@@ -44,6 +46,17 @@ class ProgressProjection(Projection):
         "CREATE INDEX IF NOT EXISTS {enrollments}_course ON {enrollments} (course_uuid, id)",
     )
 
+    def __init__(self, store: ReadStore) -> None:
+        super().__init__(store)
+        # enrollment id -> (org, user): which trail an enrollment's events touch (log facts)
+        self._owners: Memo[str, tuple[str, str]] = Memo()
+
+    def resumed(self) -> None:
+        self._owners.clear()
+
+    def rolled_back(self) -> None:
+        self._owners.clear()
+
     def handlers(self) -> dict[type, Handler]:
         return {
             Enrollment.CourseEnrolled: self._enrolled,
@@ -55,72 +68,73 @@ class ProgressProjection(Projection):
             Course.CourseDeleted: self._course_deleted,
         }
 
-    def _touch(self, tx: Tx, logged: LoggedEvent, assigns: str = "", params: tuple[Any, ...] = ()) -> None:
-        enrollments = self.table("enrollments")
-        tx.execute(
-            f"UPDATE {enrollments} SET {assigns}update_date = ? WHERE enrollment_id = ?",
-            (*params, ts(logged), oid(logged)),
-        )
-        # The trail found in the same statement: no read between writes (pipelines stay full).
-        tx.execute(
-            f"UPDATE {self.table('trails')} SET update_date = ? WHERE (org_uuid, user_uuid) ="
-            f" (SELECT org_uuid, user_uuid FROM {enrollments} WHERE enrollment_id = ?)",
-            (ts(logged), oid(logged)),
-        )
+    def _owner(self, tx: Writes, enrollment_id: str) -> tuple[str, str] | None:
+        known = self._owners.get(enrollment_id)
+        if known is None:
+            row = tx.fetchone(
+                f"SELECT org_uuid, user_uuid FROM {self.table('enrollments')} WHERE enrollment_id = ?",
+                (enrollment_id,),
+            )
+            if row is None:
+                return None
+            known = (str(row["org_uuid"]), str(row["user_uuid"]))
+            self._owners.put(enrollment_id, known)
+        return known
 
-    def _enrolled(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _touch(self, tx: Writes, logged: LoggedEvent, values: dict[str, Any] | None = None) -> None:
+        when = ts(logged)
+        tx.update(self.table("enrollments"), {"enrollment_id": oid(logged)}, {**(values or {}), "update_date": when})
+        owner = self._owner(tx, oid(logged))
+        if owner is not None:
+            tx.update(self.table("trails"), {"org_uuid": owner[0], "user_uuid": owner[1]}, {"update_date": when})
+
+    def _enrolled(self, tx: Writes, logged: LoggedEvent) -> None:
         e: Any = logged.event
-        org, user = str(e.org_id), str(e.user_id)
-        tx.execute(
-            f"INSERT INTO {self.table('enrollments')} (enrollment_id, id, org_uuid, user_uuid,"
-            " course_uuid, active, status, started_at, completed_at, update_date)"
-            " VALUES (?, ?, ?, ?, ?, 1, ?, ?, NULL, ?)",
-            (oid(logged), logged.position, org, user, str(e.course_id), IN_PROGRESS, ts(logged), ts(logged)),
-        )
-        tx.execute(
-            f"INSERT INTO {self.table('trails')} (org_uuid, user_uuid, id, creation_date, update_date)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (org_uuid, user_uuid) DO NOTHING",
-            (org, user, logged.position, ts(logged), ts(logged)),
-        )
+        org, user, when = str(e.org_id), str(e.user_id), ts(logged)
+        tx.insert(self.table("enrollments"), {
+            "enrollment_id": oid(logged), "id": logged.position, "org_uuid": org, "user_uuid": user,
+            "course_uuid": str(e.course_id), "active": 1, "status": IN_PROGRESS, "started_at": when,
+            "completed_at": None, "update_date": when,
+        })
+        self._owners.put(oid(logged), (org, user))
+        tx.upsert(self.table("trails"), {
+            "org_uuid": org, "user_uuid": user, "id": logged.position, "creation_date": when, "update_date": when,
+        })
         self._touch(tx, logged)
 
-    def _clear_steps(self, tx: Tx, logged: LoggedEvent) -> None:
-        tx.execute(f"DELETE FROM {self.table('steps')} WHERE enrollment_id = ?", (oid(logged),))
+    def _clear_steps(self, tx: Writes, logged: LoggedEvent) -> None:
+        tx.delete_where(self.table("steps"), {"enrollment_id": oid(logged)})
 
-    def _reenrolled(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _reenrolled(self, tx: Writes, logged: LoggedEvent) -> None:
         self._clear_steps(tx, logged)
-        self._touch(
-            tx, logged, "active = 1, status = ?, started_at = ?, completed_at = NULL, ",
-            (IN_PROGRESS, ts(logged)),
-        )
+        self._touch(tx, logged, {"active": 1, "status": IN_PROGRESS, "started_at": ts(logged), "completed_at": None})
 
-    def _unenrolled(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _unenrolled(self, tx: Writes, logged: LoggedEvent) -> None:
         self._clear_steps(tx, logged)
-        self._touch(tx, logged, "active = 0, ")
+        self._touch(tx, logged, {"active": 0})
 
-    def _completed_step(self, tx: Tx, logged: LoggedEvent) -> None:
-        tx.execute(
-            f"INSERT INTO {self.table('steps')} (enrollment_id, activity_uuid, id, completed_at)"
-            " VALUES (?, ?, ?, ?)",
-            (oid(logged), str(logged.event.activity_id), logged.position, ts(logged)),  # type: ignore[attr-defined]
-        )
+    def _completed_step(self, tx: Writes, logged: LoggedEvent) -> None:
+        tx.insert(self.table("steps"), {
+            "enrollment_id": oid(logged), "activity_uuid": str(logged.event.activity_id),  # type: ignore[attr-defined]
+            "id": logged.position, "completed_at": ts(logged),
+        })
         self._touch(tx, logged)
 
-    def _uncompleted_step(self, tx: Tx, logged: LoggedEvent) -> None:
-        tx.execute(
-            f"DELETE FROM {self.table('steps')} WHERE enrollment_id = ? AND activity_uuid = ?",
-            (oid(logged), str(logged.event.activity_id)),  # type: ignore[attr-defined]
-        )
+    def _uncompleted_step(self, tx: Writes, logged: LoggedEvent) -> None:
+        tx.delete(self.table("steps"), {
+            "enrollment_id": oid(logged), "activity_uuid": str(logged.event.activity_id),  # type: ignore[attr-defined]
+        })
         self._touch(tx, logged)
 
-    def _completed(self, tx: Tx, logged: LoggedEvent) -> None:
-        self._touch(tx, logged, "status = ?, completed_at = ?, ", (COMPLETED, ts(logged)))
+    def _completed(self, tx: Writes, logged: LoggedEvent) -> None:
+        self._touch(tx, logged, {"status": COMPLETED, "completed_at": ts(logged)})
 
-    def _course_deleted(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _course_deleted(self, tx: Writes, logged: LoggedEvent) -> None:
         enrollments = self.table("enrollments")
         tx.execute(
             f"DELETE FROM {self.table('steps')} WHERE enrollment_id IN"
             f" (SELECT enrollment_id FROM {enrollments} WHERE course_uuid = ?)",
             (oid(logged),),
         )
-        tx.execute(f"DELETE FROM {enrollments} WHERE course_uuid = ?", (oid(logged),))
+        tx.delete_where(enrollments, {"course_uuid": oid(logged)})
+        self._owners.clear()

@@ -42,7 +42,23 @@ def prefixes(words: list[str]) -> set[str]:
 class PrefixCounts:
     def __init__(self, table: str) -> None:
         self.table = table
-        self._pending: Counter[tuple[Any, ...]] = Counter()
+        # Per counted class (org, kind, author, flags) and field: prefix -> change. Summing
+        # per class keeps the per-doc work to one C-level ``Counter.update`` per field.
+        self._pending: dict[tuple[Any, ...], tuple[Counter[str], Counter[str]]] = {}
+        self._word_prefixes: dict[str, tuple[str, ...]] = {}
+
+    def _prefixes(self, words: list[str]) -> set[str]:
+        """``prefixes(words)``, each word's prefixes remembered (a vocabulary repeats)."""
+        known = self._word_prefixes
+        try:
+            return set().union(*[known[w] for w in words])
+        except KeyError:
+            if len(known) >= 200_000:
+                known.clear()
+            for word in words:
+                if word not in known:
+                    known[word] = tuple(word[:end] for end in range(1, min(len(word), MAX_COUNTED) + 1))
+            return set().union(*[known[w] for w in words])
 
     def ddl(self) -> str:
         return (
@@ -55,21 +71,32 @@ class PrefixCounts:
 
     def add(self, doc: dict[str, Any], words: list[str], title_words: list[str], sign: int) -> None:
         """Count ``doc`` (its kind, org, author and flags) in (+1) or out (-1)."""
-        head = (str(doc["org_uuid"]), doc["kind"])
-        tail = (str(doc.get("author_uuid") or NO_AUTHOR), *(int(doc[f]) for f in FLAGS))
-        pending = self._pending
-        for token in prefixes(words):
-            pending[(*head, token, "a", *tail)] += sign
-        if doc["kind"] == "activity":
-            for token in prefixes(title_words):
-                pending[(*head, token, "t", *tail)] += sign
+        group = (
+            str(doc["org_uuid"]), doc["kind"], str(doc.get("author_uuid") or NO_AUTHOR),
+            int(doc["course_public"]), int(doc["course_published"]), int(doc["published"]), int(doc["public"]),
+        )
+        counters = self._pending.get(group)
+        if counters is None:
+            counters = self._pending[group] = (Counter(), Counter())
+        anywhere, titles = counters
+        if sign > 0:
+            anywhere.update(self._prefixes(words))
+            if doc["kind"] == "activity":
+                titles.update(self._prefixes(title_words))
+        else:
+            anywhere.subtract(self._prefixes(words))
+            if doc["kind"] == "activity":
+                titles.subtract(self._prefixes(title_words))
 
     def forget_org(self, tx: Tx, org_uuid: str) -> None:
-        self._pending = Counter({k: n for k, n in self._pending.items() if k[0] != org_uuid})
+        self._pending = {k: c for k, c in self._pending.items() if k[0] != org_uuid}
         tx.execute(f"DELETE FROM {self.table} WHERE org_uuid = CAST(? AS uuid)", (org_uuid,))
 
     def flush(self, tx: Tx) -> None:
-        rows = [(*key, n) for key, n in self._pending.items() if n]
+        rows: list[tuple[Any, ...]] = []
+        for (org, kind, author, *flags), (anywhere, titles) in self._pending.items():
+            for field, counter in (("a", anywhere), ("t", titles)):
+                rows.extend((org, kind, token, field, author, *flags, n) for token, n in counter.items() if n)
         self._pending.clear()
         rows.sort()  # a stable lock order, should two writers ever meet
         insert_rows(

@@ -16,18 +16,19 @@ candidate is rechecked. Courses, chapters and collections also keep a weighted `
 to rank a page. One-term totals come from prefix counts the projection keeps
 (``projections/search_counts.py``): PostgreSQL counts matches only by visiting each one's row.
 
-Text is normalised in Python (NFKD, accents stripped, lower case) before it is indexed and
-before a query is parsed, so accent-insensitivity needs no ``unaccent`` extension. Doc ids are
-the log positions of the creation events (= the resources' numeric ids).
+Text is normalised in Python (``projections.search_text``) before it is indexed and before a
+query is parsed. Doc ids are the log positions of the creation events (= the resources'
+numeric ids). New docs are buffered rows (``Writes``): a batch of creations is one insert per
+table; a child doc takes its course's visibility from memory, not from the course's row.
 """
 
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from collections.abc import Sequence
 from typing import Any
+
+import msgspec
 
 from domain.activities import Activity
 from domain.chapters import Chapter
@@ -36,87 +37,33 @@ from domain.courses import Course
 from domain.orgs import Org
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import ReadStore, Tx
+from projections.engine.batch_writes import Writes
 from projections.engine.framework import Handler, Projection
+from projections.engine.memo import Memo
 from projections.identity import oid
 from projections.search_counts import FLAGS as VISIBILITY_FLAGS
 from projections.search_counts import PrefixCounts, vector_words
+from projections.search_text import (  # noqa: F401 - re-exported for the queries
+    MAX_WORD_BYTES,
+    PREFIX_TOKEN,
+    WORD,
+    content_text,
+    hex_id,
+    lexeme,
+    normalise,
+    visibility_tokens,
+    word_vector,
+    words_of,
+)
 
 COURSE_TEXT = ("description", "about", "learnings", "tags")
 KINDS = ("course", "chapter", "activity", "collection")
 MAX_BODY = 20_000
-
-
-#: words as both engines split them (letters and digits; FTS5's unicode61 treats ``_`` as a separator)
-WORD = re.compile(r"[^\W_]+")
-#: PostgreSQL: each word's first letters indexed as one marked token (see ``word_vector``)
-PREFIX_TOKEN = 3
-
-
-#: PostgreSQL refuses a lexeme of 2,048 bytes or more (to_tsvector skips one; ``::tsvector`` fails)
-MAX_WORD_BYTES = 2047
-
-
-def words_of(norm_text: str) -> list[str]:
-    """PostgreSQL: the distinct words it can index (FTS5 has no such limit)."""
-    return [w for w in dict.fromkeys(WORD.findall(norm_text)) if len(w.encode()) <= MAX_WORD_BYTES]
-
-
-def lexeme(token: str) -> str:
-    """One quoted ``tsvector``/``tsquery`` lexeme (input syntax, no parser in between)."""
-    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
-def word_vector(words: list[str]) -> str:
-    """``tsvector`` input: every word, and its first ``PREFIX_TOKEN`` letters marked with ``_``
-    (which no word holds, so ``_pyt`` never collides with a word ``pyt``). A query prefix of
-    that length is then one token; a longer one is the words of ``vocab`` that start with it; a
-    shorter one the tokens of those words (``py`` → ``_pyt``, ``_py``...): all exact lookups."""
-    tokens: dict[str, None] = dict.fromkeys(words)
-    for word in words:
-        tokens["_" + word[:PREFIX_TOKEN]] = None
-    return " ".join(lexeme(t) for t in tokens)
-
-
-def hex_id(uuid: str | None) -> str:
-    return (uuid or "").replace("-", "")
-
-
-def visibility_tokens(doc: dict[str, Any]) -> str:
-    """SQLite ``vis`` column: what a scope's MATCH filter (``SearchScope.fts``) asks for."""
-    tokens = ["o" + hex_id(doc["org_uuid"])]
-    if doc["course_published"] and doc["course_public"]:
-        tokens.append("vopen")
-    if doc["course_published"]:
-        tokens.append("vcpub")
-    if doc["published"]:
-        tokens.append("vpub")
-    if doc["public"]:
-        tokens.append("vpublic")
-    if doc.get("author_uuid"):
-        tokens.append("a" + hex_id(doc["author_uuid"]))
-    return " ".join(tokens)
-
-
-def normalise(text: str) -> str:
-    if text.isascii():  # nothing to decompose: the same result, without a pass per character
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-
-
-def content_text(value: Any, out: list[str] | None = None) -> list[str]:
-    """The words of an activity's content: every string under ``text``/``markdown``/``title``."""
-    out = [] if out is None else out
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key in ("text", "markdown", "title", "caption") and isinstance(item, str):
-                out.append(item)
-            else:
-                content_text(item, out)
-    elif isinstance(value, list):
-        for item in value:
-            content_text(item, out)
-    return out
+#: PostgreSQL: the weighted vector that ranks courses, chapters and collections
+RANKED = "setweight(to_tsvector('simple', {norm_title}), 'A') || setweight(to_tsvector('simple', {norm_body}), 'B')"
+_encode = msgspec.json.encode
+#: what a child doc copies from its course doc
+COURSE_FLAGS = ("course_public", "course_published", "author_uuid")
 
 
 class SearchIndexProjection(Projection):
@@ -142,6 +89,10 @@ class SearchIndexProjection(Projection):
         super().__init__(store)
         self.dialect = store.dialect
         self.counts = PrefixCounts(self.table("counts")) if self.dialect == "postgres" else None
+        # A course doc's visibility and author, which its chapters and activities copy.
+        self._courses: Memo[str, dict[str, Any]] = Memo()
+        # Words known to be in ``vocab`` (PostgreSQL): a vocabulary repeats from doc to doc.
+        self._vocab: set[str] = set()
 
     def fts(self, kind: str) -> str:
         """One FTS5 table per kind: a course search never walks activity postings."""
@@ -230,81 +181,82 @@ class SearchIndexProjection(Projection):
             Collection.CollectionDeleted: self._deleted,
         }
 
-    def before_commit(self, tx: Tx) -> None:
+    def before_commit(self, tx: Writes) -> None:
         if self.counts is not None:
             self.counts.flush(tx)
 
     def rolled_back(self) -> None:
         if self.counts is not None:
             self.counts.clear()
+        self._courses.clear()
+        self._vocab.clear()
 
     def resumed(self) -> None:
         self.rolled_back()
 
     # -- writing docs -------------------------------------------------------------------
-    def _write(self, tx: Tx, doc_id: int, title: str, parts: dict[str, str], **cols: Any) -> None:
+    def _write(self, tx: Writes, doc_id: int, title: str, parts: dict[str, str], **cols: Any) -> None:
         body = " ".join(p for p in parts.values() if p)[:MAX_BODY]
         norm_title, norm_body = normalise(title), normalise(body)
         values: dict[str, Any] = {
-            "title": title, "parts": json.dumps(parts, sort_keys=True),
+            "title": title, "parts": _encode(parts, order="sorted").decode(),
             "norm_title": norm_title, "norm_body": norm_body, **cols,
         }
         if self.dialect == "postgres":  # the index keeps the words (FTS5 holds SQLite's copy)
             values["norm_title"] = values["norm_body"] = ""
         docs = self.table("docs")
         if cols:  # a new doc
-            names = ", ".join(["doc_id", *values])
-            marks = ", ".join("?" for _ in range(len(values) + 1))
-            tx.execute(f"INSERT INTO {docs} ({names}) VALUES ({marks})", (doc_id, *values.values()))
+            tx.insert(docs, {"doc_id": doc_id, **values})
         else:
-            assigns = ", ".join(f"{k} = ?" for k in values)
-            tx.execute(f"UPDATE {docs} SET {assigns} WHERE doc_id = ?", (*values.values(), doc_id))
+            tx.update(docs, {"doc_id": doc_id}, values)
         if self.dialect == "postgres":
             self._write_match(tx, doc_id, norm_title, norm_body, cols)
             return
         doc = cols if cols else tx.fetchone(f"SELECT * FROM {docs} WHERE doc_id = ?", (doc_id,))
         assert doc is not None
+        fts = self.fts(doc["kind"])
         if not cols:  # an edit: the doc's index row is replaced
-            tx.execute(f"DELETE FROM {self.fts(doc['kind'])} WHERE rowid = ?", (doc_id,))
-        tx.execute(
-            f"INSERT INTO {self.fts(doc['kind'])} (rowid, title, body, vis) VALUES (?, ?, ?, ?)",
-            (doc_id, norm_title, norm_body, visibility_tokens(doc)),
-        )
+            tx.delete(fts, {"rowid": doc_id})
+        tx.insert(fts, {"rowid": doc_id, "title": norm_title, "body": norm_body, "vis": visibility_tokens(doc)})
 
-    def _write_match(self, tx: Tx, doc_id: int, norm_title: str, norm_body: str, cols: dict[str, Any]) -> None:
+    def _write_match(self, tx: Writes, doc_id: int, norm_title: str, norm_body: str, cols: dict[str, Any]) -> None:
         title_words = words_of(norm_title)
         words = list(dict.fromkeys([*title_words, *words_of(norm_body)]))
         match = self.table("match")
         assert self.counts is not None
         if cols:
             self.counts.add(cols, words, title_words, +1)
+            row = {
+                "doc_id": doc_id, "kind": cols["kind"], "org_uuid": cols["org_uuid"],
+                "author_uuid": cols["author_uuid"], **{f: cols[f] for f in self.FLAGS},
+                "words": word_vector(words), "title_words": word_vector(title_words),
+            }
+            if cols["kind"] == "activity":  # tiered, not ranked: no weighted vector
+                tx.insert(match, {**row, "tsv": None})
+            else:
+                tx.insert(match, {**row, "norm_title": norm_title, "norm_body": norm_body}, computed={"tsv": RANKED})
         else:
             for old in self._match_rows(tx, "doc_id = ?", (doc_id,)):
                 self.counts.add(old, vector_words(old["words"]), vector_words(old["title_words"]), -1)
                 self.counts.add(old, words, title_words, +1)
-        weighted = "setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B')"
-        params = (word_vector(words), word_vector(title_words), norm_title, norm_body)
-        if cols:
-            names = ("doc_id", "kind", "org_uuid", "author_uuid", *self.FLAGS)
-            ranked = cols["kind"] != "activity"
-            tx.execute(
-                f"INSERT INTO {match} ({', '.join(names)}, words, title_words, tsv)"
-                f" VALUES ({', '.join('?' for _ in names)}, ?::tsvector, ?::tsvector, {weighted if ranked else 'NULL'})",
-                (doc_id, *(cols[n] for n in names[1:]), *(params if ranked else params[:2])),
-            )
-        else:
+            weighted = RANKED.format(norm_title="?", norm_body="?")
             tx.execute(
                 f"UPDATE {match} SET words = ?::tsvector, title_words = ?::tsvector,"
                 f" tsv = CASE WHEN kind = 'activity' THEN NULL ELSE {weighted} END WHERE doc_id = ?",
-                (*params, doc_id),
+                (word_vector(words), word_vector(title_words), norm_title, norm_body, doc_id),
             )
         # Words are never removed: one no doc holds any more expands to a lexeme matching nothing.
-        tx.execute(
-            f"INSERT INTO {self.table('vocab')} (word) SELECT unnest(?::text[]) ON CONFLICT DO NOTHING",
-            (words,),
-        )
+        known = self._vocab
+        if not known.issuperset(words):
+            new = set(words).difference(known)
+            if len(known) > 200_000:
+                known.clear()
+            vocab = self.table("vocab")
+            for word in new:
+                tx.upsert(vocab, {"word": word})
+            known.update(new)
 
-    def _set_flags(self, tx: Tx, where: str, params: tuple[Any, ...], flags: dict[str, int]) -> None:
+    def _set_flags(self, tx: Writes, where: str, params: tuple[Any, ...], flags: dict[str, int]) -> None:
         """Change visibility flags of the docs ``where`` selects, and the index copies of them."""
         docs = self.table("docs")
         assigns = ", ".join(f"{k} = ?" for k in flags)
@@ -321,10 +273,9 @@ class SearchIndexProjection(Projection):
             )
             return
         for doc in tx.fetchall(f"SELECT * FROM {docs} WHERE {where}", params):
-            fts = self.fts(doc["kind"])
-            tx.execute(f"UPDATE {fts} SET vis = ? WHERE rowid = ?", (visibility_tokens(doc), doc["doc_id"]))
+            tx.update(self.fts(doc["kind"]), {"rowid": doc["doc_id"]}, {"vis": visibility_tokens(doc)})
 
-    def _match_rows(self, tx: Tx, where: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+    def _match_rows(self, tx: Writes, where: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
         """PostgreSQL: the ``match`` rows of the docs ``where`` selects, as counted."""
         return tx.fetchall(
             f"SELECT kind, org_uuid::text AS org_uuid, author_uuid::text AS author_uuid, {', '.join(self.FLAGS)},"
@@ -333,7 +284,7 @@ class SearchIndexProjection(Projection):
             params,
         )
 
-    def _remove(self, tx: Tx, where: str, params: tuple[Any, ...], whole_org: bool = False) -> None:
+    def _remove(self, tx: Writes, where: str, params: tuple[Any, ...], whole_org: bool = False) -> None:
         docs = self.table("docs")
         if self.counts is not None:
             if whole_org:
@@ -354,37 +305,53 @@ class SearchIndexProjection(Projection):
             )
         tx.execute(f"DELETE FROM {docs} WHERE {where}", params)
 
-    def _doc(self, tx: Tx, uuid: str) -> dict[str, Any] | None:
+    def _doc(self, tx: Writes, uuid: str) -> dict[str, Any] | None:
         return tx.fetchone(f"SELECT * FROM {self.table('docs')} WHERE uuid = ?", (uuid,))
 
     # -- handlers -----------------------------------------------------------------------
-    def _org_deleted(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _org_deleted(self, tx: Writes, logged: LoggedEvent) -> None:
         self._remove(tx, "org_uuid = ?", (oid(logged),), whole_org=True)
+        self._courses.clear()
 
-    def _course_created(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _course_created(self, tx: Writes, logged: LoggedEvent) -> None:
         e: Any = logged.event
-        self._write(
-            tx, logged.position, e.name, {k: getattr(e, k) or "" for k in COURSE_TEXT},
-            kind="course", uuid=oid(logged), org_uuid=str(e.org_id), course_uuid=oid(logged),
-            course_public=int(e.public), course_published=int(e.published),
-            author_uuid=str(e.author_id), published=1, public=int(e.public),
-        )
+        doc = {
+            "kind": "course", "uuid": oid(logged), "org_uuid": str(e.org_id), "course_uuid": oid(logged),
+            "course_public": int(e.public), "course_published": int(e.published),
+            "author_uuid": str(e.author_id), "published": 1, "public": int(e.public),
+        }
+        self._write(tx, logged.position, e.name, {k: getattr(e, k) or "" for k in COURSE_TEXT}, **doc)
+        self._courses.put(oid(logged), {k: doc[k] for k in COURSE_FLAGS})
 
-    def _course_updated(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _course_updated(self, tx: Writes, logged: LoggedEvent) -> None:
         changes = logged.event.changes  # type: ignore[attr-defined]
         if "public" in changes:
             self._course_flags(tx, logged, course_public=int(changes["public"]))
         self._changed(tx, logged)
 
-    def _course_flags(self, tx: Tx, logged: LoggedEvent, **flags: int) -> None:
+    def _course_flags(self, tx: Writes, logged: LoggedEvent, **flags: int) -> None:
         self._set_flags(tx, "course_uuid = ?", (oid(logged),), flags)
+        known = self._courses.get(oid(logged))
+        if known is not None:
+            self._courses.put(oid(logged), {**known, **flags})
 
-    def _course_deleted(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _course_deleted(self, tx: Writes, logged: LoggedEvent) -> None:
         self._remove(tx, "course_uuid = ?", (oid(logged),))
+        self._courses.forget(oid(logged))
 
-    def _child(self, tx: Tx, logged: LoggedEvent, kind: str, title: str, parts: dict[str, str], published: int) -> None:
+    def _course(self, tx: Writes, course_uuid: str) -> dict[str, Any] | None:
+        known = self._courses.get(course_uuid)
+        if known is None:
+            doc = self._doc(tx, course_uuid)
+            if doc is None:
+                return None
+            known = {k: doc[k] for k in COURSE_FLAGS}
+            self._courses.put(course_uuid, known)
+        return known
+
+    def _child(self, tx: Writes, logged: LoggedEvent, kind: str, title: str, parts: dict[str, str], published: int) -> None:
         e: Any = logged.event
-        course = self._doc(tx, str(e.course_id))
+        course = self._course(tx, str(e.course_id))
         if course is None:
             return
         self._write(
@@ -394,15 +361,15 @@ class SearchIndexProjection(Projection):
             published=published, public=course["course_public"],
         )
 
-    def _chapter_created(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _chapter_created(self, tx: Writes, logged: LoggedEvent) -> None:
         e: Any = logged.event
         self._child(tx, logged, "chapter", e.name, {"description": e.description}, 1)
 
-    def _activity_created(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _activity_created(self, tx: Writes, logged: LoggedEvent) -> None:
         e: Any = logged.event
         self._child(tx, logged, "activity", e.name, {"content": " ".join(content_text(e.content))}, int(e.published))
 
-    def _collection_created(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _collection_created(self, tx: Writes, logged: LoggedEvent) -> None:
         e: Any = logged.event
         self._write(
             tx, logged.position, e.name, {"description": e.description}, kind="collection",
@@ -410,7 +377,7 @@ class SearchIndexProjection(Projection):
             course_published=1, author_uuid=None, published=1, public=int(e.public),
         )
 
-    def _apply_changes(self, tx: Tx, logged: LoggedEvent, changes: dict[str, Any]) -> None:
+    def _apply_changes(self, tx: Writes, logged: LoggedEvent, changes: dict[str, Any]) -> None:
         doc = self._doc(tx, oid(logged))
         if doc is None:
             return
@@ -429,11 +396,11 @@ class SearchIndexProjection(Projection):
             self._set_flags(tx, "doc_id = ?", (doc["doc_id"],), flags)
         self._write(tx, int(doc["doc_id"]), str(changes.get("name") or doc["title"]), parts)
 
-    def _changed(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _changed(self, tx: Writes, logged: LoggedEvent) -> None:
         self._apply_changes(tx, logged, logged.event.changes)  # type: ignore[attr-defined]
 
-    def _restored(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _restored(self, tx: Writes, logged: LoggedEvent) -> None:
         self._apply_changes(tx, logged, logged.event.state)  # type: ignore[attr-defined]
 
-    def _deleted(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _deleted(self, tx: Writes, logged: LoggedEvent) -> None:
         self._remove(tx, "uuid = ?", (oid(logged),))

@@ -12,6 +12,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
 from domain.activities import Activity
 from domain.api_tokens import ApiToken
 from domain.chapters import Chapter
@@ -24,6 +26,7 @@ from domain.personal_data import Kind, placeholder
 from domain.users import User
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Tx
+from projections.engine.batch_writes import Writes
 from projections.engine.framework import Handler
 
 # Entities the payloads name: (event class, action, kind, extra attributes)
@@ -72,8 +75,11 @@ class _EntityMemo:
 class WebhookLookups:
     """Writes the lookup tables from the log and remembers rows it wrote or read."""
 
-    def __init__(self, table: Callable[[str], str]) -> None:
+    def __init__(
+        self, table: Callable[[str], str], replaying: Callable[[LoggedEvent], bool] = lambda logged: False
+    ) -> None:
         self.table = table
+        self._replaying = replaying  # a rebuild re-applying what the outbox already reflects
         self.org_ids: dict[str, int] = {}
         # Entity rows written or read (a query inside a pipelined batch makes it wait for
         # every statement before it); forgotten on every change to the row, and bounded.
@@ -91,37 +97,31 @@ class WebhookLookups:
             chains.setdefault(cls, []).append(self._tracker(action, kind, extra))
         return chains
 
-    def _org_created(self, tx: Tx, logged: LoggedEvent) -> None:
-        tx.execute(
-            f"INSERT INTO {self.table('orgs')} (org_uuid, id) VALUES (?, ?)",
-            (str(logged.event.originator_id), logged.position),
-        )
+    def _org_created(self, tx: Writes, logged: LoggedEvent) -> None:
+        org = str(logged.event.originator_id)
+        tx.insert(self.table("orgs"), {"org_uuid": org, "id": logged.position})
+        self.org_ids[org] = logged.position  # never changes
 
-    def _user_registered(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _user_registered(self, tx: Writes, logged: LoggedEvent) -> None:
         e: Any = logged.event
-        tx.execute(
-            f"INSERT INTO {self.table('users')} (user_uuid, id, email, username) VALUES (?, ?, ?, ?)",
-            (str(e.originator_id), logged.position, e.email, e.username),
-        )
+        tx.insert(self.table("users"), {
+            "user_uuid": str(e.originator_id), "id": logged.position, "email": e.email, "username": e.username,
+        })
 
-    def _user_updated(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _user_updated(self, tx: Writes, logged: LoggedEvent) -> None:
         e: Any = logged.event
-        for column in ("email", "username"):
-            if column in e.changes:
-                tx.execute(
-                    f"UPDATE {self.table('users')} SET {column} = ? WHERE user_uuid = ?",
-                    (e.changes[column], str(e.originator_id)),
-                )
+        changed = {c: e.changes[c] for c in ("email", "username") if c in e.changes}
+        if changed:
+            tx.update(self.table("users"), {"user_uuid": str(e.originator_id)}, changed)
 
-    def _user_erased(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _user_erased(self, tx: Writes, logged: LoggedEvent) -> None:
         """Payloads queued or kept in the attempt log name the person too: they are rewritten
         with the placeholders (a delivery already handed to a sender goes out as it was)."""
         subject = str(logged.event.originator_id)
         erased = {"email": placeholder(Kind.EMAIL, subject), "username": placeholder(Kind.USERNAME, subject)}
-        tx.execute(
-            f"UPDATE {self.table('users')} SET email = ?, username = ? WHERE user_uuid = ?",
-            (erased["email"], erased["username"], subject),
-        )
+        tx.update(self.table("users"), {"user_uuid": subject}, erased)
+        if self._replaying(logged):
+            return  # the outbox was rewritten when the erasure was first applied
         deliveries = self.table("deliveries")
         mention = f'%"user_uuid":"user_{subject}"%'
         for row in tx.fetchall(
@@ -133,38 +133,35 @@ class WebhookLookups:
                 (json.dumps(body, separators=(",", ":"), ensure_ascii=False), row["delivery_id"]),
             )
 
-    def _joined(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _joined(self, tx: Writes, logged: LoggedEvent) -> None:
         e: Any = logged.event
-        tx.execute(
-            f"INSERT INTO {self.table('memberships')} (membership_id, org_uuid, user_uuid)"
-            " VALUES (?, ?, ?) ON CONFLICT (membership_id) DO NOTHING",
-            (str(e.originator_id), str(e.org_id), str(e.user_id)),
-        )
+        tx.upsert(self.table("memberships"), {
+            "membership_id": str(e.originator_id), "org_uuid": str(e.org_id), "user_uuid": str(e.user_id),
+        })
 
     def _tracker(self, action: str, kind: str, extra_attrs: tuple[str, ...]) -> Handler:
         table = self.table("entities")
 
-        def track(tx: Tx, logged: LoggedEvent) -> None:
+        def track(tx: Writes, logged: LoggedEvent) -> None:
             e: Any = logged.event
             uuid = str(e.originator_id)
             if action == "create":
+                org = str(e.org_id)
                 course = uuid if kind == "course" else str(getattr(e, "course_id", ""))
                 extra = {_plain(a): str(getattr(e, a, "")) for a in extra_attrs}
                 name = str(getattr(e, "name", ""))
-                tx.execute(
-                    f"INSERT INTO {table} (entity_uuid, kind, org_uuid, course_uuid, name, extra,"
-                    " deleted) VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT (entity_uuid) DO NOTHING",
-                    (uuid, kind, str(e.org_id), course, name, json.dumps(extra)),
-                )
+                tx.upsert(table, {
+                    "entity_uuid": uuid, "kind": kind, "org_uuid": org, "course_uuid": course,
+                    "name": name, "extra": _encode(extra).decode(), "deleted": 0,
+                })
                 # An aggregate is created once, so this is the row (a conflict could only be
                 # this very event applied again, which the tracking row rules out).
                 self.entities.remember(uuid, {
-                    "kind": kind, "org_uuid": str(e.org_id), "course_uuid": course,
-                    "name": name, "extra": extra,
+                    "kind": kind, "org_uuid": org, "course_uuid": course, "name": name, "extra": extra,
                 })
             elif action == "delete":
                 self.entities.forget(uuid)
-                tx.execute(f"UPDATE {table} SET deleted = 1 WHERE entity_uuid = ?", (uuid,))
+                tx.update(table, {"entity_uuid": uuid}, {"deleted": 1})
             else:
                 changes = dict(getattr(e, "changes", None) or getattr(e, "state", None) or {})
                 for attr in extra_attrs:
@@ -176,10 +173,7 @@ class WebhookLookups:
                 extra = dict(row["extra"])
                 extra.update({_plain(a): str(changes[a]) for a in extra_attrs if a in changes})
                 updated = {**row, "name": str(changes.get("name", row["name"])), "extra": extra}
-                tx.execute(
-                    f"UPDATE {table} SET name = ?, extra = ? WHERE entity_uuid = ?",
-                    (updated["name"], json.dumps(extra), uuid),
-                )
+                tx.update(table, {"entity_uuid": uuid}, {"name": updated["name"], "extra": _encode(extra).decode()})
                 self.entities.remember(uuid, updated)
 
         return track
@@ -236,6 +230,9 @@ def _without_person(value: Any, user_uuid: str, erased: dict[str, str]) -> Any:
     if isinstance(value, list):
         return [_without_person(v, user_uuid, erased) for v in value]
     return value
+
+
+_encode = msgspec.json.Encoder().encode
 
 
 def _plain(attr: str) -> str:

@@ -9,8 +9,11 @@ ones to this process's worker, are written by ``projections.webhook_deliveries``
 workers (``infrastructure.webhooks.worker``) update the outbox rows' state and own the attempt
 log and endpoint health tables created here.
 
-Do not bump ``version`` casually: a rebuild from position 0 would queue every past event
-again for every endpoint (receivers dedupe by delivery id, which is deterministic).
+The outbox (deliveries, the attempt log, endpoint health, replay requests) is not derived from
+the log alone: a rebuild keeps it (``kept_tables``) and queues nothing for the events it
+re-applies up to where this follower had published (``Projection.replaying``), so replaying
+history never sends it again; events after that point are published as usual (a delivery id
+is deterministic, so one the live follower queued meanwhile is not queued twice).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from application.webhook_catalogue import Binding, Published, bindings
 from domain.webhooks import WebhookEndpoint as W
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Row, Tx
+from projections.engine.batch_writes import Writes
 from projections.engine.framework import Handler, Projection
 from projections.generation_callbacks import GenerationCallbacks
 from projections.webhook_deliveries import DeliveryWriter, FreshHandOff, iso_z
@@ -74,6 +78,7 @@ class WebhookPublisher(Projection):
             " cursor BIGINT NOT NULL, done INTEGER NOT NULL, queued INTEGER NOT NULL"
         ),
     }
+    kept_tables = frozenset({"deliveries", "attempts", "health", "replays"})
     indexes = (
         "CREATE INDEX IF NOT EXISTS {endpoints}_org ON {endpoints} (org_uuid)",
         "CREATE INDEX IF NOT EXISTS {deliveries}_due ON {deliveries} (status, due_ms)",
@@ -83,9 +88,9 @@ class WebhookPublisher(Projection):
 
     def __init__(self, store: Any) -> None:
         # Before ``Projection.__init__``, which collects the handlers (the lookups' among them).
-        self.lookups = WebhookLookups(self.table)
+        self.lookups = WebhookLookups(self.table, self.replaying)
         # callbackUrl deliveries of generation jobs (one-off targets, same outbox)
-        self.callbacks = GenerationCallbacks(self.table, store.dialect, self._callback_queued)
+        self.callbacks = GenerationCallbacks(self.table, store.dialect, self._callback_queued, self.replaying)
         super().__init__(store)
         self._queued = False
         self._replay_queued = False
@@ -223,8 +228,9 @@ class WebhookPublisher(Projection):
             changes["is_active"] = int(bool(changes["is_active"]))
             if changes["is_active"]:
                 changes["disabled_reason"] = None
-                self._queued = True  # its pending deliveries are due again
-                tx.execute(f"DELETE FROM {self.table('health')} WHERE endpoint_uuid = ?", (uuid,))
+                if not self.replaying(logged):
+                    self._queued = True  # its pending deliveries are due again
+                    tx.execute(f"DELETE FROM {self.table('health')} WHERE endpoint_uuid = ?", (uuid,))
         if "url" in changes:
             self.lookups.entities.forget(uuid)
             tx.execute(
@@ -247,6 +253,8 @@ class WebhookPublisher(Projection):
 
     def _endpoint_deleted(self, tx: Tx, logged: LoggedEvent) -> None:
         self._set_endpoint(tx, logged, {"is_active": 0, "deleted": 1})
+        if self.replaying(logged):
+            return
         tx.execute(
             f"UPDATE {self.table('deliveries')} SET status = 'cancelled'"
             " WHERE endpoint_uuid = ? AND status = 'pending'",
@@ -254,6 +262,8 @@ class WebhookPublisher(Projection):
         )
 
     def _ping(self, tx: Tx, logged: LoggedEvent) -> None:
+        if self.replaying(logged):
+            return
         endpoint = self.endpoint(tx, str(logged.event.originator_id))
         if endpoint is None or endpoint["deleted"]:
             return
@@ -261,10 +271,13 @@ class WebhookPublisher(Projection):
         self.enqueue(tx, [endpoint], "ping", logged, published)
 
     def _replay_requested(self, tx: Tx, logged: LoggedEvent) -> None:
+        if self.replaying(logged):
+            return
         e: Any = logged.event
         tx.execute(
             f"INSERT INTO {self.table('replays')} (replay_id, endpoint_uuid, since, until, events,"
-            " upto, cursor, done, queued) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0)",
+            " upto, cursor, done, queued) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0)"
+            " ON CONFLICT (replay_id) DO NOTHING",
             (
                 f"rpl_{logged.position}", str(e.originator_id), e.since, e.until,
                 json.dumps(e.events), logged.position,
@@ -292,6 +305,8 @@ class WebhookPublisher(Projection):
         return out
 
     def _publish(self, tx: Tx, logged: LoggedEvent) -> None:
+        if self.replaying(logged):
+            return  # published when first applied: history is not sent again
         names = self._subscribed_names(tx)
         if not any(b.name in names for b in self.bindings.get(type(logged.event), ())):
             return  # nobody listens: skip building the payload (its lookups are queries)
@@ -315,7 +330,7 @@ def _chain(fns: list[Handler]) -> Handler:
     if len(fns) == 1:
         return fns[0]
 
-    def run(tx: Tx, logged: LoggedEvent) -> None:
+    def run(tx: Writes, logged: LoggedEvent) -> None:
         for fn in fns:
             fn(tx, logged)
 

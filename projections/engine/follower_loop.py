@@ -11,16 +11,20 @@ the others' read-your-writes wait.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from infrastructure.event_store import EventStore
 from projections.engine.followers import Follower, LostRace, apply_batch, flush_idle
+from projections.engine.framework import Projection
 from projections.engine.log_tail import LogTail
+from projections.engine.online_rebuild import OnlineRebuilds
 from projections.engine.planner_statistics import PlannerStatistics
+from projections.engine.rebuild_state import BUILD, LIVE, settle
 
 log = logging.getLogger("learnstream.projections")
 
@@ -60,6 +64,10 @@ class FollowerLoop:
         self.tail = LogTail(events)
         self.statistics = PlannerStatistics()
         self._refresh = threading.Event()  # the tail must read the store before the next batch
+        # Held while the group applies a batch: a rebuild's switch waits for it.
+        self._stepping = threading.Lock()
+        self._by_name = {f.projection.name: f for f in followers}
+        self.rebuilds = OnlineRebuilds(events, self._paused_for_switch, self._stop)
         events.add_recorded_listener(self._recorded)
 
     def _recorded(self, recorded: Sequence[Any]) -> None:
@@ -84,13 +92,36 @@ class FollowerLoop:
             self._claim_locks()  # tables exist and positions are known when start returns
         else:
             for follower in self.followers:
-                follower.start()
-                self._place(follower)
+                self._begin(follower)
         self._wake.set()  # the first turn runs at once
         self._thread = threading.Thread(target=self._run, name="followers", daemon=True)
         self._thread.start()
 
     # -- membership -------------------------------------------------------------------------
+    def _begin(self, follower: Follower) -> None:
+        """Start following: at once when its version is live (or serves from an older
+        version's tables during a rebuild); after a rebuild when there is nothing to serve."""
+        state = settle(follower.projection, self.tail.head)
+        if state != BUILD:
+            follower.start()
+            self._place(follower)
+        if state != LIVE:
+            self.rebuilds.schedule(follower.projection)
+
+    @contextlib.contextmanager
+    def _paused_for_switch(self, projection: Projection) -> Iterator[None]:
+        """Around a rebuild's switch: no batch of the group in flight, the follower not
+        catching up alone; afterwards it takes the switched tables' position (and its
+        cached reads go stale) before the group moves on."""
+        follower = self._by_name[projection.name]
+        while self._solo_running(projection.name) and not self._stop.is_set():
+            time.sleep(0.05)
+        with self._stepping:
+            yield
+            follower.start()  # the tracking row exists now; reload publishes the change
+            self._place(follower)
+        self.wake()
+
     def _place(self, follower: Follower) -> None:
         """Into the group if it is close to the head, else catching up alone."""
         if self.tail.head - follower.position > self.LAG_LIMIT:
@@ -149,8 +180,7 @@ class FollowerLoop:
             try:
                 if lock.try_acquire():
                     self._held.add(name)
-                    follower.start()  # another process may have moved the position meanwhile
-                    self._place(follower)
+                    self._begin(follower)  # another process may have moved the position meanwhile
             except Exception:
                 log.warning("advisory lock for %s unavailable", name, exc_info=True)
 
@@ -181,6 +211,10 @@ class FollowerLoop:
 
     def _step(self) -> bool:
         """Apply one batch to the group; False once it is caught up."""
+        with self._stepping:
+            return self._step_locked()
+
+    def _step_locked(self) -> bool:
         members = self._members()
         if not members:
             return False
@@ -229,6 +263,7 @@ class FollowerLoop:
         self._stop.set()
         self.statistics.stop()
         self.wake()
+        self.rebuilds.join(timeout=30)
         threads = [self._thread] if self._thread is not None else []
         with self._state:
             threads += list(self._solo.values())

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from infrastructure.event_store import EventStore, LoggedEvent
+from projections.engine.batch_writes import BatchWrites, LazyTx
 from projections.engine.framework import Projection, now_iso, prepare, saved_position
 from projections.engine.log_tail import LogTail
 from projections.engine.planner_statistics import PlannerStatistics
@@ -181,16 +182,22 @@ def _write(
 ) -> None:
     store = work[0][0].projection.store
     events = work[0][0].events
-    with store.transaction(pipelined=True) as tx:
+    shapes: dict[str, Any] = {}
+    for member, relevant in work:
+        if relevant:
+            shapes.update(member.projection.shapes())
+    with LazyTx(store, pipelined=True) as tx:
+        writes = BatchWrites(tx, store.dialect, shapes)
         for member, relevant in work:
             projection = member.projection
             for n in relevant:
                 logged = decoded.get(n.id)
                 if logged is None:
                     logged = decoded[n.id] = LoggedEvent(n.id, events.decode(n))
-                projection.apply(tx, logged, n.topic)
+                projection.apply(writes, logged, n.topic)
             if relevant:
-                projection.before_commit(tx)
+                projection.before_commit(writes)
+        writes.flush()
         dirty = [m for m, _ in work if m._persisted != last]
         if dirty:
             match = " OR ".join(["(name = ? AND version = ? AND position = ?)"] * len(dirty))

@@ -1,0 +1,168 @@
+"""``learnstream replay``: read models rebuilt from the whole log, in bulk, beside the live ones.
+
+Every named projection (all built-in ones by default) is rebuilt in one pass over the log into
+fresh tables while the live tables keep serving, then switched to atomically; a progress bar
+shows the rate and the time left. Ctrl-C (or SIGTERM) stops after the batch in progress: the
+live tables are untouched and the next ``replay`` resumes where this one stopped
+(``--restart`` throws the half-built copy away instead).
+
+``--projection package.module:Class`` rebuilds a projection of one's own (a ``Projection``
+subclass whose constructor takes the read store), into the application's read store or, with
+``--into PATH``, into a SQLite file of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from infrastructure.settings import Settings
+
+
+def add_replay_command(sub: Any) -> None:
+    replay = sub.add_parser("replay", help="rebuild read models from the whole log")
+    replay.add_argument(
+        "--projection", action="append", metavar="NAME|module:Class",
+        help="a built-in read model by name, or a Projection subclass by import path"
+        " (repeatable; default: every built-in read model)",
+    )
+    replay.add_argument("--into", metavar="PATH", help="a SQLite file to build module:Class projections into")
+    replay.add_argument("--restart", action="store_true", help="discard a half-done rebuild instead of resuming it")
+    replay.add_argument("--batch-size", type=int, default=5_000, help="log entries per transaction")
+    replay.set_defaults(func=cmd_replay)
+
+
+class Bar:
+    """One line, redrawn at most ``every`` seconds: done/total, rate and time left."""
+
+    def __init__(self, label: str, stream: IO[str] = sys.stderr, every: float = 0.2) -> None:
+        self.label, self.stream, self.every = label, stream, every
+        self._shown = 0.0
+
+    def __call__(self, progress: Any) -> None:
+        now = time.monotonic()
+        final = progress.position >= progress.target
+        if not final and now - self._shown < self.every:
+            return
+        self._shown = now
+        width = 30
+        total = max(progress.target, 1)
+        done = min(progress.position, total)
+        filled = int(width * done / total)
+        eta = progress.eta
+        left = "--:--" if eta is None else f"{int(eta) // 60}:{int(eta) % 60:02d}"
+        self.stream.write(
+            f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {progress.position}/{progress.target}"
+            f" {100 * done / total:5.1f}%  {progress.rate:,.0f} events/s  {left} left  ({progress.phase})"
+        )
+        self.stream.flush()
+
+
+def load_projection(spec: str) -> type:
+    """``package.module:Class`` -> the class (a ``Projection`` subclass)."""
+    from projections.engine.framework import Projection
+
+    module_name, _, class_name = spec.partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Projection)):
+        raise SystemExit(f"{spec} is not a Projection subclass")
+    return cls
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from projections.engine.framework import ensure_tracking
+    from projections.engine.rebuild import Interrupted, Rebuild
+
+    specs = args.projection or []
+    custom = [s for s in specs if ":" in s]
+    names = [s for s in specs if ":" not in s]
+    settings = Settings.from_env()
+    closers: list[Any] = []
+    try:
+        if args.into:
+            if names or not custom:
+                print("--into takes module:Class projections only", file=sys.stderr)
+                return 2
+            from infrastructure.event_store import EventStore
+            from infrastructure.read_store import SqliteReadStore
+
+            events = EventStore(settings)
+            store = SqliteReadStore(Path(args.into))
+            closers += [events.close, store.close]
+            ensure_tracking(store)
+            projections = [load_projection(s)(store) for s in custom]
+        else:
+            from api.bootstrap import Container
+
+            container = Container.build(settings)
+            closers.append(container.close)
+            events = container.events
+            unknown = [n for n in names if n not in container.projections]
+            if unknown:
+                known = ", ".join(container.projections)
+                print(f"unknown projection(s): {', '.join(unknown)}; known: {known}", file=sys.stderr)
+                return 2
+            chosen = names or ([] if custom else list(container.projections))
+            projections = [container.projections[n] for n in chosen]
+            projections += [load_projection(s)(container.read_store) for s in custom]
+        if not args.restart:
+            from projections.engine.rebuild_state import pending
+
+            for projection in projections:
+                row = pending(projection.store, projection)
+                if row is not None:
+                    sys.stderr.write(
+                        f"resuming {row.name} v{row.version} from position {row.position}"
+                        f" (started {row.started_at})\n"
+                    )
+        stop = threading.Event()
+        previous = _stop_on_signals(stop)
+        label = projections[0].name if len(projections) == 1 else f"{len(projections)} read models"
+        rebuild = Rebuild(
+            events, projections, batch_size=args.batch_size, restart=args.restart,
+            progress=Bar(f"rebuilding {label}"), stop=stop,
+        )
+        try:
+            positions = rebuild.run()
+        except Interrupted as stopped:
+            sys.stderr.write(
+                f"\ninterrupted ({stopped}); the live read models are unchanged."
+                " Run `learnstream replay` again to resume, or with --restart to start over.\n"
+            )
+            return 130
+        finally:
+            _restore(previous)
+        head = events.last_position()
+        sys.stderr.write("\n")
+        for name, position in positions.items():
+            sys.stderr.write(f"{name:<18} rebuilt to position {position} of {head}\n")
+        return 0
+    finally:
+        for close in reversed(closers):
+            close()
+
+
+def _stop_on_signals(stop: threading.Event) -> dict[int, Any]:
+    """The first SIGINT/SIGTERM stops after the batch in progress; a second one interrupts."""
+    previous: dict[int, Any] = {}
+
+    def handler(signum: int, frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        sys.stderr.write("\nstopping after this batch (again to abort it)...\n")
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous[signum] = signal.signal(signum, handler)
+    return previous
+
+
+def _restore(previous: dict[int, Any]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)

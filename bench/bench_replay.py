@@ -1,0 +1,282 @@
+"""Replay benchmark (issue 15): rebuilds and bulk loads at the speed of the database.
+
+On one store (a history this script loads, or one ``--schema``/``--data-dir`` points to, such as
+the one ``bench_content.py --keep`` leaves) it measures, and prints each figure beside the raw
+row-read rate of the same run (the events table read with the driver: tuples, 5,000 a page),
+which says how fast this machine is at that moment:
+
+- ``load``: bulk loading content (``Content.import_outline``, one append per course tree), activities/s;
+- ``read``: the raw row-read rate;
+- ``each``: every projection rebuilt alone (``Rebuild``), log events/s (wall and per CPU-second);
+- ``replay``: ``learnstream replay`` of every read model, as a process: wall time and peak RSS;
+- ``online``: course list and search p50/p99 while the catalog and search index are rebuilt
+  beside the live tables (a follower loop running), against the same queries before;
+- ``lag``: activity completions at ``--rate``/s: live projection lag p50/p99;
+- ``http``: course create through HTTP, wrk at 8 connections (a fresh ``learnstream serve``).
+
+    .venv/bin/python bench/bench_replay.py --backend postgres --schema bench_content_0123abcd
+    .venv/bin/python bench/bench_replay.py --backend sqlite --courses 10000 --activities 20 --keep
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+PG_URL = os.environ.get("LEARNSTREAM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PHASES = ("load", "read", "each", "replay", "online", "lag", "http")
+figures: list[tuple[str, str, str]] = []  # (what, figure, target)
+
+
+def cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
+
+
+def note(what: str, figure: str, target: str = "") -> None:
+    figures.append((what, figure, target))
+    print(f"{what}: {figure}" + (f"   [target {target}]" if target else ""), flush=True)
+
+
+def store_env(backend: str, schema: str | None, data_dir: Path) -> dict[str, str]:
+    env = {
+        "LEARNSTREAM_DATA_DIR": str(data_dir),
+        "LEARNSTREAM_ADMIN_EMAIL": "admin@example.com",
+        "LEARNSTREAM_ADMIN_PASSWORD": "admin-password-1",
+        "LEARNSTREAM_ARGON2_PROFILE": "test",
+        "LEARNSTREAM_READ_YOUR_WRITES_TIMEOUT": "30",
+        "LEARNSTREAM_JWT_SECRET": "bench-replay-secret-0123456789",
+    }
+    if backend == "postgres":
+        env["LEARNSTREAM_DATABASE_URL"] = f"{PG_URL}?schema={schema}"
+    return env
+
+
+def raw_read(backend: str, schema: str | None, data_dir: Path) -> float:
+    """Rows/s reading every entry of the events table with the driver alone."""
+    start, n, after = time.perf_counter(), 0, 0
+    if backend == "postgres":
+        import psycopg
+
+        with psycopg.connect(PG_URL) as conn:
+            table = f'"{schema}".eventlog_events'
+            while True:
+                rows = conn.execute(
+                    "SELECT notification_id, originator_id, originator_version, topic, state"
+                    f" FROM {table} WHERE notification_id > %s ORDER BY notification_id LIMIT 5000", (after,),
+                ).fetchall()
+                if not rows:
+                    break
+                n, after = n + len(rows), rows[-1][0]
+    else:
+        with sqlite3.connect(data_dir / "events.sqlite3") as db:
+            table = db.execute("SELECT name FROM sqlite_master WHERE name LIKE '%events' AND type = 'table'").fetchone()[0]
+            while True:
+                rows = db.execute(
+                    f"SELECT rowid, originator_id, originator_version, topic, state FROM {table}"
+                    " WHERE rowid > ? ORDER BY rowid LIMIT 5000", (after,),
+                ).fetchall()
+                if not rows:
+                    break
+                n, after = n + len(rows), rows[-1][0]
+    return n / (time.perf_counter() - start)
+
+
+def admin_of(container: Any) -> Any:
+    from application.authorization import Principal
+
+    row = container.identity.user_by_email("admin@example.com")
+    return Principal(user_id=uuid.UUID(row["user_uuid"]))
+
+
+def phase_each(container: Any, read_rate: float) -> None:
+    from projections.engine.rebuild import Rebuild
+
+    head = container.events.last_position()
+    for name, projection in container.projections.items():
+        t, c = time.perf_counter(), cpu()
+        Rebuild(container.events, [projection], restart=True).run()
+        wall, used = time.perf_counter() - t, cpu() - c
+        note(f"rebuild {name}", f"{head / wall:,.0f} events/s ({wall:.1f} s; {head / max(used, 1e-9):,.0f} per CPU-second;"
+             f" raw read {read_rate:,.0f} rows/s)", ">= 20,000 events/s")
+
+
+def phase_replay(env: dict[str, str], head: int, read_rate: float) -> None:
+    from tests.e2e.server_process import clean_environ, learnstream_command
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    done = subprocess.run([*learnstream_command(), "replay"], env=clean_environ(env), capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    child_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    note("learnstream replay (all read models)", f"{wall:.1f} s, {head / wall:,.0f} events/s"
+         f" (process CPU {child_cpu:.1f} s; raw read {read_rate:,.0f} rows/s)", "<= 30 s (PostgreSQL)")
+    note("learnstream replay peak RSS", f"{after.ru_maxrss / 1024:.0f} MB", "< 300 MB")
+
+
+def timed_reads(container: Any, admin: Any, rng: random.Random, until: Any) -> tuple[list[float], list[float]]:
+    from application.authorization import ANONYMOUS
+
+    words = ["python", "rust", "databases", "history", "music", "design", "finance", "physics"]
+    lists: list[float] = []
+    searches: list[float] = []
+    cache = container.identity.cache
+    while not until():
+        cache.clear()
+        t = time.perf_counter()
+        container.catalog.list_courses(admin, "default", rng.randint(1, 20), 20)
+        lists.append(time.perf_counter() - t)
+        cache.clear()
+        word = rng.choice(words)
+        t = time.perf_counter()
+        container.search.courses(ANONYMOUS, "default", word[: rng.randint(3, len(word))], 1, 10)
+        searches.append(time.perf_counter() - t)
+    return lists, searches
+
+
+def phase_online(container: Any, read_rate: float) -> None:
+    from projections.engine.rebuild import Rebuild
+
+    admin, rng = admin_of(container), random.Random(3)
+    stop_at = time.perf_counter() + 10
+    lists, searches = timed_reads(container, admin, rng, lambda: time.perf_counter() > stop_at)
+    note("course list, no rebuild", f"p50 {pct(lists, .5):.1f} ms, p99 {pct(lists, .99):.1f} ms (n={len(lists)})")
+    note("search, no rebuild", f"p50 {pct(searches, .5):.1f} ms, p99 {pct(searches, .99):.1f} ms (n={len(searches)})")
+    rebuilding = [container.projections["catalog"], container.projections["search"]]
+    done = threading.Event()
+    took: list[float] = []
+
+    def rebuild() -> None:
+        t = time.perf_counter()
+        try:
+            Rebuild(container.events, rebuilding, restart=True).run()
+        finally:
+            took.append(time.perf_counter() - t)
+            done.set()
+
+    threading.Thread(target=rebuild, daemon=True).start()
+    lists, searches = timed_reads(container, admin, rng, done.is_set)
+    note("catalog + search rebuilt beside the live tables", f"{took[0]:.1f} s (raw read {read_rate:,.0f} rows/s)")
+    note("course list during the rebuild", f"p50 {pct(lists, .5):.1f} ms, p99 {pct(lists, .99):.1f} ms (n={len(lists)})")
+    note("search during the rebuild", f"p50 {pct(searches, .5):.1f} ms, p99 {pct(searches, .99):.1f} ms (n={len(searches)})")
+
+
+def phase_lag(container: Any, rate: float, seconds: float) -> None:
+    import bench_content
+
+    rows = container.read_store.fetchall(f"SELECT course_uuid FROM {container.projections['catalog'].table('courses')} LIMIT 2000")
+    uuids = [f"course_{r['course_uuid']}" for r in rows]
+    print(f"live lag at {rate:.0f} commands/s (bench_content's completions):", flush=True)
+    bench_content.bench_completions(container, uuids, rate, seconds, 16)
+
+
+def phase_http(backend: str, seconds: int) -> None:
+    import bench_foundation as bf
+    import httpx
+
+    with tempfile.TemporaryDirectory(prefix="bench_replay_http_") as tmp, bf.server(backend, Path(tmp)) as base:
+        login = httpx.post(base + "/api/v1/auth/login", data={"username": bf.ADMIN_EMAIL, "password": bf.ADMIN_PASSWORD}, timeout=60)
+        login.raise_for_status()
+        token = login.json()["tokens"]["access_token"]
+        org_id = bf.new_org(base, {"Authorization": f"Bearer {token}"}, "create-bench")
+        measured = bf.wrk(base + f"/api/v1/courses/?org_id={org_id}", token, 8, seconds, "course create", bf.CREATE_LUA)
+    if measured is None:
+        note("course create over HTTP", "skipped: wrk is not installed")
+        return
+    note("course create over HTTP, wrk 8 connections",
+         f"{measured.rate:,.0f}/s, p50 {measured.p50_ms:.1f} ms, p99 {measured.p99_ms:.1f} ms", ">= 1,000/s (PostgreSQL)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="postgres")
+    parser.add_argument("--schema", help="PostgreSQL: an existing history's schema (kept)")
+    parser.add_argument("--data-dir", help="SQLite: an existing history's data dir (kept)")
+    parser.add_argument("--courses", type=int, default=10_000)
+    parser.add_argument("--activities", type=int, default=20)
+    parser.add_argument("--load-threads", type=int, default=8)
+    parser.add_argument("--phases", default=",".join(PHASES))
+    parser.add_argument("--rate", type=float, default=500)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--keep", action="store_true", help="keep a history this run loaded")
+    args = parser.parse_args()
+    phases = set(args.phases.split(","))
+    from api.bootstrap import Container
+    from infrastructure.settings import Settings
+
+    given = args.schema or args.data_dir
+    schema = args.schema or ("bench_replay_" + uuid.uuid4().hex[:8] if args.backend == "postgres" else None)
+    data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="bench_replay_"))
+    env = store_env(args.backend, schema, data_dir)
+    container = Container.build(Settings.from_env(env))
+    try:
+        if not given:
+            import bench_content
+
+            container.start_followers()
+            container.bootstrap()
+            t = time.perf_counter()
+            bench_content.load(container, admin_of(container), args.courses, args.activities, args.load_threads)
+            loaded = args.courses * args.activities / (time.perf_counter() - t)
+            note("bulk content load (import_outline)", f"{loaded:,.0f} activities/s", ">= 5,000/s (PostgreSQL)")
+            container.loop.stop()
+        head = container.events.last_position()
+        read_rate = raw_read(args.backend, schema, data_dir)
+        note("raw row read", f"{read_rate:,.0f} rows/s ({head} entries, {args.backend}, load average {os.getloadavg()[0]:.1f})")
+        if "each" in phases:
+            phase_each(container, read_rate)
+        if "replay" in phases:
+            container.close()
+            phase_replay(env, head, read_rate)
+            container = Container.build(Settings.from_env(env))
+        if "online" in phases or "lag" in phases:
+            if container.loop is None:
+                container.start_followers()
+            if "online" in phases:
+                phase_online(container, read_rate)
+            if "lag" in phases:
+                phase_lag(container, args.rate, args.seconds)
+        if "http" in phases:
+            phase_http(args.backend, 10)
+    finally:
+        container.close()
+        if not given and not args.keep:
+            if schema is not None:
+                import bench_foundation
+
+                bench_foundation.drop_schema(schema)
+            else:
+                import shutil
+
+                shutil.rmtree(data_dir, ignore_errors=True)
+        elif not given:
+            print(f"kept {'schema ' + schema if schema else 'data dir ' + str(data_dir)}")
+    print("\nsummary")
+    for what, figure, target in figures:
+        print(f"  {what:<48} {figure}" + (f"  [target {target}]" if target else ""))
+
+
+if __name__ == "__main__":
+    main()

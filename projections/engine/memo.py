@@ -1,0 +1,39 @@
+"""A bounded memory of facts a projection wrote, so a handler need not read its rows back.
+
+Reading a row inside a batch makes the batch write everything it buffered first (and, in a
+pipelined transaction, wait for it); a projection that remembers the few facts its handlers
+look up (a course's numeric id, its visibility) keeps its batch one bulk write. Memories are
+cleared whenever the tables may say otherwise (``resumed``, ``rolled_back``) and bounded, so
+a miss falls back to the table whatever the history's size.
+"""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Memo(Generic[K, V]):
+    def __init__(self, limit: int = 100_000) -> None:
+        self._limit = limit
+        self._items: dict[K, V] = {}
+
+    def get(self, key: K) -> V | None:
+        return self._items.get(key)
+
+    def put(self, key: K, value: V) -> None:
+        items = self._items
+        if len(items) >= self._limit and key not in items:
+            del items[next(iter(items))]  # the oldest remembered
+        items[key] = value
+
+    def forget(self, key: K) -> None:
+        self._items.pop(key, None)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
