@@ -136,6 +136,10 @@ def server(tmp_path: Path) -> Iterator[LearnstreamProcess]:
         "LEARNSTREAM_RATE_LIMIT_ENABLED": "0",
         # the generation API's own limit (30 a minute per key) is a product rule, not the switch
         "LEARNSTREAM_GENERATION_RATE_LIMIT": "1000000/60",
+        # the run may move org 1 to any plan (set_generation_plan): none may run out of credits
+        "LEARNSTREAM_GENERATION_PLANS": ",".join(
+            f"{plan}:1000000" for plan in ("free", "starter", "pro", "enterprise")
+        ),
         "LEARNSTREAM_WEBHOOKS_WORKER": "0",
         "LEARNSTREAM_AI_PROVIDER": "offline",
         # nothing listens there once free_port has let go of it
