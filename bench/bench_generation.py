@@ -84,10 +84,25 @@ class Server:
                 [str(script), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
                 env=full, stdout=out, stderr=subprocess.STDOUT,
             )
-        wait_until_healthy(self.proc, self.base, lambda: self.log.read_text(errors="replace"))
+        try:
+            wait_until_healthy(self.proc, self.base, lambda: self.log.read_text(errors="replace"))
+            self.headers = {"Authorization": "Bearer " + self._sign_in()}
+        except BaseException:
+            terminate(self.proc)  # no server left behind by a failed start
+            raise
+
+    def _sign_in(self) -> str:
+        # On a loaded machine the first sign-in can come before the admin's account is
+        # readable: ask again for a while, then say what the server answered.
+        deadline = time.monotonic() + 30
         with httpx.Client(base_url=self.base, timeout=30) as client:
-            tokens = client.post("/api/v1/auth/login", data={"username": ADMIN[0], "password": ADMIN[1]})
-            self.headers = {"Authorization": "Bearer " + tokens.json()["tokens"]["access_token"]}
+            while True:
+                answer = client.post("/api/v1/auth/login", data={"username": ADMIN[0], "password": ADMIN[1]})
+                if answer.status_code == 200:
+                    return str(answer.json()["tokens"]["access_token"])
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"sign-in failed: {answer.status_code} {answer.text[:300]}")
+                time.sleep(0.5)
 
     def cpu_seconds(self) -> float:
         """CPU the server process has used so far (user + system), from /proc."""
@@ -110,7 +125,9 @@ def _free_port() -> int:
 async def _open_loop(base: str, headers: dict[str, str], rate: float, seconds: float) -> list[float]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    # Idle connections are dropped before the server's 5 s keep-alive ends them: a request
+    # sent on a connection the server is closing at that moment fails with a read error.
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=2.0)
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30, limits=limits) as client:
         for _ in range(20):  # warm the connections and the server's caches
             await client.post("/api/v1/courses", json={"subject": "warm-up"})

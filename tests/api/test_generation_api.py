@@ -119,6 +119,12 @@ def test_classic_without_outline_plans_its_chapters_and_closes_with_a_wrapup(api
         ({"subject": "Safety", "callbackUrl": "http://example.com/hook"}, "callbackUrl"),
         ({"subject": "Safety", "callbackUrl": "https://127.0.0.1/hook"}, "callbackUrl"),
         ({"subject": "Safety", "callbackUrl": "https://10.0.0.8/hook"}, "callbackUrl"),
+        ({"subject": "Safety", "format": 7}, "format"),
+        ({"subject": "Safety", "languageId": 42}, "languageId"),
+        ({"subject": "Safety", "outline": ["ok", 3]}, "outline"),
+        ({"subject": "Safety", "outline": ["x" * 201]}, "outline"),
+        ({"subject": "Safety", "addOns": "wrapup"}, "addOns"),
+        ({"subject": "Safety", "callbackUrl": 5}, "callbackUrl"),
         (["subject"], "body"),
     ],
 )
@@ -128,6 +134,40 @@ def test_every_rule_is_checked_and_names_its_field(api, client, body, field):
     assert refused["field"] == field
     assert field in refused["message"]
     assert client.get("/api/v1/courses/jobs", headers=admin).json()["total"] == 0
+
+
+def test_every_limit_itself_is_allowed_and_each_add_on_has_its_place(api, client):
+    """A classic course at the seed's limits: 200 characters of subject, 9 titles, every
+    add-on. Each chapter closes with its exercise and its quiz; the wrap-up chapter holds the
+    summary, the reading list, the video and, last of all, the agreement."""
+    admin = api.admin()
+    titles = [f"Part {i} " + "x" * 192 for i in range(9)]
+    add_ons = ["practical-exercises", "wrapup", "assessment", "articles", "videos", "agreement"]
+    body = {"subject": "  " + "s" * 200 + " ", "format": "classic", "languageId": "pt-BR", "outline": titles, "addOns": [*add_ons, "wrapup"]}
+    accepted = submit(client, admin, body)
+    assert accepted.status_code == 202, accepted.text
+    job = wait_for_job(client, accepted.json()["pollUrl"], admin)
+    assert job["status"] == "completed" and job["addOns"] == add_ons and job["subject"] == "s" * 200
+    chapters = client.get(f"/api/v1/courses/{job['course']['course_uuid']}/meta", headers=admin).json()["chapters"]
+    assert [c["name"] for c in chapters] == [*titles, "Wrap-up"]
+    for chapter in chapters[:-1]:
+        kinds = [a["details"]["generated_kind"] for a in chapter["activities"]]
+        assert kinds[-2:] == ["exercise", "quiz"] and set(kinds[:-2]) == {"lesson"}
+    closing = chapters[-1]["activities"]
+    assert [a["details"]["generated_kind"] for a in closing] == ["summary", "reading-list", "video", "agreement"]
+    assert closing[1]["content"]["markdown"].count("### ") >= 3  # the reading list's articles
+    assert closing[2]["activity_type"] == "TYPE_VIDEO" and closing[2]["content"]["search_terms"]
+
+
+def test_without_a_wrapup_the_closing_activities_end_the_last_chapter(api, client):
+    admin = api.admin()
+    body = {"subject": "Ladders", "format": "classic", "outline": ["Choosing", "Climbing"], "addOns": ["agreement", "articles", "videos"]}
+    job = wait_for_job(client, submit(client, admin, body).json()["pollUrl"], admin)
+    chapters = client.get(f"/api/v1/courses/{job['course']['course_uuid']}/meta", headers=admin).json()["chapters"]
+    assert [c["name"] for c in chapters] == ["Choosing", "Climbing"]
+    assert {a["details"]["generated_kind"] for a in chapters[0]["activities"]} == {"lesson"}
+    kinds = [a["details"]["generated_kind"] for a in chapters[1]["activities"]]
+    assert kinds[-3:] == ["reading-list", "video", "agreement"]
 
 
 def test_malformed_json_is_a_validation_error(api, client):
@@ -252,4 +292,15 @@ def test_an_unexpected_failure_is_a_500_in_the_seeds_shape(api, client, containe
 
     container.generation.jobs = broken  # the one way to reach the last row of the table
     body = assert_error(client.get("/api/v1/courses/jobs", headers=admin), 500, "INTERNAL_ERROR")
+    assert "a bug" not in body["message"]
+
+
+def test_an_unexpected_failure_while_submitting_is_a_500_in_the_seeds_shape(api, client, container):
+    admin = api.admin()
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    container.generation.submit = broken
+    body = assert_error(submit(client, admin), 500, "INTERNAL_ERROR")
     assert "a bug" not in body["message"]

@@ -17,12 +17,18 @@ from application.generation_drafts import (
     check_add_on,
     check_outline,
 )
-from application.generation_prompts import add_on_request, chapter_request, outline_request
+from application.generation_prompts import (
+    SYSTEM_PROMPT,
+    add_on_request,
+    chapter_request,
+    outline_request,
+)
 from application.language_model import ModelBadOutput
 from application.offline_course_writer import OfflineCourseWriter
 from domain.errors import Forbidden
 from domain.generation_credits import Plan, parse_plans, require_credit
 from domain.generation_jobs import (
+    ADD_ONS,
     ATTEMPTS_EXHAUSTED,
     COMPLETED,
     FAILED,
@@ -138,3 +144,15 @@ def test_the_offline_writer_is_deterministic_and_honest():
     quiz = asyncio.run(writer.structured(add_on_request(brief, plan, "assessment")))
     assert len(quiz.quizzes) == 2
     assert writer.name == "offline:deterministic-v1"
+
+
+def test_every_step_shares_one_system_prompt_long_enough_to_be_cached():
+    """Anthropic ignores ``cache_control`` on a prefix under 1,024 tokens (Sonnet and Opus):
+    a short prompt would be paid in full on every call. English runs at most about 4.5
+    characters a token, so this is a floor on the prompt's tokens."""
+    brief = {"subject": "Safety", "format": "classic", "language_id": "en-US", "outline": ["A"], "add_ons": []}
+    plan = {"name": "Safety", "chapters": [{"title": "A", "summary": "s"}]}
+    requests = [outline_request(brief), chapter_request(brief, plan, 0)]
+    requests += [add_on_request(brief, plan, name) for name in ADD_ONS]
+    assert {r.system for r in requests} == {SYSTEM_PROMPT}
+    assert len(SYSTEM_PROMPT) / 4.5 >= 1024
