@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+if TYPE_CHECKING:
+    from litestar.types import Scope
 
 ACCESS_COOKIES = ("access_token", "access_token_cookie")
 _SCOPE_KEY = "learnstream.credential"
@@ -47,10 +50,12 @@ def parse_credential(headers: Iterable[tuple[bytes, bytes]]) -> Credential | Non
     return None
 
 
-def credential_of(scope: MutableMapping[str, Any]) -> Credential | None:
-    """The scope's credential, parsed on first use and kept for the rest of the request."""
-    state = scope.setdefault("state", {})
+def credential_of(scope: Scope | MutableMapping[str, Any]) -> Credential | None:
+    """The scope's credential, parsed on first use and kept for the rest of the request
+    (a raw ASGI scope in the middleware, a request's own scope in routes and guards)."""
+    raw = cast("MutableMapping[str, Any]", scope)
+    state: dict[str, Any] = raw.setdefault("state", {})
     found = state.get(_SCOPE_KEY, _ABSENT)
     if found is _ABSENT:
-        found = state[_SCOPE_KEY] = parse_credential(scope.get("headers", ()))
-    return found  # type: ignore[return-value]
+        found = state[_SCOPE_KEY] = parse_credential(raw.get("headers", ()))
+    return cast("Credential | None", found)

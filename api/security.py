@@ -23,7 +23,7 @@ def client_ip(request: Request[Any, Any, Any]) -> str:
 def principal_resolver(accounts: Accounts, api_tokens: ApiTokens) -> Callable[[Request[Any, Any, Any]], Principal]:
     def resolve_principal(request: Request[Any, Any, Any]) -> Principal:
         """Anonymous when no credential is sent; 401 when one is sent and is invalid."""
-        credential = credential_of(request.scope)  # type: ignore[arg-type]
+        credential = credential_of(request.scope)
         if credential is None:
             return ANONYMOUS
         ip = client_ip(request)
@@ -41,6 +41,6 @@ def principal_resolver(accounts: Accounts, api_tokens: ApiTokens) -> Callable[[R
 def no_api_tokens(connection: ASGIConnection[Any, Any, Any, Any], _handler: Any) -> None:
     """Guard for routes that need a real user session (seed 000: /users, /orgs, /roles, …),
     whether the token came in the header or in a cookie."""
-    credential = credential_of(connection.scope)  # type: ignore[arg-type]
+    credential = credential_of(connection.scope)
     if credential is not None and credential.is_api_token:
         raise Forbidden(TOKEN_NOT_ALLOWED, code="TOKEN_NOT_ALLOWED")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import re
 import secrets
 import time
@@ -11,7 +12,13 @@ from uuid import UUID
 import msgspec
 
 from application.authorization import Principal
-from application.ports import LoginThrottle, PasswordHasher, SessionTokens, TokenCodec
+from application.ports import (
+    LoginThrottle,
+    PasswordHasher,
+    SessionTokens,
+    TokenClaims,
+    TokenCodec,
+)
 from application.views import UserView
 from application.writer import Writer
 from domain.claims import UniqueClaim
@@ -164,24 +171,43 @@ class Accounts:
         self._throttle.succeeded(account, ip)
         return user_view(row), 0.0
 
-    def start_session(self, user: UserView) -> SessionTokens:
-        return self._tokens.issue(UUID(user.user_uuid.removeprefix("user_")), secrets.token_hex(16))
+    def start_session(self, user: UserView, session_id: str | None = None) -> SessionTokens:
+        """Tokens for a new session, or fresh ones for ``session_id`` (after a password change,
+        for the session that made it)."""
+        user_uuid = user.user_uuid.removeprefix("user_")
+        row = self._identity.user_row(user_uuid)
+        if row is None:
+            raise NotFound("User not found")
+        return self._tokens.issue(
+            UUID(user_uuid), session_id or secrets.token_hex(16), str(row["password_hash"])
+        )
+
+    def _live(self, claims: TokenClaims | None) -> TokenClaims | None:
+        """The claims of a session that is still live: not revoked, its user not erased, and
+        started with the user's current password (a password change ends older sessions)."""
+        if claims is None:
+            return None
+        password_hash = self._identity.live_session_password(str(claims.user_id), claims.session_id)
+        if password_hash is None:
+            return None
+        if not hmac.compare_digest(
+            claims.password_version, self._tokens.password_version(password_hash)
+        ):
+            return None
+        return claims
 
     def principal_for(self, token: str, ip: str = "") -> Principal | None:
         """The user behind an access token, or None if it is invalid, expired or revoked."""
-        claims = self._tokens.decode(token, "access")
-        if claims is None or not self._identity.session_is_live(
-            str(claims.user_id), claims.session_id
-        ):
+        claims = self._live(self._tokens.decode(token, "access"))
+        if claims is None:
             return None
         return Principal(user_id=claims.user_id, session_id=claims.session_id, ip=ip)
 
     def refresh(self, refresh_token: str) -> tuple[str, int]:
-        claims = self._tokens.decode(refresh_token, "refresh")
-        # Revoked sessions and erased users' sessions alike mint nothing.
-        if claims is None or not self._identity.session_is_live(
-            str(claims.user_id), claims.session_id
-        ):
+        # Revoked sessions, erased users' sessions and sessions older than the password alike
+        # mint nothing.
+        claims = self._live(self._tokens.decode(refresh_token, "refresh"))
+        if claims is None:
             raise Unauthenticated("Invalid credentials")
         return self._tokens.refresh_access(claims)
 

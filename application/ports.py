@@ -39,12 +39,16 @@ class TokenClaims(msgspec.Struct, frozen=True):
     session_id: str
     kind: str  # "access" | "refresh"
     expires_at: int
+    #: names the password the session was started with (a keyed digest of its hash), so a
+    #: password change ends every session started before it
+    password_version: str = ""
 
 
 class TokenCodec(Protocol):
-    def issue(self, user_id: UUID, session_id: str) -> SessionTokens: ...
+    def issue(self, user_id: UUID, session_id: str, password_hash: str) -> SessionTokens: ...
     def refresh_access(self, claims: TokenClaims) -> tuple[str, int]: ...
     def decode(self, token: str, kind: str) -> TokenClaims | None: ...
+    def password_version(self, password_hash: str) -> str: ...
 
 
 class FileStorage(Protocol):

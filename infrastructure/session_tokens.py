@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 import threading
@@ -42,23 +44,38 @@ class JwtCodec:
         self._access_seconds = access_minutes * 60
         self._refresh_seconds = refresh_days * 86400
 
-    def _encode(self, user_id: UUID, session_id: str, kind: str, ttl: int) -> tuple[str, int]:
+    def _encode(
+        self, user_id: UUID, session_id: str, password_version: str, kind: str, ttl: int
+    ) -> tuple[str, int]:
         now = int(time.time())
         exp = now + ttl
         token = jwt.encode(
-            {"sub": str(user_id), "sid": session_id, "typ": kind, "iat": now, "exp": exp},
+            {
+                "sub": str(user_id), "sid": session_id, "pwv": password_version, "typ": kind,
+                "iat": now, "exp": exp,
+            },
             self._secret,
             algorithm="HS256",
         )
         return token, exp
 
-    def issue(self, user_id: UUID, session_id: str) -> SessionTokens:
-        access, exp = self._encode(user_id, session_id, "access", self._access_seconds)
-        refresh, _ = self._encode(user_id, session_id, "refresh", self._refresh_seconds)
+    def password_version(self, password_hash: str) -> str:
+        """A keyed digest of the password hash: equal while the password is unchanged, and
+        telling nothing about the password or its hash to whoever reads the token."""
+        digest = hmac.new(self._secret.encode(), password_hash.encode(), hashlib.sha256)
+        return digest.hexdigest()[:16]
+
+    def issue(self, user_id: UUID, session_id: str, password_hash: str) -> SessionTokens:
+        version = self.password_version(password_hash)
+        access, exp = self._encode(user_id, session_id, version, "access", self._access_seconds)
+        refresh, _ = self._encode(user_id, session_id, version, "refresh", self._refresh_seconds)
         return SessionTokens(access_token=access, refresh_token=refresh, expiry=exp * 1000)
 
     def refresh_access(self, claims: TokenClaims) -> tuple[str, int]:
-        token, exp = self._encode(claims.user_id, claims.session_id, "access", self._access_seconds)
+        token, exp = self._encode(
+            claims.user_id, claims.session_id, claims.password_version, "access",
+            self._access_seconds,
+        )
         return token, exp * 1000
 
     def decode(self, token: str, kind: str) -> TokenClaims | None:
@@ -87,6 +104,7 @@ class JwtCodec:
                 session_id=str(data.get("sid", "")),
                 kind=kind,
                 expires_at=int(data["exp"]),
+                password_version=str(data.get("pwv", "")),
             )
         except (jwt.PyJWTError, ValueError, KeyError):
             return None

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Controller, delete, get, post, put
+from litestar import Controller, Request, Response, delete, get, post, put
 
 from api.params import Email, Password, Username
+from api.routes.cookies import keep_session_cookies
 from api.schemas import Detail, errors
 from api.security import no_api_tokens
 from application.accounts import Accounts, NewAccount
@@ -17,6 +18,7 @@ from application.erasure import Erasures
 from application.profiles import PasswordChange, Profiles, ProfileUpdate
 from application.signups import Signups
 from application.views import AnonymousUserView, UserView
+from infrastructure.settings import Settings
 
 
 class UserCreate(msgspec.Struct, kw_only=True):
@@ -56,9 +58,27 @@ class UserController(Controller):
             authz.require_user(principal)
         return signups.sign_up_with_invite(org_id, invite_code, _account(data))
 
-    @put("/change_password/{user_id:str}", operation_id="change_user_password", summary="Change the caller's password (needs the current one)", sync_to_thread=True, responses=errors(400, 401, 403, 404, 409, 413, 422))
-    def change_password(self, profiles: Profiles, principal: Principal, user_id: str, data: PasswordChange) -> UserView:
-        return profiles.change_password(principal, user_id, data)
+    @put(
+        "/change_password/{user_id:str}", operation_id="change_user_password",
+        summary="Change the caller's password (needs the current one)", sync_to_thread=True,
+        description=(
+            "Ends every other session of the user: their access and refresh tokens stop working."
+            " The session that made the change goes on: its auth cookies are replaced in this"
+            " response (a client holding its token in a header signs in again)."
+        ),
+        responses=errors(400, 401, 403, 404, 409, 413, 422),
+    )
+    def change_password(
+        self, request: Request[Any, Any, Any], profiles: Profiles, accounts: Accounts,
+        settings: Settings, principal: Principal, user_id: str, data: PasswordChange,
+    ) -> Response[UserView]:
+        user = profiles.change_password(principal, user_id, data)
+        response = Response(user)
+        if principal.session_id is not None:
+            keep_session_cookies(
+                response, request, settings, accounts.start_session(user, principal.session_id)
+            )
+        return response
 
     @put("/{user_id:str}", operation_id="update_user", summary="Update the caller's profile (partial)", sync_to_thread=True, responses=errors(400, 401, 403, 404, 409, 413, 422))
     def update(self, profiles: Profiles, principal: Principal, user_id: str, data: ProfileUpdate) -> UserView:

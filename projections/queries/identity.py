@@ -133,15 +133,15 @@ class IdentityQueries:
 
         return dict(self.cache.get(("users_by_uuid", key), IDENTITY, load))
 
-    def session_is_live(self, user_uuid: str, session_id: str) -> bool:
-        """The user exists, was not erased, and this session was not revoked (asked on every
-        request)."""
+    def live_session_password(self, user_uuid: str, session_id: str) -> str | None:
+        """The password hash a live session is checked against: None when the user is gone
+        or erased, or this session was revoked (asked on every request)."""
         row = self._row(
-            f"SELECT (SELECT COUNT(*) FROM {self.revoked} WHERE session_id = ?) AS revoked"
-            f" FROM {self.users} WHERE user_uuid = ? AND erased = 0",
+            f"SELECT password_hash, (SELECT COUNT(*) FROM {self.revoked} WHERE session_id = ?)"
+            f" AS revoked FROM {self.users} WHERE user_uuid = ? AND erased = 0",
             (session_id, user_uuid),
         )
-        return row is not None and not row["revoked"]
+        return None if row is None or row["revoked"] else str(row["password_hash"])
 
     def session_revoked(self, session_id: str) -> bool:
         return (
