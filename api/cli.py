@@ -14,6 +14,7 @@ from typing import Any
 
 from api.history_cli import add_history_commands
 from api.replay_cli import add_replay_command
+from domain.knowledge import KnowledgeBaseError
 from infrastructure.settings import Settings
 
 
@@ -41,7 +42,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     app = create_app(container)
     configure_logging(settings.log_format)  # building the app installed Litestar's handlers
-    _run_server(app, args.host, args.port)
+    _run_server(server_config(app, args.host, args.port, settings))
     return 0
 
 
@@ -50,9 +51,23 @@ def serving_line(host: str, port: int) -> str:
     return f"serving on http://{shown}:{port} (docs: /docs)"
 
 
-def _run_server(app: Any, host: str, port: int) -> None:
+def server_config(app: Any, host: str, port: int, settings: Settings) -> Any:
+    """uvicorn's settings for ``serve``. Forwarded-for headers are believed only from the
+    proxies ``trusted_proxies`` names: uvicorn's own default trusts any local process, and a
+    client that names its own address could step around login throttling and rate limits.
+    Its loggers go through ours (``log_config=None``)."""
+    import uvicorn
+
+    proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+    return uvicorn.Config(
+        app, host=host, port=port, log_level="warning", access_log=False, log_config=None,
+        proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
+    )
+
+
+def _run_server(config: Any) -> None:
     """uvicorn, plus one line saying where it listens once it does (the real port: 0 asks the
-    system for a free one). Its loggers go through ours (``log_config=None``)."""
+    system for a free one)."""
     import uvicorn
 
     class Server(uvicorn.Server):
@@ -62,9 +77,6 @@ def _run_server(app: Any, host: str, port: int) -> None:
                 bound = self.servers[0].sockets[0].getsockname()
                 print(serving_line(str(bound[0]), int(bound[1])), flush=True)
 
-    config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", access_log=False, log_config=None
-    )
     Server(config).run()
 
 
@@ -195,7 +207,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     admin.set_defaults(func=cmd_create_admin)
     add_history_commands(sub)  # export, verify-export
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except KnowledgeBaseError as broken:
+        # An operator's mistake in their own files: name each problem, no traceback.
+        print(f"learnstream: the knowledge base is broken:\n{broken}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

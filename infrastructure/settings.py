@@ -127,6 +127,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     metrics_dir: str = ""
     #: "text" (human-readable lines) or "json" (one object per line, with the request id)
     log_format: str = "text"
+    #: addresses (or networks) of reverse proxies whose ``X-Forwarded-For`` and
+    #: ``X-Forwarded-Proto`` name the client, comma-separated, e.g. ``127.0.0.1`` for a proxy
+    #: on this host; empty → no proxy is trusted and the client is the connection's peer
+    #: (login throttling, rate limits and the metrics loopback rule key on that address)
+    trusted_proxies: str = ""
 
     # -- assessment results and GitHub sign-in (OpenLearning, part 2) ----------------------
     #: write learning materials in the background when an assessment completes (in every

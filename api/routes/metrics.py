@@ -1,8 +1,8 @@
 """GET /metrics: Prometheus text format, for a bearer token or, without one, loopback only.
 
 Without ``LEARNSTREAM_METRICS_TOKEN`` only a client on this host may scrape. Behind a reverse
-proxy on the same host every client looks local unless the proxy's forwarded address is
-trusted (uvicorn trusts ``X-Forwarded-For`` from 127.0.0.1): set a token there.
+proxy on the same host every client looks local unless ``LEARNSTREAM_TRUSTED_PROXIES`` names
+the proxy (then its forwarded address is the client's): set a token there, or name it.
 """
 
 from __future__ import annotations

@@ -84,3 +84,19 @@ def test_metrics_directory_sums_every_process(tmp_path: Path) -> None:
     assert scraped[("learnstream_rate_limit_refusals_total", (("group", "write"),))] == 2
     assert any(key[0] == "learnstream_http_requests_total" for key in scraped)
     assert list(metrics_dir.glob("*.db"))
+
+
+def test_a_broken_knowledge_base_stops_the_start_with_its_problems_only(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    (kb / "roles").mkdir(parents=True)
+    (kb / "skills.toml").write_text("")
+    (kb / "roles" / "alpha_role.toml").write_text("this is [not toml")
+    env = env_for(tmp_path, LEARNSTREAM_KNOWLEDGE_BASE_DIR=str(kb))
+    ended = subprocess.run(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(free_port())],
+        env=clean_environ(env), capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert ended.returncode == 2, ended.stdout + ended.stderr
+    assert "roles/alpha_role.toml: not valid TOML" in ended.stderr
+    assert "Traceback" not in ended.stdout + ended.stderr
+    assert "serving on" not in ended.stdout
