@@ -288,7 +288,7 @@ def build_services(settings: Settings, stores: Stores, models: ReadModels) -> Se
             openlearning["model_keys"],
         ),
         **history.services(), history=history,
-        closers=[history.close, coalescer.close, limiter.close, openlearning["assessments"].engine.close, openlearning["materials_worker"].stop],
+        closers=[history.close, coalescer.close, limiter.close, throttle.close, openlearning["assessments"].engine.close, openlearning["materials_worker"].stop],
     )
 
 

@@ -72,3 +72,6 @@ class LoginThrottle(Protocol):
 
     def succeeded(self, account: str, address: str) -> None:
         """Forget the pair's failures (the address' and the account's stay)."""
+
+    def close(self) -> None:
+        """Release connections (the Redis throttle's pool)."""

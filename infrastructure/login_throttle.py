@@ -101,6 +101,9 @@ class MemoryLoginThrottle:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def close(self) -> None:
+        """Nothing to release: the counts live in this process."""
+
     def check(self, account: str, address: str) -> None:
         keys = self.rule.keys(account, address)
         now = self._clock()

@@ -70,7 +70,7 @@ def test_login_form_fields_are_required(client):
     assert body["field"] == "password"
 
 
-def test_repeated_failures_lock_the_account_out(client, settings):
+def test_repeated_failures_lock_this_address_out_of_the_account(client, settings):
     statuses = [
         client.post(LOGIN, data={"username": ADMIN_EMAIL, "password": f"wrong-{i}"}).status_code
         for i in range(settings.login_max_failures)
@@ -80,7 +80,8 @@ def test_repeated_failures_lock_the_account_out(client, settings):
     assert locked.status_code == 429
     assert int(locked.headers["retry-after"]) > 0
     assert locked.json()["code"] and isinstance(locked.json()["detail"], str)
-    # The lock is per account: someone else can still sign in.
+    # The lock is per account and address (the test client is one address): another account
+    # still signs in from here. Other addresses: tests/integration/test_login_throttle_api.py.
     client.post("/api/auth/register", json={"email": "other@example.com", "password": "password-123"})
     ok = client.post(LOGIN, data={"username": "other@example.com", "password": "password-123"})
     assert ok.status_code == 200

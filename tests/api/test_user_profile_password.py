@@ -169,3 +169,21 @@ def test_wrong_current_passwords_count_as_failed_sign_ins(client, api, settings)
     # was changed; other accounts still sign in from the same address.
     assert login_status(client, "guess@example.com", "password-123") == 429
     assert login_status(client, ADMIN_EMAIL, ADMIN_PASSWORD) == 200
+
+
+def test_an_email_given_up_can_be_registered_through_openlearning(client, api):
+    member = api.member(1, "given-up@example.com")
+    uid = me(client, member)["id"]
+    moved = client.put(f"/api/v1/users/{uid}", json={"email": "kept@example.com"}, headers=member)
+    assert moved.status_code == 200, moved.text
+    client.cookies.clear()
+    registered = client.post(
+        "/api/auth/register", json={"email": "Given-Up@example.com", "password": "another-pass-1"}
+    )
+    assert registered.status_code == 200, registered.text
+    client.cookies.clear()
+    assert login_status(client, "given-up@example.com", "another-pass-1") == 200
+    assert login_status(client, "kept@example.com", "password-123") == 200
+    # Taken again, it is refused to a third person as any email in use.
+    again = client.post("/api/auth/register", json={"email": "given-up@example.com", "password": "third-pass-12"})
+    assert again.status_code == 409, again.text

@@ -80,7 +80,11 @@ def test_redis_limiter_async_path():
     assert sorted(asyncio.run(run())) == [False, False, True, True, True]
 
 
-def test_redis_unreachable_lets_requests_through():
+def test_redis_unreachable_falls_back_to_the_in_process_limiter():
     limiter = RedisRateLimiter("redis://127.0.0.1:1/0", "x:")
-    decision = asyncio.run(limiter.hit([("a", Limit(1, 60.0))]))
-    assert decision.allowed
+
+    async def two_hits() -> list[bool]:
+        return [(await limiter.hit([("a", Limit(1, 60.0))])).allowed for _ in range(2)]
+
+    # Still limited with Redis gone: the first hit passes, the second is refused.
+    assert asyncio.run(two_hits()) == [True, False]
