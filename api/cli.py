@@ -108,7 +108,7 @@ def _wait_for_workers(container: Any, report_every: float = 10.0) -> None:
         time.sleep(0.5)
 
 
-def cmd_worker(_: argparse.Namespace) -> int:
+def cmd_worker(args: argparse.Namespace) -> int:
     from api.bootstrap import Container
 
     container = Container.build(Settings.from_env())
@@ -117,7 +117,21 @@ def cmd_worker(_: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     print("learnstream worker: following the event log", flush=True)
+    scrape = None
+    if args.metrics_port is not None:
+        from api.state_metrics import StateCollector
+        from api.worker_metrics import WorkerMetricsServer
+
+        state = StateCollector(
+            container.events, container.board, container.projections, container.webhook_outbox
+        )
+        scrape = WorkerMetricsServer(
+            args.metrics_host, args.metrics_port, container.settings.metrics_token, state
+        ).start()
+        print(f"metrics on http://{args.metrics_host}:{scrape.port}/metrics", flush=True)
     stop.wait()
+    if scrape is not None:
+        scrape.close()
     container.close()
     return 0
 
@@ -195,6 +209,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(func=cmd_serve)
     worker = sub.add_parser("worker", help="followers only (projections, publishers, workers)")
+    worker.add_argument(
+        "--metrics-port", type=int, help="serve GET /metrics on this port (0: any free port)"
+    )
+    worker.add_argument("--metrics-host", default="127.0.0.1")
     worker.set_defaults(func=cmd_worker)
     add_replay_command(sub)
     status = sub.add_parser("status", help="log head and read-model positions (health check)")

@@ -14,6 +14,7 @@ read when scraped (``api.state_metrics``), so every process reports the same tru
 
 from __future__ import annotations
 
+import hmac
 import os
 import threading
 from collections.abc import Iterable, Iterator
@@ -129,6 +130,19 @@ class RequestRecorder:
 
 
 # -- exposition ------------------------------------------------------------------------------
+LOOPBACK = frozenset({"127.0.0.1", "::1", "::ffff:127.0.0.1"})
+
+
+def scrape_allowed(authorization: str, client_host: str | None, token: str) -> bool:
+    """The bearer token when one is set; otherwise only a client on this host."""
+    if token:
+        scheme, _, value = authorization.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            value.strip().encode(), token.encode()
+        )
+    return client_host in LOOPBACK
+
+
 def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 

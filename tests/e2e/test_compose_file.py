@@ -26,11 +26,13 @@ def test_services_and_shared_settings():
     assert services["redis"]["image"] == "redis:7"
     assert services["api"]["command"][:2] == ["learnstream", "serve"]
     assert "0.0.0.0" in services["api"]["command"]
-    assert services["worker"]["command"] == ["learnstream", "worker"]
+    assert services["worker"]["command"][:2] == ["learnstream", "worker"]
+    # The worker's own metrics port, behind the shared metrics token.
+    assert "--metrics-port" in services["worker"]["command"]
     api_env, worker_env = services["api"]["environment"], services["worker"]["environment"]
     assert api_env.pop("LEARNSTREAM_RUN_FOLLOWERS") == "0"
     assert api_env == worker_env
-    for key in ("DATABASE_URL", "REDIS_URL", "JWT_SECRET", "ADMIN_EMAIL", "ADMIN_PASSWORD"):
+    for key in ("DATABASE_URL", "REDIS_URL", "JWT_SECRET", "ADMIN_EMAIL", "ADMIN_PASSWORD", "METRICS_TOKEN"):
         assert f"LEARNSTREAM_{key}" in api_env
     for name, service in services.items():
         assert "healthcheck" in service, name

@@ -14,7 +14,13 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import free_port
-from tests.e2e.server_process import ADMIN_EMAIL, ADMIN_PASSWORD, clean_environ, serve
+from tests.e2e.server_process import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    LearnstreamProcess,
+    clean_environ,
+    serve,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -100,3 +106,21 @@ def test_a_broken_knowledge_base_stops_the_start_with_its_problems_only(tmp_path
     assert "roles/alpha_role.toml: not valid TOML" in ended.stderr
     assert "Traceback" not in ended.stdout + ended.stderr
     assert "serving on" not in ended.stdout
+
+
+def test_a_worker_serves_its_own_metrics_under_the_token_rule(tmp_path: Path) -> None:
+    port = free_port()
+    env = env_for(tmp_path, LEARNSTREAM_METRICS_TOKEN="scrape-secret-1")
+    args = ["worker", "--metrics-port", str(port)]
+    with LearnstreamProcess(args, env, tmp_path / "worker.log").start() as worker:
+        worker.wait_for_output(f"metrics on http://127.0.0.1:{port}/metrics")
+        url = f"http://127.0.0.1:{port}/metrics"
+        refused = httpx.get(url, timeout=30)
+        assert refused.status_code == 403
+        assert refused.json() == {"detail": "A valid metrics token is required", "code": "FORBIDDEN"}
+        assert httpx.get(url, headers={"Authorization": "Bearer wrong"}, timeout=30).status_code == 403
+        scraped = httpx.get(url, headers={"Authorization": "Bearer scrape-secret-1"}, timeout=30)
+        assert scraped.status_code == 200, scraped.text
+        names = {family.name for family in text_string_to_metric_families(scraped.text)}
+        assert {"learnstream_projection_lag_events", "learnstream_webhook_outbox_depth"} <= names, names
+        assert httpx.get(f"http://127.0.0.1:{port}/other", timeout=30).status_code == 404
