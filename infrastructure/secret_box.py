@@ -1,6 +1,6 @@
 """AES-GCM encryption of small secrets (webhook signing secrets) at rest.
 
-The 256-bit key is either given by settings (``LEARNSTREAM_SECRET_KEY``, base64 — needed when
+The 256-bit key is either given by settings (``LEARNSTREAM_SECRET_BOX_KEY``, base64 — needed when
 processes on several hosts share one PostgreSQL) or generated once into the data dir (0600).
 Ciphertexts are ``v1:<base64(nonce | ciphertext+tag)>`` and bound to a context (the endpoint
 uuid) through the associated data, so a ciphertext copied to another endpoint does not decrypt.
