@@ -126,8 +126,10 @@ class Generation:
             claim = self._key_claim(org_uuid, key) if key else None
             earlier = self._earlier_job(claim)
             if earlier is not None:
+                # A retry gets the first request's answer again, byte for byte (as with any
+                # Idempotency-Key): the job's progress is what the poll route is for.
                 return JobAccepted(
-                    jobId=public_job_id(str(earlier.id)), status=earlier.status,
+                    jobId=public_job_id(str(earlier.id)), status="pending",
                     pollUrl=poll_url(str(earlier.id)),
                 )
             try:

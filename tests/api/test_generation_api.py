@@ -227,6 +227,10 @@ def test_idempotency_key_returns_the_same_job(api, client):
     first = submit(client, {**admin, "Idempotency-Key": "order-17"}).json()
     again = submit(client, {**admin, "Idempotency-Key": "order-17"}, {"subject": "Something else"})
     assert again.status_code == 202 and again.json()["jobId"] == first["jobId"]
+    # Even once the job has ended, a retry gets the first answer again, not a second job.
+    assert wait_for_job(client, first["pollUrl"], admin)["status"] == "completed"
+    late = submit(client, {**admin, "Idempotency-Key": "order-17"})
+    assert late.status_code == 202 and late.json() == first
     other = submit(client, {**admin, "Idempotency-Key": "order-18"}).json()
     assert other["jobId"] != first["jobId"]
     assert client.get("/api/v1/courses/jobs", headers=admin).json()["total"] == 2
@@ -304,3 +308,10 @@ def test_an_unexpected_failure_while_submitting_is_a_500_in_the_seeds_shape(api,
     container.generation.submit = broken
     body = assert_error(submit(client, admin), 500, "INTERNAL_ERROR")
     assert "a bug" not in body["message"]
+
+
+def test_an_overlong_idempotency_key_is_refused(api, client):
+    admin = api.admin()
+    refused = assert_error(submit(client, {**admin, "Idempotency-Key": "k" * 256}), 400, "VALIDATION_ERROR")
+    assert refused["field"] == "Idempotency-Key"
+    assert submit(client, {**admin, "Idempotency-Key": "k" * 255}).status_code == 202
