@@ -4,8 +4,10 @@
                                        \\-> conclude -> END
 
 Every step that changes anything appends its event to the ``Assessment`` aggregate before the
-next step starts; the graph's checkpoint (thread id = session id) is only a cache of where the
-run paused. ``sync`` reads the log and routes to the step the log says comes next, and every
+next step starts (one exception: when the evaluator asks from the local question bank, a judged
+answer is appended together with the next question or the completion, in one write, since
+nothing can fail between them); the graph's checkpoint (thread id = session id) is only a cache
+of where the run paused. ``sync`` reads the log and routes to the step the log says comes next, and every
 step re-checks the log before it appends, so a run rebuilt from the log after a crash (or a
 lost or stale checkpoint) neither loses nor repeats a step.
 
@@ -264,7 +266,10 @@ class AssessmentEngine:
                 confidence=ev["confidence"], bloom=bloom, covered_key_points=ev["covered"],
                 evaluator=ev["evaluator"], changes=changes, at=self.now(),
             )
-            await self.save(run)
+            if not run.evaluator.asks_locally:
+                await self.save(run)
+            # Else the next step (ask or conclude, which cannot fail) appends this answer
+            # with its own event: one atomic write per turn, all or nothing.
         return {"evaluation": None, "pending": None}
 
     async def conclude(self, state: Step) -> Step:

@@ -35,6 +35,14 @@ class Evaluator(Protocol):
         """Recorded on each answer, e.g. ``offline:keypoints-v1``."""
         ...
 
+    @property
+    def asks_locally(self) -> bool:
+        """True when ``question`` needs no outside call and cannot fail (the offline bank):
+        a judged answer is then appended together with the next question, one write per
+        turn. False for a model: the answer is recorded before the model is asked to write
+        the next question, so a failed or hung call never costs the judgement."""
+        ...
+
     async def question(
         self, concept: Concept, question_index: int, previous: Sequence[str]
     ) -> str:

@@ -56,6 +56,10 @@ class ModelEvaluator:
     def name(self) -> str:
         return self._model.name
 
+    @property
+    def asks_locally(self) -> bool:
+        return False
+
     async def question(
         self, concept: Concept, question_index: int, previous: Sequence[str]
     ) -> str:

@@ -55,6 +55,10 @@ class OfflineEvaluator:
     def name(self) -> str:
         return NAME
 
+    @property
+    def asks_locally(self) -> bool:
+        return True
+
     async def question(
         self, concept: Concept, question_index: int, previous: Sequence[str]
     ) -> str:

@@ -166,3 +166,39 @@ def test_start_validates_level_role_skills_and_thoroughness(client):
         if detail:
             assert response.json()["detail"] == detail
     assert client.get("/api/user/assessments", headers=me).json() == []
+
+
+def test_an_offline_turn_is_one_append_of_the_answer_with_what_follows_it(client, container):
+    """The offline evaluator asks from the bank, which cannot fail: the judged answer and the
+    next question (or the completion) are written together, never one without the other."""
+    from uuid import UUID
+
+    from domain.assessment import Assessment
+
+    me = sign_up(client, "one-append@example.com")
+    session = start(client, me, roleId="backend_engineering", skillIds=[], thoroughness="quick")
+    sid = session["sessionId"]
+    store = container.events
+    appended: list[list[str]] = []
+    save_async = store.save_async
+
+    async def counting(*aggregates):
+        appended.append([type(e).__name__ for a in aggregates for e in a.pending_events])
+        return await save_async(*aggregates)
+
+    store.save_async = counting
+    try:
+        question, turns = session["question"], 0
+        while True:
+            got = respond(client, me, sid, strong_answer(question))
+            turns += 1
+            if got[0] == "[ASSESSMENT_COMPLETE]":
+                break
+            question = got[0]
+    finally:
+        store.save_async = save_async
+    assert len(appended) == turns
+    assert all(names == ["AssessmentAnswered", "QuestionAsked"] for names in appended[:-1])
+    assert appended[-1] == ["AssessmentAnswered", "AssessmentCompleted"]
+    agg = store.get(UUID(sid), Assessment)
+    assert [a.number for a in agg.answers] == list(range(1, turns + 1))

@@ -36,7 +36,12 @@ def answers_of(container: Any, session_id: str) -> int:
 
 
 class FailingToAsk(OfflineEvaluator):
-    """Judges like the offline evaluator, then fails writing the next question."""
+    """Judges like the offline evaluator, then fails writing the next question, as a model
+    can: so the judged answer is recorded before the question is asked."""
+
+    @property
+    def asks_locally(self) -> bool:
+        return False
 
     async def question(self, concept, question_index, previous):
         if previous:
