@@ -1,0 +1,1 @@
+"""Projections of one's own, run over the whole log with ``learnstream replay --projection``."""
