@@ -26,6 +26,9 @@ from domain.knowledge import BloomLevel, Concept
 
 OFFLINE_WRITER = "offline:kb-material-v1"
 OFFLINE_VALIDATOR = "offline:kb-checks-v1"
+#: what the learner reads at the end of an offline piece's explanation
+OFFLINE_NOTE = ("Assembled offline from the knowledge base, without a language model; its checks"
+                " measure key-point coverage and the quiz's level, not teaching quality.")
 SECTION_TYPES = ("explanation", "code_example", "quiz")
 
 #: words that show the level a question asks for, lowest level first
@@ -87,7 +90,7 @@ def offline_material(concept: Concept, target: BloomLevel) -> MaterialBody:
     points = "\n".join(f"- {p.text}" for p in concept.key_points)
     explanation = Section(
         "explanation", f"What {concept.name} is about",
-        f"{concept.description}\n\nThe key points:\n{points}",
+        f"{concept.description}\n\nThe key points:\n{points}\n\n{OFFLINE_NOTE}",
     )
     with_code = next((q for q in concept.questions if "\n" in q.text.strip()), None)
     if with_code is not None:

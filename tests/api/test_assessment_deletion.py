@@ -4,6 +4,8 @@ a replay of the log, and the answers' text cannot be read any more (its key is d
 
 from __future__ import annotations
 
+import uuid
+
 from api.bootstrap import Container
 from domain.assessment import Assessment
 from projections.engine.framework import reset
@@ -95,3 +97,26 @@ def test_only_the_owner_may_delete_and_unknown_sessions_are_404(client):
         assert missing.status_code == 404 and missing.json()["detail"] == "Session not found"
     assert client.delete(f"/api/user/assessments/{sid}").status_code == 401
     assert client.delete(f"/api/user/assessments/{sid}", headers=me).status_code == 204
+
+
+def test_a_session_deleted_mid_way_is_not_served_from_this_processs_memory(client, container):
+    """The process keeps a session it answered in memory between turns; deleting it drops that
+    copy with it, so no later read or answer here is served from it."""
+    from tests.api.assessment_support import respond, strong_answer
+
+    me = sign_up(client, "midway@example.com")
+    session = start(client, me, roleId="backend_engineering", skillIds=[])
+    sid = session["sessionId"]
+    second = respond(client, me, sid, strong_answer(session["question"]))[0]
+    assert container.assessments._sessions.aggregate(sid) is not None  # kept between turns
+
+    assert client.delete(f"/api/user/assessments/{sid}", headers=me).status_code == 204
+    assert container.assessments._sessions.aggregate(sid) is None
+    answered = client.post(f"/api/assessment/{sid}/respond",
+                           json={"response": strong_answer(second)}, headers=me)
+    assert answered.status_code == 404 and answered.json()["detail"] == "Session not found"
+    for path in ("resume", "graph"):
+        gone = client.get(f"/api/assessment/{sid}/{path}", headers=me)
+        assert gone.status_code == 404, path
+    agg = container.events.get(uuid.UUID(sid), Assessment)
+    assert agg.status == "deleted" and len(agg.answers) == 1  # nothing answered after it
