@@ -160,3 +160,33 @@ def test_another_orgs_events_never_appear(api, client):
     assert any(r["data"].get("name") == "Acme only" for r in acme)
     audit_token = {"Authorization": f"Bearer {s['token']['token']}"}
     assert client.get(AUDIT.format(org=other["id"]), headers=audit_token).status_code == 403
+
+
+def test_no_filter_lets_another_orgs_events_in(api, client):
+    """Filters aimed squarely at another org's events (its course, its first positions, its
+    event types, the admin who acts in both, a window around them) still return ours only."""
+    s = story(api)
+    other = api.create_org(s["admin"], "acme")
+    theirs = api.create_course(s["admin"], org_id=other["id"], name="Acme only")
+    client.put(f"/api/v1/courses/{theirs['course_uuid']}", json={"name": "Acme renamed"}, headers=s["admin"])
+    acme = pull(client, s["admin"], org=other["id"])
+    acme_positions = {r["position"] for r in acme}
+    ours = pull(client, s["admin"])
+    our_org = ours[0]["org"]
+    actor = next(r["actor"] for r in acme if r["event"] == "course_created")
+    attempts: list[dict[str, Any]] = [
+        {"aggregate": theirs["course_uuid"]},
+        {"aggregate": acme[0]["aggregate_uuid"]},
+        {"after": min(acme_positions) - 1},
+        {"types": "org_created,course_created,course_updated"},
+        {"actor": actor},
+        {"since": acme[0]["time"], "until": "2999-01-01"},
+        {"actor": actor, "types": "course_updated", "after": min(acme_positions) - 1},
+    ]
+    for params in attempts:
+        for headers in (s["admin"], {"Authorization": f"Bearer {s['token']['token']}"}):
+            client.cookies.clear()
+            got = pull(client, headers, **params)
+            assert all(r["org"] == our_org for r in got), params
+            assert not acme_positions & {r["position"] for r in got}, params
+            assert "Acme" not in json.dumps(got), params
