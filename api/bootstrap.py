@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from api.wiring import Services, build_projections, build_services, build_stores
@@ -24,6 +24,10 @@ from projections.engine.follower_loop import FollowerLoop
 from projections.engine.followers import Follower
 from projections.engine.startup import catch_up
 
+if TYPE_CHECKING:
+    from infrastructure.advisory_lock import AdvisoryLockSession
+    from infrastructure.pg_wakeups import PostgresWakeups
+
 log = logging.getLogger("learnstream")
 
 
@@ -35,8 +39,8 @@ class Container(Services):
     loop: FollowerLoop | None = None
     webhook_worker: DeliveryWorker | None = None
     generation_worker: GenerationWorker | None = None
-    _wakeups: Any = None
-    _lock_session: Any = None
+    _wakeups: PostgresWakeups | None = None
+    _lock_session: AdvisoryLockSession | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> Container:
