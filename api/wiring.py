@@ -287,7 +287,8 @@ def build_services(settings: Settings, stores: Stores, models: ReadModels) -> Se
             AssessmentQueries(models.assessments), SessionKeys(stores.read_store, box),
             openlearning["model_keys"],
         ),
-        **history.services(), history=history,
+        audit_export=history.audit_export, course_analytics=history.course_analytics,
+        time_travel=history.time_travel, history=history,
         closers=[history.close, coalescer.close, limiter.close, throttle.close, openlearning["assessments"].engine.close, openlearning["materials_worker"].stop],
     )
 
