@@ -84,3 +84,17 @@ def test_sessions_survive_a_profile_change(client: Any, api: Any) -> None:
     assert updated.status_code == 200, updated.text
     assert me(client, bearer(tokens))["bio"] == "hello"
     assert refreshed(client, tokens) == 200
+
+
+def test_an_openlearning_cookie_session_goes_on_after_its_own_change(client: Any, api: Any) -> None:
+    api.signup(1, EMAIL)
+    signed_in = client.post("/api/auth/login", json={"email": EMAIL, "password": OLD})
+    assert signed_in.status_code == 200, signed_in.text
+    before = client.cookies.get("access_token")
+    uid = client.get("/api/v1/users/profile").json()["id"]
+    changed = change(client, uid)
+    assert changed.status_code == 200, changed.text
+    assert set(changed.cookies) == {"access_token"}
+    assert client.get("/api/auth/me").json()["email"] == EMAIL
+    client.cookies.clear()
+    assert client.get("/api/auth/me", headers=bearer({"access_token": before})).status_code == 401
