@@ -29,6 +29,7 @@ from langgraph.checkpoint.base import (
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    copy_checkpoint,
 )
 from langgraph.checkpoint.sqlite import SqliteSaver
 
@@ -175,12 +176,10 @@ def pooled_postgres_saver(pool: Any, behind: WriteBehind) -> BaseCheckpointSaver
             new_versions: ChannelVersions,
         ) -> Any:
             # Copies of what the call reads, taken now: the run may go on with its own.
-            saved = checkpoint.copy()
-            saved["channel_values"] = dict(checkpoint["channel_values"])
-            saved["channel_versions"] = dict(checkpoint["channel_versions"])
-            meta, versions = dict(metadata), dict(new_versions)
+            saved = copy_checkpoint(checkpoint)
+            meta, versions = CheckpointMetadata(**metadata), dict(new_versions)
             behind.submit(_thread_of(config),
-                          lambda: self.put(config, saved, meta, versions))  # type: ignore[arg-type]
+                          lambda: self.put(config, saved, meta, versions))
             return {"configurable": {
                 "thread_id": config["configurable"]["thread_id"],
                 "checkpoint_ns": config["configurable"]["checkpoint_ns"],
