@@ -2,7 +2,9 @@
 
 Starts one server (PostgreSQL in a fresh schema by default, the offline evaluator), registers
 N users, starts one ``thorough`` session each, then every user answers in a loop for the given
-time, all at once (a finished session is replaced by a new one). It prints the ``respond``
+time (a finished session is replaced by a new one). With ``--think`` (mean seconds between a
+learner's answers) the first answers are spread over that time, as a population of learners
+already mid-session would send them; ``--think 0`` is a closed loop. It prints the ``respond``
 time to first byte (first SSE body byte, after the headers), answers per second, and the bytes
 of events and of checkpoint stored per answered question.
 
@@ -77,7 +79,12 @@ async def user(base: str, n: int, go: asyncio.Event, ready: list[int], deadline:
         r.raise_for_status()
         session: str | None = await start(http)
         ready.append(1)
-        await go.wait()  # everyone answers together
+        await go.wait()
+        if THINK[0]:
+            # Learners are mid-session, each at their own point, as in a live population: the
+            # first answers are spread over one think time instead of all landing at once (a
+            # burst of every session in the same millisecond is not what is measured here).
+            await asyncio.sleep(random.uniform(0.0, 2.0) * THINK[0])
         turn = n
         while time.monotonic() < deadline[0]:
             if session is None:
@@ -141,12 +148,19 @@ def stored_bytes(schema: str | None, workdir: Path) -> tuple[int, int]:
     return int(ev), int(cp)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the process (all its threads) has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
 
 
-async def drive(base: str, sessions: int, seconds: float) -> tuple[list[float], int, float]:
+async def drive(base: str, sessions: int, seconds: float,
+                pid: int) -> tuple[list[float], int, float, float]:
     ttfb: list[float] = []
     done: list[int] = []
     ready: list[int] = []
@@ -160,10 +174,11 @@ async def drive(base: str, sessions: int, seconds: float) -> tuple[list[float], 
                 raise task.exception()  # type: ignore[misc]
         await asyncio.sleep(0.1)
     start_at = time.monotonic()
+    cpu_at = cpu_seconds(pid)
     deadline.append(start_at + seconds)
     go.set()
     await asyncio.gather(*tasks)
-    return ttfb, len(done), time.monotonic() - start_at
+    return ttfb, len(done), time.monotonic() - start_at, cpu_seconds(pid) - cpu_at
 
 
 def main() -> int:
@@ -184,7 +199,8 @@ def main() -> int:
         workdir = Path(tmp)
         proc, base, schema = launch(args.backend, workdir)
         try:
-            ttfb, answered, elapsed = asyncio.run(drive(base, args.sessions, args.seconds))
+            ttfb, answered, elapsed, cpu = asyncio.run(
+                drive(base, args.sessions, args.seconds, proc.pid))
             events, checkpoints = stored_bytes(schema, workdir)
         finally:
             terminate(proc)
@@ -197,7 +213,8 @@ def main() -> int:
     print(f"respond time to first byte: p50 {pct(ttfb, 0.50):.1f} ms  p95 {pct(ttfb, 0.95):.1f} ms"
           f"  p99 {pct(ttfb, 0.99):.1f} ms  max {max(ttfb) * 1000:.1f} ms"
           f"  mean {statistics.mean(ttfb) * 1000:.1f} ms")
-    print(f"answers/s: {answered / elapsed:.0f}")
+    print(f"answers/s: {answered / elapsed:.0f}  server CPU per answer:"
+          f" {cpu / answered * 1000:.1f} ms (all its threads)")
     print(f"bytes per answered question: events {events / answered:.0f}"
           f", checkpoint {checkpoints / answered:.0f}")
     return 0
