@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -134,6 +135,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     from domain.errors import DomainError
 
     container = Container.build(Settings.from_env())
+    # The application's objects live as long as the command: frozen, they are out of every
+    # garbage collection the export's short-lived records cause (half its time otherwise).
+    gc.freeze()
     try:
         return run_export(container, args, sys.stdout.buffer)
     except DomainError as error:

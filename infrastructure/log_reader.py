@@ -143,6 +143,24 @@ class LogReader:
         found.sort(key=lambda e: e.position)
         return found
 
+    def between(self, first: int, last: int) -> list[RawEntry]:
+        """Every entry from position ``first`` to ``last``, in log order (one range read)."""
+        if self._postgres:
+            with self._pg() as conn:
+                rows = conn.execute(
+                    "SELECT notification_id, originator_id::text, originator_version, topic, state"
+                    f" FROM {self._table} WHERE notification_id BETWEEN %s AND %s"
+                    " ORDER BY notification_id",
+                    (first, last),
+                ).fetchall()
+            return [RawEntry(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
+        rows = self._sqlite().execute(
+            "SELECT rowid, originator_id, originator_version, topic, state"
+            f" FROM {self._table} WHERE rowid BETWEEN ? AND ? ORDER BY rowid",
+            (first, last),
+        ).fetchall()
+        return [RawEntry(r[0], _uuid_text(r[1]), r[2], r[3], r[4]) for r in rows]
+
     def aggregate(self, originator_id: UUID, after_version: int = 0) -> list[RawEntry]:
         """One aggregate's entries after a version, in version order, with their positions."""
         if self._postgres:
