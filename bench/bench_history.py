@@ -12,12 +12,18 @@ audit chain up to date, then measures:
 - the audit chain's catch-up rate (the follower that hashes every event);
 - export in events/s and peak RSS, NDJSON and Parquet, over the last 100,000 events and over
   all of them, each in a process of its own (so peak RSS is that export's alone);
+- replay of every built-in read model (``learnstream replay``'s bulk rebuild), in events/s,
+  beside the raw row-read rate measured in the same process just before it;
 - ``as_of`` on the 1,000-event course at random positions: p50/p99 over 300 calls.
+
+``--keep`` leaves the seeded store in place (``--data-dir``, and ``--schema`` on PostgreSQL);
+run again with the same ``--data-dir`` and ``--schema`` and the seeding is skipped.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import resource
@@ -130,6 +136,7 @@ def export_once(args: argparse.Namespace) -> None:
     from application.export_formats import ndjson_chunks
 
     container = container_for(args)
+    gc.freeze()  # as ``learnstream export`` does once its container is built
     plan = container.audit_export.plan_unchecked(None, ExportRequest(after=args.after))
     out = Path(args.out)
     started = time.perf_counter()
@@ -167,6 +174,25 @@ def export_in_child(args: argparse.Namespace, fmt: str, after: int, tmp: Path) -
     return result
 
 
+def replay_rate(args: argparse.Namespace) -> dict[str, float]:
+    """Every built-in read model rebuilt in one pass over the log, after a raw read of the
+    same table in the same process (the ceiling a replay could reach)."""
+    from projections.engine.rebuild import Rebuild
+
+    raw = raw_read_rate(args)
+    container = container_for(args)
+    projections = list(container.projections.values())
+    head = container.events.last_position()
+    started = time.perf_counter()
+    Rebuild(container.events, projections, restart=True).run()
+    seconds = time.perf_counter() - started
+    container.close()
+    return {
+        "models": len(projections), "events": head, "seconds": seconds,
+        "events_per_second": head / seconds, "raw_rows_per_second": raw["rows_per_second"],
+    }
+
+
 def as_of_latency(args: argparse.Namespace, course: str, admin: str) -> dict[str, float]:
     from application.authorization import Principal
 
@@ -198,6 +224,8 @@ def main() -> None:
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--data-dir", default="")
     parser.add_argument("--schema", default="")
+    parser.add_argument("--keep", action="store_true", help="leave the seeded store in place")
+    parser.add_argument("--skip", default="", help="comma-separated: export,replay,as_of")
     parser.add_argument("--child-export", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--format", default="ndjson", help=argparse.SUPPRESS)
     parser.add_argument("--after", type=int, default=0, help=argparse.SUPPRESS)
@@ -209,32 +237,51 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-history-"))
     args.data_dir = args.data_dir or str(tmp / "var")
     args.schema = args.schema or f"bench_{uuid.uuid4().hex[:8]}"
-    print(f"backend {args.backend}, {args.events:,} events, data in {tmp}", flush=True)
-    seeded = seed(args)
+    skip = set(args.skip.split(","))
+    print(f"backend {args.backend}, {args.events:,} events, data in {args.data_dir}", flush=True)
+    marker = Path(args.data_dir) / f"seeded-{args.backend}-{args.schema}.json"
+    if marker.exists():
+        seeded = json.loads(marker.read_text())
+        print(f"reusing the {seeded['head']:,} events seeded before", flush=True)
+    else:
+        seeded = seed(args)
+        marker.write_text(json.dumps(seeded))
+        print(f"seeded {seeded['head']:,} events in {seeded['seed_seconds']:.1f} s", flush=True)
     head = seeded["head"]
-    print(f"seeded {head:,} events in {seeded['seed_seconds']:.1f} s", flush=True)
     print(f"audit chain caught up: {seeded['chain_events'] / seeded['chain_seconds']:,.0f} events/s", flush=True)
     raw = raw_read_rate(args)
     print(f"raw row read (server-side cursor): {raw['rows_per_second']:,.0f} rows/s", flush=True)
-    for fmt in ("ndjson", "parquet"):
-        for after in (max(head - 100_000, 0), 0):
-            r = export_in_child(args, fmt, after, tmp)
-            print(
-                f"export {fmt:<7} {r['records']:>9,} events: {r['events_per_second']:>9,.0f} events/s,"
-                f" peak RSS {r['peak_rss_mb']:.0f} MB", flush=True,
-            )
-    latency = as_of_latency(args, seeded["long_course"], seeded["admin"])
-    print(
-        f"as_of on a {latency['events']}-event course: p50 {latency['p50_ms']:.1f} ms,"
-        f" p99 {latency['p99_ms']:.1f} ms", flush=True,
-    )
-    print("replay of the built-in read models: pending (the rebuild engine of issue 15)", flush=True)
-    if args.backend == "postgres":
-        from tests.conftest import drop_schema
+    if "export" not in skip:
+        for fmt in ("ndjson", "parquet"):
+            for after in (max(head - 100_000, 0), 0):
+                r = export_in_child(args, fmt, after, tmp)
+                print(
+                    f"export {fmt:<7} {r['records']:>9,} events: {r['events_per_second']:>9,.0f} events/s,"
+                    f" peak RSS {r['peak_rss_mb']:.0f} MB", flush=True,
+                )
+    if "as_of" not in skip:
+        latency = as_of_latency(args, seeded["long_course"], seeded["admin"])
+        print(
+            f"as_of on a {latency['events']}-event course: p50 {latency['p50_ms']:.1f} ms,"
+            f" p99 {latency['p99_ms']:.1f} ms", flush=True,
+        )
+    if "replay" not in skip:
+        replay = replay_rate(args)
+        print(
+            f"replay of {replay['models']} built-in read models: {replay['events_per_second']:,.0f}"
+            f" events/s ({replay['seconds']:.1f} s); raw row read just before:"
+            f" {replay['raw_rows_per_second']:,.0f} rows/s", flush=True,
+        )
+    if not args.keep:
+        if args.backend == "postgres":
+            from tests.conftest import drop_schema
 
-        drop_schema(args.schema)
-    shutil.rmtree(tmp, ignore_errors=True)
-
+            drop_schema(args.schema)
+        shutil.rmtree(args.data_dir, ignore_errors=True)
+    for export in tmp.glob("export-*"):
+        shutil.rmtree(export, ignore_errors=True) if export.is_dir() else export.unlink()
+    if not any(tmp.iterdir()):
+        tmp.rmdir()
 
 if __name__ == "__main__":
     main()
