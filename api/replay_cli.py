@@ -9,6 +9,10 @@ live tables are untouched and the next ``replay`` resumes where this one stopped
 ``--projection package.module:Class`` rebuilds a projection of one's own (a ``Projection``
 subclass whose constructor takes the read store), into the application's read store or, with
 ``--into PATH``, into a SQLite file of its own.
+
+With ``--jobs N`` the built-in read models are shared out over N processes (``replay_jobs``),
+each one pass over the log for its share: a rebuild is Python work per event, and one process
+uses one core however many the machine has.
 """
 
 from __future__ import annotations
@@ -35,6 +39,11 @@ def add_replay_command(sub: Any) -> None:
     replay.add_argument("--into", metavar="PATH", help="a SQLite file to build module:Class projections into")
     replay.add_argument("--restart", action="store_true", help="discard a half-done rebuild instead of resuming it")
     replay.add_argument("--batch-size", type=int, default=5_000, help="log entries per transaction")
+    replay.add_argument(
+        "--jobs", type=int, default=0,
+        help="processes the built-in read models are shared out over (default 1; more helps with idle cores)",
+    )
+    replay.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     replay.set_defaults(func=cmd_replay)
 
 
@@ -111,6 +120,16 @@ def cmd_replay(args: argparse.Namespace) -> int:
             chosen = names or ([] if custom else list(container.projections))
             projections = [container.projections[n] for n in chosen]
             projections += [load_projection(s)(container.read_store) for s in custom]
+        if not args.worker and not custom:
+            from api.replay_jobs import default_jobs, run_jobs, shares
+
+            jobs = args.jobs or default_jobs()
+            groups = shares(events, projections, jobs)
+            if len(groups) > 1:
+                for close in reversed(closers):
+                    close()
+                closers.clear()
+                return run_jobs(groups, args, Bar)
         if not args.restart:
             from projections.engine.rebuild_state import pending
 
@@ -124,9 +143,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
         stop = threading.Event()
         previous = _stop_on_signals(stop)
         label = projections[0].name if len(projections) == 1 else f"{len(projections)} read models"
+        if args.worker:
+            from api.replay_jobs import report_progress
+
+            progress: Any = report_progress
+        else:
+            progress = Bar(f"rebuilding {label}")
         rebuild = Rebuild(
             events, projections, batch_size=args.batch_size, restart=args.restart,
-            progress=Bar(f"rebuilding {label}"), stop=stop,
+            progress=progress, stop=stop,
         )
         try:
             positions = rebuild.run()
@@ -139,6 +164,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
         finally:
             _restore(previous)
         head = events.last_position()
+        if args.worker:
+            from api.replay_jobs import report_done
+
+            report_done(positions, head)
+            return 0
         sys.stderr.write("\n")
         for name, position in positions.items():
             sys.stderr.write(f"{name:<18} rebuilt to position {position} of {head}\n")

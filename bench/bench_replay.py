@@ -14,7 +14,8 @@ which says how fast this machine is at that moment:
 - ``lag``: activity completions at ``--rate``/s: live projection lag p50/p99;
 - ``http``: course create through HTTP, wrk at 8 connections (a fresh ``learnstream serve``).
 
-    .venv/bin/python bench/bench_replay.py --backend postgres --schema bench_content_0123abcd
+    .venv/bin/python bench/bench_replay.py --backend postgres --courses 10000 --keep
+    .venv/bin/python bench/bench_replay.py --backend postgres --schema bench_replay_0123abcd --data-dir /tmp/bench_replay_x
     .venv/bin/python bench/bench_replay.py --backend sqlite --courses 10000 --activities 20 --keep
 """
 
@@ -212,8 +213,9 @@ def phase_http(backend: str, seconds: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="postgres")
-    parser.add_argument("--schema", help="PostgreSQL: an existing history's schema (kept)")
-    parser.add_argument("--data-dir", help="SQLite: an existing history's data dir (kept)")
+    parser.add_argument("--schema", help="PostgreSQL: an existing history's schema (kept; with its --data-dir)")
+    parser.add_argument("--data-dir", help="an existing history's data dir (kept): SQLite's files, and on both"
+                        " backends the key that seals personal keys")
     parser.add_argument("--courses", type=int, default=10_000)
     parser.add_argument("--activities", type=int, default=20)
     parser.add_argument("--load-threads", type=int, default=8)
@@ -227,6 +229,8 @@ def main() -> None:
     from infrastructure.settings import Settings
 
     given = args.schema or args.data_dir
+    if args.backend == "postgres" and bool(args.schema) != bool(args.data_dir):
+        parser.error("an existing PostgreSQL history needs both --schema and --data-dir (its sealing key)")
     schema = args.schema or ("bench_replay_" + uuid.uuid4().hex[:8] if args.backend == "postgres" else None)
     data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="bench_replay_"))
     env = store_env(args.backend, schema, data_dir)
@@ -267,12 +271,11 @@ def main() -> None:
                 import bench_foundation
 
                 bench_foundation.drop_schema(schema)
-            else:
-                import shutil
+            import shutil
 
-                shutil.rmtree(data_dir, ignore_errors=True)
+            shutil.rmtree(data_dir, ignore_errors=True)
         elif not given:
-            print(f"kept {'schema ' + schema if schema else 'data dir ' + str(data_dir)}")
+            print(f"kept: {'--schema ' + schema + ' ' if schema else ''}--data-dir {data_dir}")
     print("\nsummary")
     for what, figure, target in figures:
         print(f"  {what:<48} {figure}" + (f"  [target {target}]" if target else ""))

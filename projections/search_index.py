@@ -69,6 +69,7 @@ COURSE_FLAGS = ("course_public", "course_published", "author_uuid")
 class SearchIndexProjection(Projection):
     name = "search"
     version = 7
+    rebuild_cost = 2.0  # normalising text, word vectors and prefix counts
     tables = {
         "docs": (
             "doc_id BIGINT PRIMARY KEY, kind TEXT NOT NULL, uuid TEXT NOT NULL UNIQUE,"

@@ -46,6 +46,10 @@ class Projection:
     #: logical table → the columns its rows are addressed by in ``Writes`` (default: the key
     #: its DDL declares)
     buffer_keys: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: Python work per handled event, relative to a handler that writes one plain row:
+    #: ``learnstream replay --jobs`` shares read models out over processes by it (measured
+    #: with ``bench/bench_replay.py``, phase ``each``)
+    rebuild_cost: ClassVar[float] = 1.0
     #: set on an instance that builds fresh tables beside the live ones (``rebuild_clone``)
     build_tag: ClassVar[str] = ""
     _init_args: tuple[tuple[Any, ...], dict[str, Any]]

@@ -62,6 +62,20 @@ def test_replay_all_rebuilds_identical_rows_with_a_progress_bar(
         assert saved_position(container.read_store, container.projections[name]) == head
 
 
+def test_replay_shared_over_two_processes_rebuilds_identical_rows(history, container, settings_env):
+    before = dumps(container)
+    head = container.events.last_position()
+
+    stderr = replay(settings_env, "--jobs", "2")
+
+    assert dumps(container) == before
+    assert re.search(r"2 processes: [\w, ]+ \| [\w, ]+", stderr), stderr
+    assert re.search(rf"rebuilding {len(container.projections)} read models \[#+\] {head}/{head} 100\.0%", stderr), stderr
+    for name in container.projections:
+        assert re.search(rf"{name}\s+rebuilt to position {head} of {head}", stderr), stderr
+        assert saved_position(container.read_store, container.projections[name]) == head
+
+
 def test_drop_a_read_model_table_then_replay_one_projection(history, container, settings_env):
     before = dumps(container)
     catalog = container.projections["catalog"]

@@ -1,0 +1,177 @@
+"""``learnstream replay`` over several processes: the read models shared out, one bar for all.
+
+A rebuild is Python work per event (decoding, the handlers), so one process keeps one core busy
+however many the machine has. The built-in read models are shared out over ``--jobs`` worker
+processes (``learnstream replay --worker --projection ...``), each one pass over the log for
+the topics of its share, so every event is still decoded once per process and handled by the
+same code as in a single process. Each read model's rebuild is its own (its shadow tables, its
+progress row, its switch), so workers need nothing from each other, and an interrupted replay
+resumes per read model whichever way it is shared next time.
+
+Shares are balanced by how many of the log's recent entries each read model handles (a
+sample of the last ``SAMPLE`` entries) times its ``rebuild_cost``, the heaviest first into the
+lightest share.
+
+Workers report on their stdout, one JSON object a line: progress (``phase``, ``position``,
+``target``, ``started_at``, ``elapsed``) and, at the end, the positions they switched at. The
+parent draws one bar: the slowest worker's position and time left. A first SIGINT/SIGTERM to
+the parent is passed on to every worker (each stops after its batch in progress and keeps what
+it built); a second aborts them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from projections.engine.rebuild import Progress
+
+SAMPLE = 20_000
+
+
+def default_jobs() -> int:
+    """One process unless asked: on a machine of two cores that the database shares, a second
+    process cost more (each decodes the log again) than it gained (measured: 61 s against 54 s
+    for the whole history of ``bench/bench_replay.py``)."""
+    return 1
+
+
+def shares(events: Any, projections: Sequence[Any], jobs: int) -> list[list[Any]]:
+    """``projections`` in at most ``jobs`` groups of about equal work."""
+    if jobs <= 1 or len(projections) <= 1:
+        return [list(projections)]
+    head = events.last_position()
+    sample = events.read_entries(max(0, head - SAMPLE), SAMPLE, (), None)
+    counts = Counter(str(entry.topic) for entry in sample)
+    weight = {p.name: 1 + p.rebuild_cost * sum(counts[t] for t in p.topics) for p in projections}
+    groups: list[list[Any]] = [[] for _ in range(min(jobs, len(projections)))]
+    loads = [0.0] * len(groups)
+    for projection in sorted(projections, key=lambda p: -weight[p.name]):
+        lightest = loads.index(min(loads))
+        groups[lightest].append(projection)
+        loads[lightest] += weight[projection.name]
+    return [g for g in groups if g]
+
+
+# -- in a worker ----------------------------------------------------------------------------
+_last_report = 0.0
+
+
+def report_progress(progress: Progress) -> None:
+    global _last_report
+    now = time.monotonic()
+    if progress.phase == "fill" and progress.position < progress.target and now - _last_report < 0.2:
+        return
+    _last_report = now
+    print(json.dumps({
+        "phase": progress.phase, "position": progress.position, "target": progress.target,
+        "started_at": progress.started_at, "elapsed": progress.elapsed,
+    }), flush=True)
+
+
+def report_done(positions: dict[str, int], head: int) -> None:
+    print(json.dumps({"done": positions, "head": head}), flush=True)
+
+
+# -- in the parent --------------------------------------------------------------------------
+class _Worker:
+    def __init__(self, names: list[str], args: argparse.Namespace) -> None:
+        command = [
+            sys.executable, "-m", "api.cli", "replay", "--worker", "--batch-size", str(args.batch_size),
+            *(["--restart"] if args.restart else []),
+            *(part for name in names for part in ("--projection", name)),
+        ]
+        self.names = names
+        # A session of its own: the terminal's Ctrl-C reaches the parent, which passes it on once.
+        self.process = subprocess.Popen(  # noqa: S603 - this program, with read model names
+            command, stdout=subprocess.PIPE, text=True, start_new_session=True
+        )
+        self.progress: dict[str, Any] | None = None
+        self.done: dict[str, int] = {}
+        self.head = 0
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if "done" in message:
+                self.done, self.head = message["done"], message["head"]
+            else:
+                self.progress = message
+
+
+def combined(workers: Sequence[_Worker], names: tuple[str, ...]) -> Progress | None:
+    """The slowest worker's progress (its position and rate say when all will be done)."""
+    seen = [w.progress for w in workers if w.progress is not None]
+    if not seen:
+        return None
+    slowest = min(seen, key=lambda p: (p["phase"] != "fill", _fraction(p)))
+    return Progress(
+        slowest["phase"], names, slowest["position"], slowest["target"], slowest["started_at"], slowest["elapsed"]
+    )
+
+
+def _fraction(p: dict[str, Any]) -> float:
+    return float(p["position"]) / max(float(p["target"]), 1.0)
+
+
+def run_jobs(groups: list[list[Any]], args: argparse.Namespace, bar_of: Callable[[str], Any]) -> int:
+    names = tuple(p.name for g in groups for p in g)
+    sys.stderr.write(f"{len(groups)} processes: {' | '.join(', '.join(p.name for p in g) for g in groups)}\n")
+    bar = bar_of(f"rebuilding {len(names)} read models")
+    workers = [_Worker([p.name for p in g], args) for g in groups]
+    signals = {"count": 0}
+
+    def forward(signum: int, frame: Any) -> None:
+        signals["count"] += 1
+        if signals["count"] == 1:
+            sys.stderr.write("\nstopping after this batch (again to abort it)...\n")
+        for w in workers:
+            if w.process.poll() is None:
+                w.process.send_signal(signal.SIGTERM)
+
+    previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        shown: Progress | None = None
+        while any(w.process.poll() is None for w in workers):
+            progress = combined(workers, names)
+            if progress is not None and progress != shown:
+                bar(progress)
+                shown = progress
+            time.sleep(0.1)
+        for w in workers:
+            w.reader.join(timeout=5)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    codes = [w.process.returncode for w in workers]
+    sys.stderr.write("\n")
+    failed = [(w, c) for w, c in zip(workers, codes, strict=True) if c not in (0, 130)]
+    stopped = [w for w, c in zip(workers, codes, strict=True) if c == 130]
+    for w in workers:
+        for name, position in w.done.items():
+            sys.stderr.write(f"{name:<18} rebuilt to position {position} of {w.head}\n")
+    for w, code in failed:
+        sys.stderr.write(f"rebuilding {', '.join(w.names)} failed (exit code {code})\n")
+    if failed:
+        return 1
+    if stopped:
+        sys.stderr.write(
+            f"interrupted: {', '.join(n for w in stopped for n in w.names)} not switched; their live read models"
+            " are unchanged. Run `learnstream replay` again to resume, or with --restart to start over.\n"
+        )
+        return 130
+    return 0
