@@ -1,15 +1,19 @@
 """The assessment workflow: a LangGraph graph that pauses with ``interrupt()`` for each answer.
 
-    START -> sync -> calibrate -> route -> ask -> wait (interrupt) -> evaluate -> update -> route
+    START -> sync -> calibrate -> route -> ask -> evaluate (interrupt) -> update -> route
                                        \\-> conclude -> END
+
+``evaluate`` pauses on ``interrupt()`` for the answer and, resumed with it, judges it: one
+node, since a node that waits apart from the one that judges costs the run a whole step for
+every answer (LangGraph's per-step work is most of a turn's CPU).
 
 Every step that changes anything appends its event to the ``Assessment`` aggregate before the
 next step starts (one exception: when the evaluator asks from the local question bank, a judged
 answer is appended together with the next question or the completion, in one write, since
-nothing can fail between them); the graph's checkpoint (thread id = session id) is only a cache
-of where the run paused. ``sync`` reads the log and routes to the step the log says comes next, and every
-step re-checks the log before it appends, so a run rebuilt from the log after a crash (or a
-lost or stale checkpoint) neither loses nor repeats a step.
+nothing can fail between them); the graph's checkpoint (thread id = session id) is only a
+cache of where the run paused. ``sync`` reads the log and routes to the step the log says comes
+next, and every step re-checks the log before it appends, so a run rebuilt from the log after
+a crash (or a lost or stale checkpoint) neither loses nor repeats a step.
 
 The state holds ids, numbers and sealed text only: the answer travels as ciphertext (sealed
 with the session's data key) and the evaluation is sealed before it reaches the state, so no
@@ -62,8 +66,6 @@ class Step(TypedDict, total=False):
     start: dict[str, Any] | None
     #: number of the question the run waits on
     pending: int | None
-    #: the resumed answer, sealed
-    answer: str | None
     #: the judged answer, sealed, with its numbers
     evaluation: dict[str, Any] | None
     decision: dict[str, Any] | None
@@ -150,7 +152,7 @@ class AssessmentEngine:
             return
         snapshot = await graph.aget_state(config)
         if (
-            pending is not None and snapshot.next == ("wait",) and snapshot.interrupts
+            pending is not None and snapshot.next == ("evaluate",) and snapshot.interrupts
             and (snapshot.values or {}).get("pending") == pending.number
         ):
             return
@@ -226,26 +228,22 @@ class AssessmentEngine:
         assert pending is not None
         return {"pending": pending.number, "decision": None}
 
-    async def wait(self, state: Step) -> Step:
-        agg = _aggregate(self.run_of(state))
-        pending = agg.pending
-        sealed = interrupt({"number": state.get("pending"),
-                            "question": pending.text if pending else None})
-        return {"answer": sealed}
-
     async def evaluate(self, state: Step) -> Step:
         run = self.run_of(state)
         agg = _aggregate(run)
         pending = agg.pending
-        sealed = state.get("answer")
+        # Pauses the run here; resumed, the node runs again from the top and this returns the
+        # (sealed) answer.
+        sealed = interrupt({"number": state.get("pending"),
+                            "question": pending.text if pending else None})
         if pending is None or pending.number != state.get("pending") or not sealed:
-            return {"answer": None, "evaluation": None}
+            return {"evaluation": None}
         answer = run.cipher.open(answer_context(pending.number), sealed)
         concept = self._kb.concept(pending.concept_id)
         judged = await run.evaluator.evaluate(concept, pending.text, pending.bloom, answer)
         record = json.dumps({"answer": answer, "evidence": judged.evidence,
                              "reasoning": judged.reasoning}, ensure_ascii=False)
-        return {"answer": None, "evaluation": {
+        return {"evaluation": {
             "number": pending.number, "confidence": judged.confidence,
             "bloom": judged.bloom.label, "covered": judged.covered_key_points,
             "sealed": run.cipher.seal(record_context(pending.number), record),
@@ -293,7 +291,7 @@ class AssessmentEngine:
             return "calibrate" if state.get("start") else END
         if agg.status != ACTIVE:
             return END
-        return "wait" if agg.pending is not None else "route"
+        return "evaluate" if agg.pending is not None else "route"
 
     async def sync(self, state: Step) -> Step:
         agg = self.run_of(state).aggregate
@@ -323,16 +321,14 @@ def _build(engine: AssessmentEngine) -> StateGraph[Any]:
     graph.add_node("calibrate", engine.calibrate)
     graph.add_node("route", engine.route)
     graph.add_node("ask", engine.ask)
-    graph.add_node("wait", engine.wait)
     graph.add_node("evaluate", engine.evaluate)
     graph.add_node("update", engine.update)
     graph.add_node("conclude", engine.conclude)
     graph.add_edge(START, "sync")
-    graph.add_conditional_edges("sync", engine.after_sync, ["calibrate", "route", "wait", END])
+    graph.add_conditional_edges("sync", engine.after_sync, ["calibrate", "route", "evaluate", END])
     graph.add_edge("calibrate", "route")
     graph.add_conditional_edges("route", _decided, ["ask", "conclude"])
-    graph.add_edge("ask", "wait")
-    graph.add_edge("wait", "evaluate")
+    graph.add_edge("ask", "evaluate")
     graph.add_edge("evaluate", "update")
     graph.add_edge("update", "route")
     graph.add_edge("conclude", END)
