@@ -12,7 +12,8 @@ which says how fast this machine is at that moment:
 - ``online``: course list and search p50/p99 while the catalog and search index are rebuilt
   beside the live tables (a follower loop running), against the same queries before;
 - ``lag``: activity completions at ``--rate``/s: live projection lag p50/p99;
-- ``http``: course create through HTTP, wrk at 8 connections (a fresh ``learnstream serve``).
+- ``http``: course create through HTTP at 8 connections (a fresh ``learnstream serve``;
+  ``bench_course_create.py``: wrk, or its own asyncio driver process without wrk).
 
     .venv/bin/python bench/bench_replay.py --backend postgres --courses 10000 --keep
     .venv/bin/python bench/bench_replay.py --backend postgres --schema bench_replay_0123abcd --data-dir /tmp/bench_replay_x
@@ -194,20 +195,13 @@ def phase_lag(container: Any, rate: float, seconds: float) -> None:
 
 
 def phase_http(backend: str, seconds: int) -> None:
-    import bench_foundation as bf
-    import httpx
+    import bench_course_create
 
-    with tempfile.TemporaryDirectory(prefix="bench_replay_http_") as tmp, bf.server(backend, Path(tmp)) as base:
-        login = httpx.post(base + "/api/v1/auth/login", data={"username": bf.ADMIN_EMAIL, "password": bf.ADMIN_PASSWORD}, timeout=60)
-        login.raise_for_status()
-        token = login.json()["tokens"]["access_token"]
-        org_id = bf.new_org(base, {"Authorization": f"Bearer {token}"}, "create-bench")
-        measured = bf.wrk(base + f"/api/v1/courses/?org_id={org_id}", token, 8, seconds, "course create", bf.CREATE_LUA)
-    if measured is None:
-        note("course create over HTTP", "skipped: wrk is not installed")
-        return
-    note("course create over HTTP, wrk 8 connections",
-         f"{measured.rate:,.0f}/s, p50 {measured.p50_ms:.1f} ms, p99 {measured.p99_ms:.1f} ms", ">= 1,000/s (PostgreSQL)")
+    r = bench_course_create.measure(backend, 8, seconds)
+    rate = float(r["requests"]) / float(r["seconds"])  # type: ignore[arg-type]
+    note(f"course create over HTTP, 8 connections ({r['client']})",
+         f"{rate:,.0f}/s, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, load average {r['load_average']:.1f}",
+         ">= 1,000/s (PostgreSQL)")
 
 
 def main() -> None:
