@@ -20,12 +20,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from infrastructure.event_store import EventStore, LoggedEvent
 from infrastructure.read_store import ReadStore
-from projections.engine.batch_writes import BatchWrites, LazyTx
+from projections.engine.batch_writes import BatchWrites
+from projections.engine.deferred_writes import BatchWriter, DeferredTx
 from projections.engine.framework import Projection, ensure_tracking
 from projections.engine.rebuild_state import (
     REPLAY,
@@ -136,6 +137,7 @@ class Rebuild:
         # A follower loop pauses the projection's live follower around its switch.
         self.around_switch = around_switch or (lambda projection: nullcontext())
         self.members: list[_Member] = []
+        self._writer = BatchWriter(self.store)
         self._started_at = 0
         self._clock = 0.0
 
@@ -191,6 +193,7 @@ class Rebuild:
         try:
             while position < target:
                 if self.stop.is_set():
+                    self.drain()  # what was handed over is saved before the stop is reported
                     raise Interrupted(f"stopped at position {position}")
                 item = batches.get()
                 if isinstance(item, BaseException):
@@ -199,12 +202,19 @@ class Rebuild:
                 self.apply(notifications, upto)
                 position = upto
                 self._report("fill", position, target)
+            self.drain()
         finally:
             self.stop_reading = True
             while reader.is_alive():  # unblock a reader waiting to put its next batch
                 with contextlib.suppress(queue.Empty):
                     batches.get(timeout=0.05)
+            if self._writer_busy():
+                with contextlib.suppress(BaseException):  # already failing or stopping
+                    self.drain()
         return position
+
+    def _writer_busy(self) -> bool:
+        return self._writer.busy
 
     stop_reading = False
 
@@ -223,7 +233,9 @@ class Rebuild:
             out.put(error)
 
     def apply(self, notifications: Sequence[Any], upto: int) -> None:
-        """One transaction: every member's events of this batch, and every member's position."""
+        """One transaction: every member's events of this batch, and every member's position.
+        Its statements are written by ``BatchWriter`` while the next batch is worked out,
+        unless a handler needed an answer from the database (then it commits here)."""
         decoded: dict[int, LoggedEvent] = {}
         decode = self.events.decode
         for n in notifications:
@@ -231,13 +243,12 @@ class Rebuild:
         shapes: dict[str, Any] = {}
         for m in self.members:
             shapes.update(m.clone.shapes())
-        touched = []
+        touched: list[_Member] = []
+        moving = [m for m in self.members if m.position < upto]
         try:
-            with LazyTx(self.store) as tx:
+            with DeferredTx(self.store, self._writer) as tx:
                 writes = BatchWrites(tx, self.store.dialect, shapes, copy=True)
-                for m in self.members:
-                    if m.position >= upto:
-                        continue
+                for m in moving:
                     clone, start, topics = m.clone, m.position, m.topics
                     relevant = False
                     for n in notifications:
@@ -248,18 +259,34 @@ class Rebuild:
                         clone.before_commit(writes)
                         touched.append(m)
                 writes.flush()
-                for m in self.members:
-                    if m.position < upto:
+                if tx.direct:
+                    for m in moving:
                         move(tx, m.row, upto)
+                else:
+                    rows = [replace(m.row) for m in moving]  # as they are before this batch
+
+                    def last(real: Any) -> None:
+                        for row in rows:
+                            move(real, row, upto)
+
+                    self._writer.submit(tx.statements, last, lambda: _committed(touched))
         except BaseException:
             for m in self.members:
                 m.clone.rolled_back()
             raise
-        for m in self.members:
-            if m.position < upto:
-                m.row.position = upto
-        for m in touched:
-            m.clone.committed()
+        for m in moving:
+            m.row.position = upto
+        if tx.direct:
+            _committed(touched)
+
+    def drain(self) -> None:
+        """Wait for the batch in flight (its error, if it failed, is raised here)."""
+        try:
+            self._writer.wait()
+        except BaseException:
+            for m in self.members:
+                m.clone.rolled_back()
+            raise
 
     # -- after the fill ---------------------------------------------------------------------
     def finish_tables(self) -> None:
@@ -327,6 +354,11 @@ class Rebuild:
             m.clone.before_commit(writes)
         writes.flush()
         m.row.position = upto
+
+
+def _committed(members: Sequence[_Member]) -> None:
+    for m in members:
+        m.clone.committed()
 
 
 def read_entries(events: EventStore, after: int, limit: int, topics: Sequence[str], stop: int) -> Sequence[Any]:

@@ -1,0 +1,136 @@
+"""A rebuild's batch written by a thread of its own while the next batch is worked out.
+
+A rebuild alternates Python work (decoding, handlers, building the bulk statements) with the
+database writing them; done in turn, each waits for the other. ``DeferredTx`` records the
+statements a batch's ``Writes`` produce (in order, with their parameters) instead of sending
+them, and ``BatchWriter`` sends them in one transaction from its own thread while the rebuild
+goes on with the next batch: the database works while Python does. At most one batch is in
+flight, and it is committed before the next one is handed over, so batches still commit in log
+order, each with its progress row.
+
+Whatever needs an answer from the database (a read, a counted statement) first waits for the
+batch in flight, then opens this batch's transaction, sends what was recorded and goes on
+directly: a handler sees its rows exactly as if every statement had gone out at once.
+Recorded statements return -1 from ``execute``, as in a pipelined transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from typing import Any
+
+from infrastructure.read_store import ReadStore, Row, Tx
+
+
+class BatchWriter:
+    """Commits recorded batches one at a time, in a thread; errors surface at the next
+    ``submit`` or ``wait`` in the caller's thread, and so do ``on_commit`` callbacks."""
+
+    def __init__(self, store: ReadStore) -> None:
+        self._store = store
+        self._done: threading.Event | None = None
+        self._error: BaseException | None = None
+        self._on_commit: Callable[[], None] | None = None
+
+    def submit(
+        self, statements: list[tuple[str, tuple[Any, ...]]], last: Callable[[Tx], None],
+        on_commit: Callable[[], None],
+    ) -> None:
+        """Send ``statements`` then run ``last`` in one transaction, after the batch in flight."""
+        self.wait()
+        done = threading.Event()
+        self._done, self._error, self._on_commit = done, None, on_commit
+
+        def write() -> None:
+            try:
+                with self._store.transaction() as tx:
+                    for name, args in statements:
+                        getattr(tx, name)(*args)
+                    last(tx)
+            except BaseException as error:
+                self._error = error
+            finally:
+                done.set()
+
+        threading.Thread(target=write, name="rebuild-write", daemon=True).start()
+
+    @property
+    def busy(self) -> bool:
+        """A batch was handed over and not waited for."""
+        return self._done is not None
+
+    def wait(self) -> None:
+        """Until the batch in flight is committed (raises what it failed with)."""
+        done = self._done
+        if done is None:
+            return
+        done.wait()
+        error, on_commit = self._error, self._on_commit
+        self._done, self._error, self._on_commit = None, None, None
+        if error is not None:
+            raise error
+        if on_commit is not None:
+            on_commit()
+
+
+class DeferredTx:
+    """A ``Tx`` that records writes for ``BatchWriter`` until something needs an answer."""
+
+    def __init__(self, store: ReadStore, writer: BatchWriter) -> None:
+        self._store = store
+        self._writer = writer
+        self._stack = ExitStack()
+        self._tx: Any = None
+        self.statements: list[tuple[str, tuple[Any, ...]]] = []
+
+    @property
+    def direct(self) -> bool:
+        """True once this batch went to the database itself (commit it at the end)."""
+        return self._tx is not None
+
+    def _now(self) -> Any:
+        if self._tx is None:
+            self._writer.wait()
+            tx = self._stack.enter_context(self._store.transaction())
+            for name, args in self.statements:
+                getattr(tx, name)(*args)
+            self.statements.clear()
+            self._tx = tx
+        return self._tx
+
+    def __enter__(self) -> DeferredTx:
+        return self
+
+    def __exit__(self, *exc: Any) -> bool:
+        return bool(self._stack.__exit__(*exc))
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        if self._tx is not None:
+            return int(self._tx.execute(sql, params))
+        self.statements.append(("execute", (sql, params)))
+        return -1
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if self._tx is not None:
+            self._tx.executemany(sql, rows)
+        else:
+            self.statements.append(("executemany", (sql, rows)))
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        if self._tx is not None:
+            self._tx.copy_rows(table, columns, rows)
+        else:
+            self.statements.append(("copy_rows", (table, columns, rows)))
+
+    def execute_counted(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return int(self._now().execute_counted(sql, params))
+
+    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        rows: list[Row] = self._now().fetchall(sql, params)
+        return rows
+
+    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        row: Row | None = self._now().fetchone(sql, params)
+        return row
