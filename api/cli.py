@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import signal
 import sys
@@ -42,6 +43,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     app = create_app(container)
     configure_logging(settings.log_format)  # building the app installed Litestar's handlers
+    # Everything built so far lives as long as the process: frozen, it is out of every garbage
+    # collection that requests' short-lived objects trigger (an audit export streamed 68k
+    # events/s with the application walked by each collection, 124k without).
+    gc.freeze()
     _run_server(server_config(app, args.host, args.port, settings))
     return 0
 
