@@ -14,6 +14,7 @@ audit chain up to date, then measures:
   all of them, each in a process of its own (so peak RSS is that export's alone);
 - replay of every built-in read model (``learnstream replay``'s bulk rebuild), in events/s,
   beside the raw row-read rate measured in the same process just before it;
+- the same NDJSON exports over HTTP from a ``learnstream serve`` process;
 - ``as_of`` on the 1,000-event course at random positions: p50/p99 over 300 calls.
 
 ``--keep`` leaves the seeded store in place (``--data-dir``, and ``--schema`` on PostgreSQL);
@@ -103,16 +104,18 @@ def seed(args: argparse.Namespace) -> dict[str, Any]:
     seeded = time.perf_counter() - started
     head = container.events.last_position()
     from projections.engine.followers import Follower
+    from projections.engine.framework import saved_position
 
     chain = Follower(container.projections["audit_chain"], container.events, batch_size=1000)
     chain.start()
+    chained_before = saved_position(chain.projection.store, chain.projection) or 0
     started = time.perf_counter()
     chain.catch_up()
     chain.flush()
     chain_seconds = time.perf_counter() - started
     container.close()
     return {
-        "head": head, "seed_seconds": seeded, "chain_events": head,
+        "head": head, "seed_seconds": seeded, "chain_events": head - chained_before,
         "chain_seconds": chain_seconds, "long_course": str(long_lived.id), "admin": admin,
     }
 
@@ -179,6 +182,53 @@ def export_in_child(args: argparse.Namespace, fmt: str, after: int, tmp: Path) -
     return result
 
 
+def http_export(args: argparse.Namespace, afters: tuple[int, ...]) -> list[dict[str, Any]]:
+    """The same exports through ``learnstream serve`` (NDJSON over HTTP, read as it streams)."""
+    import os
+    import socket
+
+    import httpx
+    from serve_process import terminate, wait_until_healthy
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEARNSTREAM_")}
+    log = Path(args.data_dir) / "serve.log"
+    with log.open("wb") as sink:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+            env={**env, **env_for(args)}, stdout=sink, stderr=sink, cwd=ROOT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    results = []
+    try:
+        wait_until_healthy(server, base, log.read_text, 600)
+        login = httpx.post(
+            base + "/api/v1/auth/login",
+            data={"username": "admin@example.com", "password": "admin-password-1"},
+        )
+        headers = {"Authorization": f"Bearer {login.json()['tokens']['access_token']}"}
+        for after in afters:
+            started = time.perf_counter()
+            records = 0
+            with httpx.stream(
+                "GET", base + "/api/v1/orgs/1/audit/events", params={"after": after},
+                headers=headers, timeout=600,
+            ) as response:
+                for chunk in response.iter_bytes(1 << 20):
+                    records += chunk.count(b"\n")
+            seconds = time.perf_counter() - started
+            results.append({"records": records, "events_per_second": records / seconds})
+        status = Path(f"/proc/{server.pid}/status").read_text()
+        peak = int(status.split("VmHWM:")[1].split()[0]) / 1024
+        for r in results:
+            r["server_peak_rss_mb"] = peak
+    finally:
+        terminate(server)
+    return results
+
+
 def replay_rate(args: argparse.Namespace) -> dict[str, float]:
     """Every built-in read model rebuilt in one pass over the log, after a raw read of the
     same table in the same process (the ceiling a replay could reach)."""
@@ -230,7 +280,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default="")
     parser.add_argument("--schema", default="")
     parser.add_argument("--keep", action="store_true", help="leave the seeded store in place")
-    parser.add_argument("--skip", default="", help="comma-separated: export,replay,as_of")
+    parser.add_argument("--skip", default="", help="comma-separated: export,http,replay,as_of")
     parser.add_argument("--child-export", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--format", default="ndjson", help=argparse.SUPPRESS)
     parser.add_argument("--after", type=int, default=0, help=argparse.SUPPRESS)
@@ -244,7 +294,8 @@ def main() -> None:
     args.schema = args.schema or f"bench_{uuid.uuid4().hex[:8]}"
     skip = set(args.skip.split(","))
     print(f"backend {args.backend}, {args.events:,} events, data in {args.data_dir}", flush=True)
-    marker = Path(args.data_dir) / f"seeded-{args.backend}-{args.schema}.json"
+    store = args.schema if args.backend == "postgres" else "events"
+    marker = Path(args.data_dir) / f"seeded-{args.backend}-{store}.json"
     if marker.exists():
         seeded = json.loads(marker.read_text())
         print(f"reusing the {seeded['head']:,} events seeded before", flush=True)
@@ -265,6 +316,12 @@ def main() -> None:
                     f" peak RSS {r['peak_rss_mb']:.0f} MB, first page after {r['first_page_ms']:.0f} ms",
                     flush=True,
                 )
+    if "http" not in skip:
+        for r in http_export(args, (max(head - 100_000, 0), 0)):
+            print(
+                f"HTTP    ndjson {r['records']:>9,} events: {r['events_per_second']:>9,.0f} events/s,"
+                f" server peak RSS {r['server_peak_rss_mb']:.0f} MB (after both)", flush=True,
+            )
     if "as_of" not in skip:
         latency = as_of_latency(args, seeded["long_course"], seeded["admin"])
         print(
