@@ -208,13 +208,11 @@ class Rebuild:
             while reader.is_alive():  # unblock a reader waiting to put its next batch
                 with contextlib.suppress(queue.Empty):
                     batches.get(timeout=0.05)
-            if self._writer_busy():
+            if self._writer.busy:
                 with contextlib.suppress(BaseException):  # already failing or stopping
                     self.drain()
+            self._writer.close()
         return position
-
-    def _writer_busy(self) -> bool:
-        return self._writer.busy
 
     stop_reading = False
 
@@ -246,7 +244,7 @@ class Rebuild:
         touched: list[_Member] = []
         moving = [m for m in self.members if m.position < upto]
         try:
-            with DeferredTx(self.store, self._writer) as tx:
+            with DeferredTx(self.store, self._writer, defer=self.store.dialect == "postgres") as tx:
                 writes = BatchWrites(tx, self.store.dialect, shapes, copy=True)
                 for m in moving:
                     clone, start, topics = m.clone, m.position, m.topics
