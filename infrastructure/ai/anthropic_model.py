@@ -1,6 +1,8 @@
 """The ``LanguageModel`` port on Anthropic's Messages API, through the official async SDK.
 
 Structured output is a forced tool call whose input schema is made from the requested Struct.
+The answer's body is read with msgspec into the few fields we use, not into the SDK's pydantic
+models (that parse was a tenth of a call's CPU, and a busy worker makes hundreds of calls).
 The SDK's own retries are off (``max_retries=0``): ours count malformed answers as attempts too,
 honour ``retry-after`` within a cap, and take an injectable ``sleep`` so tests can see the waits.
 """
@@ -76,12 +78,12 @@ class AnthropicModel:
         while True:
             attempt += 1
             try:
-                message = await self._client.messages.create(**params)
+                raw = await self._client.messages.with_raw_response.create(**params)
             except anthropic.APIError as exc:
                 await self._after_failure(exc, attempt)
                 continue
             try:
-                return _decode(message, request)
+                return _decode(raw.http_response.content, request)
             except _Unreadable as exc:
                 if attempt >= self._max_attempts:
                     raise ModelBadOutput(
@@ -153,9 +155,29 @@ class _Unreadable(Exception):
     pass
 
 
-def _decode(message: Any, request: StructuredRequest[T]) -> T:
+class _Block(msgspec.Struct):
+    type: str = ""
+    name: str | None = None
+    input: Any = None
+
+
+class _Message(msgspec.Struct):
+    """The part of a Messages API answer a structured call reads; the rest is skipped."""
+
+    content: list[_Block] | None = None
+    stop_reason: str | None = None
+
+
+_message_decoder = msgspec.json.Decoder(_Message)
+
+
+def _decode(body: bytes, request: StructuredRequest[T]) -> T:
+    try:
+        message = _message_decoder.decode(body)
+    except msgspec.DecodeError as exc:
+        raise _Unreadable(f"not a Messages API answer: {exc}") from None
     for block in message.content or ():
-        if getattr(block, "type", None) == "tool_use" and block.name == request.tool_name:
+        if block.type == "tool_use" and block.name == request.tool_name:
             try:
                 # strict=False: a model writing "3" for an integer field is still a clear answer.
                 return msgspec.convert(block.input, request.output, strict=False)
