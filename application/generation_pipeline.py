@@ -78,7 +78,9 @@ async def _outline(state: PipelineState, *, runtime: Runtime[JobContext]) -> Pip
     return {"outline": await ctx.steps.step(OUTLINE_STEP, ask)}
 
 
-def _to_chapters(state: PipelineState) -> list[Send]:
+# The routers are coroutines although they never wait: LangGraph runs a plain function in a
+# thread pool, a thread hop (and a GIL hand-over) per job and fan-out for a list comprehension.
+async def _to_chapters(state: PipelineState) -> list[Send]:
     return [
         Send("chapter", {"brief": state["brief"], "outline": state["outline"], "index": index})
         for index in range(len(state["outline"]["chapters"]))
@@ -98,7 +100,7 @@ async def _chapters_done(state: PipelineState) -> PipelineState:
     return {}
 
 
-def _to_add_ons(state: PipelineState) -> list[Send] | str:
+async def _to_add_ons(state: PipelineState) -> list[Send] | str:
     wanted = state["brief"]["add_ons"]
     if not wanted:
         return "assemble"
