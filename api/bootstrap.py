@@ -83,7 +83,7 @@ class Container(Services):
     def start_generation_worker(self) -> GenerationWorker | None:
         """The embedded/worker default: one generation worker (asyncio tasks in a thread)
         beside the followers."""
-        from api.generation_wiring import build_generation_worker
+        from api.wiring.generation import build_generation_worker
 
         if not self.settings.generation_worker or self.generation_worker is not None:
             return None

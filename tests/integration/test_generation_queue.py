@@ -10,7 +10,7 @@ from uuid import UUID
 
 import pytest
 
-from api.generation_wiring import build_generation_worker
+from api.wiring.generation import build_generation_worker
 from domain.generation_jobs import GenerationJob
 from tests.api.generation_support import submit, wait_for_job
 

@@ -12,17 +12,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from api.assessment_wiring import build_assessment
-from api.generation_wiring import (
+from api.wiring.assessment import build_assessment
+from api.wiring.generation import (
     Generation,
     GenerationAccounts,
     GenerationJobsProjection,
     GenerationQueue,
     build_generation,
 )
-from api.github_wiring import build_github_login
-from api.history_wiring import HistoryServices, build_history
-from api.org_admin_wiring import IdentityParts, build_org_admin
+from api.wiring.github import build_github_login
+from api.wiring.history import HistoryServices, build_history
+from api.wiring.org_admin import IdentityParts, build_org_admin
 from application.accounts import Accounts
 from application.activities import Activities
 from application.api_token_usage import UsageCoalescer
@@ -168,7 +168,7 @@ class Services(Stores):
     materials_worker: MaterialsWorker
     github_login: GitHubLogin
     erasures: Erasures
-    #: history as a product (``api.history_wiring``)
+    #: history as a product (``api.wiring.history``)
     audit_export: AuditExport
     course_analytics: CourseAnalytics
     time_travel: TimeTravel

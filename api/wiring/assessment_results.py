@@ -1,5 +1,5 @@
 """How an assessment's results are built: reports, gap analysis and learning plans, materials
-(their pipeline and background worker), and deletion. Called by ``api.assessment_wiring``.
+(their pipeline and background worker), and deletion. Called by ``api.wiring.assessment``.
 
 Text is written by the user's model when the ``anthropic`` provider is on and the user (or the
 server) has a key, else by the offline writers. ``POST /api/gap-analysis`` and

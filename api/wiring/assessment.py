@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from api.assessment_results_wiring import build_results
+from api.wiring.assessment_results import build_results
 from application.assessment import Assessments
 from application.assessment_engine import AssessmentEngine
 from application.evaluator import Evaluator
@@ -70,7 +70,7 @@ def build_assessment(
     identity: IdentityQueries, box: SecretBox, results: AssessmentResultsProjection,
 ) -> dict[str, Any]:
     """The services ``Services`` holds for OpenLearning: knowledge, model_keys, assessments,
-    and the results' (``api.assessment_results_wiring``)."""
+    and the results' (``api.wiring.assessment_results``)."""
     kb = knowledge_base(settings)
     models = anthropic_models(settings)
     model_keys = ModelKeys(
