@@ -255,6 +255,7 @@ def build_services(settings: Settings, stores: Stores, models: ReadModels) -> Se
     openlearning = build_assessment(
         settings, stores, models.assessments, identity, box, models.assessment_results
     )
+    results = openlearning.results
     gen = build_generation(
         settings, writer, stores.board, models.generation_jobs, identity, authz, orgs, box,
     )
@@ -280,16 +281,20 @@ def build_services(settings: Settings, stores: Stores, models: ReadModels) -> Se
             SearchQueries(models.search, identity.cache), access, orgs, stores.board,
             stores.events, settings.read_your_writes_timeout,
         ),
-        **openlearning,
+        knowledge=openlearning.knowledge, model_keys=openlearning.model_keys,
+        assessments=openlearning.assessments,
+        gap_analyses=results.gap_analyses, assessment_reports=results.assessment_reports,
+        assessment_deletion=results.assessment_deletion, materials=results.materials,
+        materials_worker=results.materials_worker,
         github_login=build_github_login(settings, writer, identity, accounts),
         erasures=Erasures(
             writer, identity, authz, stores.events.personal_data,
             AssessmentQueries(models.assessments), SessionKeys(stores.read_store, box),
-            openlearning["model_keys"],
+            openlearning.model_keys,
         ),
         audit_export=history.audit_export, course_analytics=history.course_analytics,
         time_travel=history.time_travel, history=history,
-        closers=[history.close, coalescer.close, limiter.close, throttle.close, openlearning["assessments"].engine.close, openlearning["materials_worker"].stop],
+        closers=[history.close, coalescer.close, limiter.close, throttle.close, openlearning.assessments.engine.close, results.materials_worker.stop],
     )
 
 

@@ -6,12 +6,13 @@ checkpointer and the ``Assessments`` service. Called by ``api.wiring.build_servi
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from api.wiring.assessment_results import build_results
+from api.wiring.assessment_results import ResultsServices, build_results
 from application.assessment import Assessments
 from application.assessment_engine import AssessmentEngine
 from application.evaluator import Evaluator
@@ -65,12 +66,21 @@ def checkpoints(settings: Settings) -> Checkpoints:
     return Checkpoints(sqlite_path=settings.data_dir / "checkpoints.sqlite3")
 
 
+@dataclass(frozen=True)
+class AssessmentServices:
+    """What ``Services`` holds for OpenLearning."""
+
+    knowledge: Knowledge
+    model_keys: ModelKeys
+    assessments: Assessments
+    results: ResultsServices
+
+
 def build_assessment(
     settings: Settings, stores: Stores, projection: AssessmentsProjection,
     identity: IdentityQueries, box: SecretBox, results: AssessmentResultsProjection,
-) -> dict[str, Any]:
-    """The services ``Services`` holds for OpenLearning: knowledge, model_keys, assessments,
-    and the results' (``api.wiring.assessment_results``)."""
+) -> AssessmentServices:
+    """The OpenLearning services, and their results' (``api.wiring.assessment_results``)."""
     kb = knowledge_base(settings)
     models = anthropic_models(settings)
     model_keys = ModelKeys(
@@ -112,11 +122,11 @@ def build_assessment(
         saver = await store.saver()
         await saver.adelete_thread(session_id)
 
-    return {
-        "knowledge": Knowledge(kb), "model_keys": model_keys, "assessments": assessments,
-        **build_results(
+    return AssessmentServices(
+        knowledge=Knowledge(kb), model_keys=model_keys, assessments=assessments,
+        results=build_results(
             settings, events=stores.events, barrier=stores.board, kb=kb, models=models,
             worker_models=anthropic_models(settings), model_keys=model_keys, keys=keys,
             sessions=queries, results=results, forget=[forget_run],
         ),
-    }
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
 from uuid import UUID
 
 from application.assessment_deletion import AssessmentDeletion
@@ -40,14 +40,23 @@ from projections.queries.assessment_results import AssessmentResultQueries
 from projections.queries.assessments import AssessmentQueries
 
 
+@dataclass(frozen=True)
+class ResultsServices:
+    """What ``Services`` holds of an assessment's results."""
+
+    gap_analyses: GapAnalyses
+    assessment_reports: AssessmentReports
+    assessment_deletion: AssessmentDeletion
+    materials: Materials
+    materials_worker: MaterialsWorker
+
+
 def build_results(
     settings: Settings, *, events: EventLog, barrier: ReadModelBarrier, kb: KnowledgeBase,
     models: AnthropicModels, worker_models: AnthropicModels, model_keys: ModelKeys,
     keys: SessionKeys, sessions: AssessmentQueries, results: AssessmentResultsProjection,
     forget: list[Callable[[str], Awaitable[None]]],
-) -> dict[str, Any]:
-    """The services ``Services`` holds: gap_analyses, assessment_reports, assessment_deletion,
-    materials, materials_worker."""
+) -> ResultsServices:
     offline = OfflineReportWriter(kb)
     anthropic = model_keys.provider == "anthropic"
 
@@ -79,17 +88,17 @@ def build_results(
     )
     if settings.assessment_materials_worker:
         results.on_work(worker.wake)
-    return {
-        "gap_analyses": GapAnalyses(kb, writer_required),
-        "assessment_reports": AssessmentReports(
+    return ResultsServices(
+        gap_analyses=GapAnalyses(kb, writer_required),
+        assessment_reports=AssessmentReports(
             events=events, kb=kb, keys=keys, results=queries, barrier=barrier,
             writer_for=writer_for_report, clock=time.time,
             read_timeout=settings.read_your_writes_timeout,
         ),
-        "assessment_deletion": AssessmentDeletion(
+        assessment_deletion=AssessmentDeletion(
             events=events, keys=keys, barrier=barrier, clock=time.time,
             read_timeout=settings.read_your_writes_timeout, forget=forget,
         ),
-        "materials": Materials(sessions, queries),
-        "materials_worker": worker,
-    }
+        materials=Materials(sessions, queries),
+        materials_worker=worker,
+    )

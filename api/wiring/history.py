@@ -35,14 +35,6 @@ class HistoryServices:
     time_travel: TimeTravel
     log_reader: LogReader
 
-    def services(self) -> dict[str, Any]:
-        """The container attributes handlers receive by name."""
-        return {
-            "audit_export": self.audit_export,
-            "course_analytics": self.course_analytics,
-            "time_travel": self.time_travel,
-        }
-
     def close(self) -> None:
         self.log_reader.close()
 
