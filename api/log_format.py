@@ -75,3 +75,7 @@ def configure_logging(log_format: str, level: int = logging.INFO, stream: TextIO
         own = logging.getLogger(name)
         own.handlers.clear()
         own.propagate = True
+    # The HTTP clients log every request at INFO: a generation job makes nine model calls, and
+    # outbound failures are logged by our own callers with their context.
+    for name in ("httpx", "httpx2", "httpcore"):
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
