@@ -160,6 +160,7 @@ def timed_reads(container: Any, admin: Any, rng: random.Random, until: Any) -> t
 
 def phase_online(container: Any, read_rate: float) -> None:
     from projections.engine.rebuild import Rebuild
+    from projections.engine.rebuild_state import FOLLOWER
 
     admin, rng = admin_of(container), random.Random(3)
     stop_at = time.perf_counter() + 10
@@ -173,7 +174,8 @@ def phase_online(container: Any, read_rate: float) -> None:
     def rebuild() -> None:
         t = time.perf_counter()
         try:
-            Rebuild(container.events, rebuilding, restart=True).run()
+            # as a version bump runs it: in the serving process's follower loop
+            Rebuild(container.events, rebuilding, kind=FOLLOWER, restart=True).run()
         finally:
             took.append(time.perf_counter() - t)
             done.set()
@@ -191,7 +193,7 @@ def phase_lag(container: Any, rate: float, seconds: float) -> None:
     rows = container.read_store.fetchall(f"SELECT course_uuid FROM {container.projections['catalog'].table('courses')} LIMIT 2000")
     uuids = [f"course_{r['course_uuid']}" for r in rows]
     print(f"live lag at {rate:.0f} commands/s (bench_content's completions):", flush=True)
-    bench_content.bench_completions(container, uuids, rate, seconds, 32)  # 16 reached 438/s of 500
+    bench_content.bench_completions(container, uuids, rate, seconds, 16)
 
 
 def phase_http(backend: str, seconds: int) -> None:
