@@ -24,6 +24,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.rows import tuple_row
 
+from infrastructure.append_writer import AppendWriter, Batch
 from infrastructure.event_metadata import stamp
 from infrastructure.msgspec_mapper import MsgspecMapper, PersonalFields
 from infrastructure.personal_data_codec import PersonalDataCodec
@@ -122,148 +123,6 @@ def _store_env(settings: Settings) -> dict[str, str]:
     }
 
 
-class _Batch:
-    """One command's events, and how its caller learns the outcome."""
-
-    __slots__ = ("done", "error", "events", "future", "loop", "position")
-
-    def __init__(
-        self,
-        events: list[DomainEventProtocol[UUID]],
-        loop: asyncio.AbstractEventLoop | None = None,
-        future: asyncio.Future[int] | None = None,
-    ) -> None:
-        self.events = events
-        self.done = threading.Event()
-        self.position = 0
-        self.error: BaseException | None = None
-        self.loop = loop
-        self.future = future
-
-
-def _settle(outcomes: list[_Batch]) -> None:
-    """Runs on an event loop: hand each awaiting command its position or error."""
-    for batch in outcomes:
-        future = batch.future
-        if future is None or future.done():  # cancelled: the write stands all the same
-            continue
-        if batch.error is not None:
-            future.set_exception(batch.error)
-        else:
-            future.set_result(batch.position)
-
-
-class _AppendWriter:
-    """Group commit by one writer thread: whatever commands queued up while it was writing are
-    appended together in its next transaction, so N concurrent commands cost one lock and one
-    fsync, not N. Callers wait on an event (threads) or a future (event loops); event-loop
-    callers never tie up a thread while their append is written.
-
-    If a combined write fails on a version conflict, each batch is written on its own so only
-    the conflicting command sees ``IntegrityError`` (and its service retries it).
-    """
-
-    MAX_EVENTS = 500
-
-    def __init__(
-        self,
-        app: Application[UUID],
-        on_appended: Callable[[list[Notification]], None],
-        before_put: Callable[[list[DomainEventProtocol[UUID]]], None],
-    ) -> None:
-        self._app = app
-        self._on_appended = on_appended
-        self._before_put = before_put
-        self._cond = threading.Condition()
-        self._queue: list[_Batch] = []
-        self._closed = False
-        self._thread: threading.Thread | None = None
-
-    def submit(self, batch: _Batch) -> None:
-        with self._cond:
-            if self._closed:
-                raise PersistenceError("the event store is closed")
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="appends", daemon=True)
-                self._thread.start()
-            self._queue.append(batch)
-            self._cond.notify()
-
-    def close(self) -> None:
-        with self._cond:
-            self._closed = True
-            self._cond.notify()
-            thread = self._thread
-        if thread is not None:
-            thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._queue and not self._closed:
-                    self._cond.wait()
-                if not self._queue:
-                    return
-                group: list[_Batch] = []
-                count = 0
-                while self._queue and (not group or count + len(self._queue[0].events) <= self.MAX_EVENTS):
-                    batch = self._queue.pop(0)
-                    group.append(batch)
-                    count += len(batch.events)
-            recorded: list[Notification] = []
-            self._write(group, recorded)
-            self._finish(group, recorded)
-
-    def _write(self, group: list[_Batch], recorded: list[Notification]) -> None:
-        try:
-            if len(group) == 1:
-                self._write_one(group[0], recorded)
-                return
-            recordings = self._put([e for b in group for e in b.events])
-            by_event = {id(r.domain_event): r.notification.id for r in recordings}
-            for batch in group:
-                batch.position = max(by_event[id(e)] for e in batch.events)
-            recorded.extend(r.notification for r in recordings)
-        except IntegrityError:
-            for batch in group:
-                self._write_one(batch, recorded)
-        except BaseException as error:
-            for batch in group:
-                batch.error = error
-
-    def _write_one(self, batch: _Batch, recorded: list[Notification]) -> None:
-        try:
-            recordings = self._put(batch.events)
-            batch.position = max(r.notification.id for r in recordings)
-            recorded.extend(r.notification for r in recordings)
-        except BaseException as error:
-            batch.error = error
-
-    def _put(self, events: list[DomainEventProtocol[UUID]]) -> list[Any]:
-        # The application's event store directly: ``Application.save`` would first check
-        # every event against a runtime Protocol (slow) for snapshots and callbacks we do
-        # not use.
-        self._before_put(events)
-        return self._app.events.put(events)
-
-    def _finish(self, group: list[_Batch], recorded: list[Notification]) -> None:
-        if recorded:
-            recorded.sort(key=lambda n: n.id)
-            try:
-                self._on_appended(recorded)  # wake followers once per group, before anyone reads
-            except Exception:
-                log.exception("append listener failed")
-        by_loop: dict[asyncio.AbstractEventLoop, list[_Batch]] = {}
-        for batch in group:
-            if batch.loop is None:
-                batch.done.set()
-            else:
-                by_loop.setdefault(batch.loop, []).append(batch)
-        for loop, outcomes in by_loop.items():
-            with contextlib.suppress(RuntimeError):  # that loop has closed: nobody waits
-                loop.call_soon_threadsafe(_settle, outcomes)
-
-
 def _replay(aggregate: Any, events: Any) -> Any:
     """The library's projector, without its per-event ``isinstance`` against a runtime
     Protocol (measured: a third of the cost of loading a 20-event aggregate)."""
@@ -316,7 +175,7 @@ class EventStore:
         self._recorded_listeners: list[Callable[[list[Notification]], None]] = []
         self._lock = threading.Lock()
         # The group's new people get their keys first, in one statement (personal_data_codec).
-        self._writer = _AppendWriter(self._app, self._appended, self.personal_data.prepare)
+        self._writer = AppendWriter(self._app, self._appended, self.personal_data.prepare)
 
     @property
     def channel_name(self) -> str | None:
@@ -358,7 +217,7 @@ class EventStore:
         events = self._pending(aggregates)
         if not events:
             return 0
-        batch = _Batch(events)
+        batch = Batch(events)
         self._writer.submit(batch)
         batch.done.wait()
         if batch.error is not None:
@@ -372,7 +231,7 @@ class EventStore:
             return 0
         loop = asyncio.get_running_loop()
         future: asyncio.Future[int] = loop.create_future()
-        self._writer.submit(_Batch(events, loop, future))
+        self._writer.submit(Batch(events, loop, future))
         return await future
 
     def get(self, aggregate_id: UUID, cls: type[A], version: int | None = None) -> A | None:
