@@ -19,13 +19,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from contextlib import ExitStack
-from functools import lru_cache
 from typing import Any, Protocol
 
-import msgspec
-
-from infrastructure.read_store import Dialect, ReadStore, Row, Tx
+from infrastructure.read_store import Dialect, Row, Tx
+from projections.engine.statements import as_json, conditions, insert_plan, records
 from projections.engine.table_shapes import TableShape
 
 INSERT, REPLACE, UPSERT, UPDATE, DELETE = range(5)
@@ -58,50 +55,6 @@ class Writes(Tx, Protocol):
     def delete_where(self, table: str, where: Mapping[str, Any]) -> None:
         """Delete every row whose columns equal ``where``."""
         ...
-
-
-class LazyTx:
-    """A ``Tx`` whose store transaction opens at its first statement. Handlers that only
-    buffer rows run before it opens, so a batch holds a connection (on SQLite: the one write
-    lock) only while its rows are written, not while Python works out what to write."""
-
-    def __init__(self, store: ReadStore, pipelined: bool = False) -> None:
-        self._store = store
-        self._pipelined = pipelined
-        self._stack = ExitStack()
-        self._tx: Any = None
-
-    @property
-    def tx(self) -> Any:
-        if self._tx is None:
-            self._tx = self._stack.enter_context(self._store.transaction(self._pipelined))
-        return self._tx
-
-    def __enter__(self) -> LazyTx:
-        return self
-
-    def __exit__(self, *exc: Any) -> bool:
-        return bool(self._stack.__exit__(*exc))
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        return int(self.tx.execute(sql, params))
-
-    def execute_counted(self, sql: str, params: Sequence[Any] = ()) -> int:
-        return int(self.tx.execute_counted(sql, params))
-
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self.tx.executemany(sql, rows)
-
-    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        self.tx.copy_rows(table, columns, rows)
-
-    def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        rows: list[Row] = self.tx.fetchall(sql, params)
-        return rows
-
-    def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        row: Row | None = self.tx.fetchone(sql, params)
-        return row
 
 
 class _Entry:
@@ -236,12 +189,12 @@ class BatchWrites:
         self._flush_named(table)
         assigns = ", ".join(f"{c} = ?" for c in values)
         self.tx.execute(
-            f"UPDATE {table} SET {assigns} WHERE {_conditions(where)}", (*values.values(), *where.values())
+            f"UPDATE {table} SET {assigns} WHERE {conditions(where)}", (*values.values(), *where.values())
         )
 
     def delete_where(self, table: str, where: Mapping[str, Any]) -> None:
         self._flush_named(table)
-        self.tx.execute(f"DELETE FROM {table} WHERE {_conditions(where)}", tuple(where.values()))
+        self.tx.execute(f"DELETE FROM {table} WHERE {conditions(where)}", tuple(where.values()))
 
     # -- plain Tx: everything pending is written first ------------------------------------
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
@@ -264,7 +217,7 @@ class BatchWrites:
         """A plain ``INSERT ... VALUES (?, ...)`` into a known table (optionally ``ON CONFLICT
         (key) DO NOTHING`` or ``DO UPDATE SET c = excluded.c``) joins the buffer like
         ``insert``/``upsert``: handlers written against a plain ``Tx`` get bulk writes too."""
-        plan = _insert_plan(sql)
+        plan = insert_plan(sql)
         if plan is None:
             return False
         table, columns, conflict, update = plan
@@ -357,8 +310,8 @@ class BatchWrites:
             self.tx.copy_rows(shape.name, columns, [tuple(r.values()) for r in rows])  # type: ignore[attr-defined]
         else:
             self.tx.execute(
-                f"INSERT INTO {shape.name} ({names}) SELECT {names} FROM {_records(shape, columns)}",
-                (_json(rows),),
+                f"INSERT INTO {shape.name} ({names}) SELECT {names} FROM {records(shape, columns)}",
+                (as_json(rows),),
             )
 
     def _insert_computed(
@@ -372,8 +325,8 @@ class BatchWrites:
             exprs = [expr.format(**{c: f"m.{c}" for c in columns}) for _, expr in computed]
             self.tx.execute(
                 f"INSERT INTO {shape.name} ({names}) SELECT {', '.join([*(f'm.{c}' for c in stored), *exprs])}"
-                f" FROM {_records(shape, columns)}",
-                (_json(rows),),
+                f" FROM {records(shape, columns)}",
+                (as_json(rows),),
             )
             return
         order: list[str] = list(stored)
@@ -402,8 +355,8 @@ class BatchWrites:
                 self.tx.executemany(sql, [tuple(r.values()) for r in rows])
             return
         self.tx.execute(
-            f"INSERT INTO {shape.name} ({names}) SELECT {names} FROM {_records(shape, columns)} {conflict}",
-            (_json(rows),),
+            f"INSERT INTO {shape.name} ({names}) SELECT {names} FROM {records(shape, columns)} {conflict}",
+            (as_json(rows),),
         )
 
     def _update(self, shape: TableShape, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
@@ -423,8 +376,8 @@ class BatchWrites:
         sets = ", ".join(f"{c} = m.{c}" for c in columns)
         match = " AND ".join(f"{shape.name}.{k} = m.{k}" for k in key)
         self.tx.execute(
-            f"UPDATE {shape.name} SET {sets} FROM {_records(shape, (*columns, *key))} WHERE {match}",
-            (_json(rows),),
+            f"UPDATE {shape.name} SET {sets} FROM {records(shape, (*columns, *key))} WHERE {match}",
+            (as_json(rows),),
         )
 
     def _delete(self, shape: TableShape, keys: list[dict[str, Any]]) -> None:
@@ -438,51 +391,7 @@ class BatchWrites:
                 self.tx.executemany(sql, [tuple(r[k] for k in key) for r in keys])
             return
         match = " AND ".join(f"{shape.name}.{k} = m.{k}" for k in key)
-        self.tx.execute(f"DELETE FROM {shape.name} USING {_records(shape, key)} WHERE {match}", (_json(keys),))
+        self.tx.execute(f"DELETE FROM {shape.name} USING {records(shape, key)} WHERE {match}", (as_json(keys),))
 
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
-_INSERT = re.compile(
-    r"^\s*INSERT\s+INTO\s+(\w+)\s*\(([\w\s,]+)\)\s*VALUES\s*\(([?,\s]+)\)"
-    r"(?:\s*ON\s+CONFLICT\s*\(([\w\s,]+)\)\s*DO\s+(NOTHING|UPDATE\s+SET\s+(.+?)))?\s*$",
-    re.IGNORECASE | re.DOTALL,
-)
-_SET_EXCLUDED = re.compile(r"^(\w+)\s*=\s*excluded\.(\w+)$", re.IGNORECASE)
-
-
-@lru_cache(maxsize=512)
-def _insert_plan(sql: str) -> tuple[str, tuple[str, ...], tuple[str, ...] | None, tuple[str, ...]] | None:
-    """``(table, columns, conflict key or None, columns set from excluded)`` of a plain insert."""
-    found = _INSERT.match(sql)
-    if found is None:
-        return None
-    table, columns_text, marks, conflict_text, action, sets = found.groups()
-    columns = tuple(c.strip() for c in columns_text.split(","))
-    if marks.count("?") != len(columns) or len(marks.replace("?", "").replace(",", "").strip()) != 0:
-        return None
-    if conflict_text is None:
-        return table, columns, None, ()
-    update: list[str] = []
-    if action.upper() != "NOTHING":
-        for assignment in sets.split(","):
-            matched = _SET_EXCLUDED.match(assignment.strip())
-            if matched is None or matched.group(1).lower() != matched.group(2).lower():
-                return None
-            update.append(matched.group(1))
-    return table, columns, tuple(c.strip() for c in conflict_text.split(",")), tuple(update)
-
-
-def _conditions(where: Mapping[str, Any]) -> str:
-    return " AND ".join(f"{c} = ?" for c in where)
-
-
-def _records(shape: TableShape, columns: Sequence[str]) -> str:
-    definitions = ", ".join(f"{c} {shape.pg_type(c)}" for c in columns)
-    return f"json_to_recordset(?::json) AS m({definitions})"
-
-
-_encode = msgspec.json.Encoder().encode
-
-
-def _json(rows: list[dict[str, Any]]) -> str:
-    return _encode(rows).decode()

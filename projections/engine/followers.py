@@ -16,8 +16,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from infrastructure.event_store import EventStore, LoggedEvent
-from projections.engine.batch_writes import BatchWrites, LazyTx
+from projections.engine.batch_writes import BatchWrites
 from projections.engine.framework import Projection, now_iso, prepare, saved_position
+from projections.engine.lazy_tx import LazyTx
 from projections.engine.log_tail import LogTail
 from projections.engine.planner_statistics import PlannerStatistics
 from projections.engine.positions import PositionBoard
