@@ -13,11 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from application.generation_prompts import brief_of
-from application.offline_course_writer import written
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, free_port
+from tests.e2e.held_chapter import chapter_calls, holding_the_third_chapter
 from tests.e2e.server_process import login, serve
-from tests.fakes.fake_anthropic import FakeAnthropic, prompt_of, tool_name_of
+from tests.fakes.fake_anthropic import FakeAnthropic
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 OUTLINE = ["Hazards", "PPE", "Emergency procedures"]
@@ -26,25 +25,8 @@ OUTLINE = ["Hazards", "PPE", "Emergency procedures"]
 @pytest.fixture
 def fake() -> Iterator[tuple[FakeAnthropic, threading.Event]]:
     """Answers like the offline writer, but holds the third chapter until ``release`` is set."""
-    release = threading.Event()
-
-    def respond(body: dict) -> dict:
-        tool, prompt = tool_name_of(body), prompt_of(body)
-        if tool == "write_chapter" and brief_of(prompt)["index"] == 2:
-            release.wait(60)
-        return written(tool, prompt)
-
-    with FakeAnthropic(responder=respond) as server:
-        yield server, release
-        release.set()
-
-
-def _chapter_calls(server: FakeAnthropic) -> Counter[int]:
-    return Counter(
-        brief_of(prompt_of(r.body or {}))["index"]
-        for r in server.messages_requests()
-        if r.tool_name == "write_chapter"
-    )
+    with holding_the_third_chapter() as held:
+        yield held
 
 
 @pytest.mark.parametrize("checkpoint", ["kept", "lost"])
@@ -75,7 +57,7 @@ def test_a_killed_worker_resumes_the_job_from_its_last_finished_step(tmp_path: P
         while client.get(accepted["pollUrl"], headers=admin).json()["progress"] < 50:
             assert time.monotonic() < deadline, first.output()[-3000:]
             time.sleep(0.1)
-    assert _chapter_calls(server) == Counter({0: 1, 1: 1, 2: 1})
+    assert chapter_calls(server) == Counter({0: 1, 1: 1, 2: 1})
     first.kill()
     release.set()
     if checkpoint == "lost":
@@ -95,5 +77,5 @@ def test_a_killed_worker_resumes_the_job_from_its_last_finished_step(tmp_path: P
         assert [c["name"] for c in chapters] == OUTLINE
     # Finished steps were never asked again; only the chapter in flight at the kill was.
     assert server.calls("write_outline") == 1
-    assert _chapter_calls(server) == Counter({0: 1, 1: 1, 2: 2})
+    assert chapter_calls(server) == Counter({0: 1, 1: 1, 2: 2})
     assert server.calls("write_assessment") == 1

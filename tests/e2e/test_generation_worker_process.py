@@ -16,8 +16,6 @@ import httpx
 import psycopg
 import pytest
 
-from application.generation_prompts import brief_of
-from application.offline_course_writer import written
 from infrastructure.settings import PostgresDsn
 from tests.conftest import (
     ADMIN_EMAIL,
@@ -28,8 +26,9 @@ from tests.conftest import (
     postgres_url_with_schema,
     require_service,
 )
+from tests.e2e.held_chapter import chapter_calls, holding_the_third_chapter
 from tests.e2e.server_process import LearnstreamProcess, login, serve
-from tests.fakes.fake_anthropic import FakeAnthropic, prompt_of, tool_name_of
+from tests.fakes.fake_anthropic import FakeAnthropic
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(300)]
 OUTLINE = ["Hazards", "PPE", "Emergency procedures"]
@@ -38,17 +37,9 @@ OUTLINE = ["Hazards", "PPE", "Emergency procedures"]
 @pytest.fixture
 def fake() -> Iterator[tuple[FakeAnthropic, threading.Event]]:
     """Answers like the offline writer, but holds the third chapter until ``release`` is set."""
-    release = threading.Event()
+    with holding_the_third_chapter() as held:
+        yield held
 
-    def respond(body: dict) -> dict:
-        tool, prompt = tool_name_of(body), prompt_of(body)
-        if tool == "write_chapter" and brief_of(prompt)["index"] == 2:
-            release.wait(60)
-        return written(tool, prompt)
-
-    with FakeAnthropic(responder=respond) as server:
-        yield server, release
-        release.set()
 
 
 @pytest.fixture
@@ -76,14 +67,6 @@ def _start_worker(env: dict[str, str], log: Path) -> LearnstreamProcess:
     worker = LearnstreamProcess(["worker"], env, log).start()
     worker.wait_for_output("learnstream worker: following the event log")
     return worker
-
-
-def _chapter_calls(server: FakeAnthropic) -> Counter[int]:
-    return Counter(
-        brief_of(prompt_of(r.body or {}))["index"]
-        for r in server.messages_requests()
-        if r.tool_name == "write_chapter"
-    )
 
 
 def _checkpointed_threads(env: dict[str, str]) -> set[str]:
@@ -120,7 +103,7 @@ def test_a_job_queued_by_the_api_runs_in_learnstream_worker_and_survives_its_kil
             # The worker process (not the API, which follows nothing) writes two chapters;
             # the third is in flight.
             _wait_for(client, poll, admin, lambda j: j["progress"] >= 50, worker.output)
-            assert _chapter_calls(server) == Counter({0: 1, 1: 1, 2: 1})
+            assert chapter_calls(server) == Counter({0: 1, 1: 1, 2: 1})
             assert job_uuid in _checkpointed_threads(pg_env)  # PostgreSQL holds its checkpoint
             worker.kill()
             release.set()
@@ -136,6 +119,6 @@ def test_a_job_queued_by_the_api_runs_in_learnstream_worker_and_survives_its_kil
         worker.stop()
     # Finished steps were never asked again; only the chapter in flight at the kill was.
     assert server.calls("write_outline") == 1
-    assert _chapter_calls(server) == Counter({0: 1, 1: 1, 2: 2})
+    assert chapter_calls(server) == Counter({0: 1, 1: 1, 2: 2})
     assert server.calls("write_assessment") == 1
     assert job_uuid not in _checkpointed_threads(pg_env)  # a finished job's checkpoint is gone
