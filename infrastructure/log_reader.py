@@ -145,38 +145,36 @@ class LogReader:
 
     def between(self, first: int, last: int) -> list[RawEntry]:
         """Every entry from position ``first`` to ``last``, in log order (one range read)."""
-        if self._postgres:
-            with self._pg() as conn:
-                rows = conn.execute(
-                    "SELECT notification_id, originator_id::text, originator_version, topic, state"
-                    f" FROM {self._table} WHERE notification_id BETWEEN %s AND %s"
-                    " ORDER BY notification_id",
-                    (first, last),
-                ).fetchall()
-            return [RawEntry(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
-        rows = self._sqlite().execute(
-            "SELECT rowid, originator_id, originator_version, topic, state"
-            f" FROM {self._table} WHERE rowid BETWEEN ? AND ? ORDER BY rowid",
-            (first, last),
-        ).fetchall()
-        return [RawEntry(r[0], _uuid_text(r[1]), r[2], r[3], r[4]) for r in rows]
+        return self._select(
+            "notification_id BETWEEN %s AND %s ORDER BY notification_id", (first, last),
+            "rowid BETWEEN ? AND ? ORDER BY rowid", (first, last),
+        )
 
     def aggregate(self, originator_id: UUID, after_version: int = 0) -> list[RawEntry]:
         """One aggregate's entries after a version, in version order, with their positions."""
+        return self._select(
+            "originator_id = %s AND originator_version > %s ORDER BY originator_version",
+            (originator_id, after_version),
+            "originator_id = ? AND originator_version > ? ORDER BY originator_version",
+            (originator_id.hex, after_version),
+        )
+
+    def _select(
+        self, pg_where: str, pg_params: tuple[Any, ...], sqlite_where: str, sqlite_params: tuple[Any, ...]
+    ) -> list[RawEntry]:
+        """Entries chosen by a condition (each backend names the position and the id its own way)."""
         if self._postgres:
             with self._pg() as conn:
                 rows = conn.execute(
                     "SELECT notification_id, originator_id::text, originator_version, topic, state"
-                    f" FROM {self._table} WHERE originator_id = %s AND originator_version > %s"
-                    " ORDER BY originator_version",
-                    (originator_id, after_version),
+                    f" FROM {self._table} WHERE {pg_where}",
+                    pg_params,
                 ).fetchall()
             return [RawEntry(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
         rows = self._sqlite().execute(
             "SELECT rowid, originator_id, originator_version, topic, state"
-            f" FROM {self._table} WHERE originator_id = ? AND originator_version > ?"
-            " ORDER BY originator_version",
-            (originator_id.hex, after_version),
+            f" FROM {self._table} WHERE {sqlite_where}",
+            sqlite_params,
         ).fetchall()
         return [RawEntry(r[0], _uuid_text(r[1]), r[2], r[3], r[4]) for r in rows]
 
