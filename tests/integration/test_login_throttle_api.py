@@ -5,7 +5,6 @@ the account's owner elsewhere. SQLite and PostgreSQL; in-process and Redis throt
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -14,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, REDIS_URL, free_port, require_service
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, REDIS_URL, require_service
+from tests.integration.threaded_server import served
 
 MAX_FAILURES = 3  # per (account, address); an address locks at 4 x, slow answers from 2 x
 LH_LOGIN = "/api/v1/auth/login"
@@ -32,33 +32,7 @@ def throttle_env(request: pytest.FixtureRequest) -> dict[str, str]:
 @pytest.fixture
 def base_url(settings_env: dict[str, str], throttle_env: dict[str, str]) -> Iterator[str]:
     """The app served by uvicorn, configured as ``learnstream serve`` runs it, in a thread."""
-    import uvicorn
-
-    from api.app import create_app
-    from api.bootstrap import Container
-    from infrastructure.settings import Settings
-
-    env = {**settings_env, **throttle_env, "LEARNSTREAM_LOGIN_MAX_FAILURES": str(MAX_FAILURES)}
-    container = Container.build(Settings.from_env(env))
-    container.start_followers()
-    container.bootstrap()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(
-        create_app(container, run_followers=False), host="127.0.0.1", port=port,
-        log_level="warning", access_log=False,
-    ))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 60
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        container.close()
+    yield from served({**settings_env, **throttle_env, "LEARNSTREAM_LOGIN_MAX_FAILURES": str(MAX_FAILURES)})
 
 
 def client_at(base_url: str, address: str) -> httpx.Client:

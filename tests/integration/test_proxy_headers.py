@@ -5,47 +5,20 @@ throttle, a real HTTP server)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, free_port
+from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.integration.threaded_server import served
 
 MAX_FAILURES = 3
 LOGIN = "/api/v1/auth/login"
 
 
 def serve(env: dict[str, str]) -> Iterator[str]:
-    import uvicorn
-
-    from api.app import create_app
-    from api.bootstrap import Container
-    from api.cli import server_config
-    from infrastructure.settings import Settings
-
-    settings = Settings.from_env({**env, "LEARNSTREAM_LOGIN_MAX_FAILURES": str(MAX_FAILURES)})
-    container = Container.build(settings)
-    container.start_followers()
-    container.bootstrap()
-    port = free_port()
-    server = uvicorn.Server(
-        server_config(create_app(container, run_followers=False), "127.0.0.1", port, settings)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 60
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        container.close()
+    yield from served({**env, "LEARNSTREAM_LOGIN_MAX_FAILURES": str(MAX_FAILURES)})
 
 
 @pytest.fixture
