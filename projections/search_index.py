@@ -18,14 +18,16 @@ to rank a page. One-term totals come from prefix counts the projection keeps
 
 Text is normalised in Python (``projections.search_text``) before it is indexed and before a
 query is parsed. Doc ids are the log positions of the creation events (= the resources'
-numeric ids). New docs are buffered rows (``Writes``): a batch of creations is one insert per
-table; a child doc takes its course's visibility from memory, not from the course's row.
+numeric ids). Docs are written as buffered rows (``Writes``): a batch of creations is one insert
+per table. A child doc takes its course's visibility from memory, and an edit takes the doc's
+title, text, flags and indexed words from memory (``_docs``), not from its rows: a read writes
+the batch's buffered rows first, and a rebuild of a history with edits became one statement per
+event. The tables themselves are declared in ``projections/search_tables.py``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -36,13 +38,13 @@ from domain.collections import Collection
 from domain.courses import Course
 from domain.orgs import Org
 from infrastructure.event_store import LoggedEvent
-from infrastructure.read_store import ReadStore, Tx
+from infrastructure.read_store import ReadStore
 from projections.engine.batch_writes import Writes
-from projections.engine.framework import Handler, Projection
+from projections.engine.framework import Handler
 from projections.engine.memo import Memo
 from projections.identity import oid
-from projections.search_counts import FLAGS as VISIBILITY_FLAGS
 from projections.search_counts import PrefixCounts, vector_words
+from projections.search_tables import KINDS, RANKED, SearchTables
 from projections.search_text import (  # noqa: F401 - re-exported for the queries
     MAX_WORD_BYTES,
     PREFIX_TOKEN,
@@ -56,111 +58,38 @@ from projections.search_text import (  # noqa: F401 - re-exported for the querie
     words_of,
 )
 
+__all__ = ["KINDS", "SearchIndexProjection"]
+
 COURSE_TEXT = ("description", "about", "learnings", "tags")
-KINDS = ("course", "chapter", "activity", "collection")
 MAX_BODY = 20_000
-#: PostgreSQL: the weighted vector that ranks courses, chapters and collections
-RANKED = "setweight(to_tsvector('simple', {norm_title}), 'A') || setweight(to_tsvector('simple', {norm_body}), 'B')"
 _encode = msgspec.json.encode
 #: what a child doc copies from its course doc
 COURSE_FLAGS = ("course_public", "course_published", "author_uuid")
+#: what a collection (a doc of no course) holds in their place
+NO_COURSE = {"course_public": 1, "course_published": 1, "author_uuid": None}
+#: a doc's own columns, in the order its row is written
+OWN = ("doc_id", "kind", "uuid", "org_uuid", "course_uuid", "published", "public")
+#: docs whose facts are remembered for their next edit, and the longest text remembered (a
+#: longer doc's edit reads its row back): at most about 20,000 x 8 KB
+REMEMBERED_DOCS = 20_000
+REMEMBERED_TEXT = 4_000
 
 
-class SearchIndexProjection(Projection):
+class SearchIndexProjection(SearchTables):
     name = "search"
     version = 7
     rebuild_cost = 2.0  # normalising text, word vectors and prefix counts
-    tables = {
-        "docs": (
-            "doc_id BIGINT PRIMARY KEY, kind TEXT NOT NULL, uuid TEXT NOT NULL UNIQUE,"
-            " org_uuid TEXT NOT NULL, course_uuid TEXT, title TEXT NOT NULL, parts TEXT NOT NULL,"
-            " norm_title TEXT NOT NULL, norm_body TEXT NOT NULL, course_public INTEGER NOT NULL,"
-            " course_published INTEGER NOT NULL, author_uuid TEXT, published INTEGER NOT NULL,"
-            " public INTEGER NOT NULL"
-        ),
-    }
-    indexes = (
-        "CREATE INDEX IF NOT EXISTS {docs}_course ON {docs} (course_uuid)",
-        "CREATE INDEX IF NOT EXISTS {docs}_org ON {docs} (org_uuid, kind)",
-    )
-    #: what visibility needs, kept beside the index (FTS5 ``vis`` tokens / PostgreSQL ``match``)
-    FLAGS = VISIBILITY_FLAGS
 
     def __init__(self, store: ReadStore) -> None:
         super().__init__(store)
-        self.dialect = store.dialect
         self.counts = PrefixCounts(self.table("counts")) if self.dialect == "postgres" else None
         # A course doc's visibility and author, which its chapters and activities copy.
         self._courses: Memo[str, dict[str, Any]] = Memo()
+        # A doc's own columns, title, parts and (PostgreSQL) indexed words, by uuid: what an
+        # edit needs, so it neither reads the doc back nor writes the batch out before it.
+        self._docs: Memo[str, dict[str, Any]] = Memo(REMEMBERED_DOCS)
         # Words known to be in ``vocab`` (PostgreSQL): a vocabulary repeats from doc to doc.
         self._vocab: set[str] = set()
-
-    def fts(self, kind: str) -> str:
-        """One FTS5 table per kind: a course search never walks activity postings."""
-        return self.table(f"fts_{kind}")
-
-    def extra_ddl(self) -> Sequence[str]:
-        match, vocab = self.table("match"), self.table("vocab")
-        if self.dialect == "postgres":
-            # Narrow rows: a count visits every match's row, so the row holds only what the
-            # filter needs (about 330 bytes for an activity of 10 words; its doc row is 1 KB).
-            return (
-                # ``tsv`` (weighted, with positions) ranks courses, chapters and collections;
-                # activities are tiered instead and leave it NULL.
-                f"CREATE TABLE IF NOT EXISTS {match} (doc_id BIGINT PRIMARY KEY, kind TEXT NOT NULL,"
-                " org_uuid UUID NOT NULL, author_uuid UUID, course_public SMALLINT NOT NULL,"
-                " course_published SMALLINT NOT NULL, published SMALLINT NOT NULL,"
-                " public SMALLINT NOT NULL, words TSVECTOR NOT NULL, title_words TSVECTOR NOT NULL,"
-                " tsv TSVECTOR)",
-                # One partial GIN index per kind (queries name the kind literally, so the planner
-                # can use it): a course search never reads activity postings. No fast-update
-                # pending list: with autovacuum late or off, every query scanned up to 4 MB of
-                # it (a two-term count took 17 ms with it, 8 ms after it was merged).
-                *(
-                    f"CREATE INDEX IF NOT EXISTS {match}_words_{kind} ON {match} USING GIN (words)"
-                    f" WITH (fastupdate = off) WHERE kind = '{kind}'"
-                    for kind in KINDS
-                ),
-                # Titles alone, for the activities' first tier.
-                f"CREATE INDEX IF NOT EXISTS {match}_title_activity ON {match} USING GIN (title_words)"
-                " WITH (fastupdate = off) WHERE kind = 'activity'",
-                f'CREATE TABLE IF NOT EXISTS {vocab} (word TEXT COLLATE "C" PRIMARY KEY)',
-                PrefixCounts(self.table("counts")).ddl(),
-            )
-        return tuple(
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS {self.fts(kind)} USING fts5(title, body, vis,"
-            " tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4')"
-            for kind in KINDS
-        )
-
-    def analyzed_tables(self) -> list[str]:
-        extra = [self.table(t) for t in ("match", "vocab", "counts")] if self.dialect == "postgres" else []
-        return [*super().analyzed_tables(), *extra]
-
-    def drop_extra(self, tx: Tx, version: int) -> None:
-        names = [f"fts_{kind}" for kind in KINDS] if self.dialect == "sqlite" else ["match", "vocab", "counts"]
-        for name in names:  # an older version's too (each version named its tables alike)
-            tx.execute(f"DROP TABLE IF EXISTS {self.table(name, version)}")
-
-    def dump(self) -> dict[str, list[dict[str, Any]]]:
-        out = super().dump()
-        if self.dialect == "sqlite":
-            for kind in KINDS:
-                out[f"fts_{kind}"] = self.store.fetchall(f"SELECT rowid, * FROM {self.fts(kind)} ORDER BY rowid")
-        else:
-            out["match"] = self.store.fetchall(
-                f"SELECT doc_id, kind, org_uuid::text AS org_uuid, author_uuid::text AS author_uuid,"
-                f" {', '.join(self.FLAGS)}, words::text AS words, title_words::text AS title_words, tsv::text AS tsv"
-                f" FROM {self.table('match')} ORDER BY doc_id"
-            )
-            out["vocab"] = self.store.fetchall(f"SELECT word FROM {self.table('vocab')} ORDER BY word")
-            # Rows at zero are left behind by removals; where a batch ended decides which exist.
-            out["counts"] = self.store.fetchall(
-                f"SELECT org_uuid::text AS org, kind, token, field, author_uuid::text AS author,"
-                f" {', '.join(self.FLAGS)}, n FROM {self.table('counts')} WHERE n <> 0"
-                " ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9"
-            )
-        return out
 
     def handlers(self) -> dict[type, Handler]:
         return {
@@ -190,62 +119,71 @@ class SearchIndexProjection(Projection):
         if self.counts is not None:
             self.counts.clear()
         self._courses.clear()
+        self._docs.clear()
         self._vocab.clear()
 
     def resumed(self) -> None:
         self.rolled_back()
 
     # -- writing docs -------------------------------------------------------------------
-    def _write(self, tx: Writes, doc_id: int, title: str, parts: dict[str, str], **cols: Any) -> None:
-        body = " ".join(p for p in parts.values() if p)[:MAX_BODY]
-        norm_title, norm_body = normalise(title), normalise(body)
-        values: dict[str, Any] = {
-            "title": title, "parts": _encode(parts, order="sorted").decode(),
-            "norm_title": norm_title, "norm_body": norm_body, **cols,
-        }
-        if self.dialect == "postgres":  # the index keeps the words (FTS5 holds SQLite's copy)
-            values["norm_title"] = values["norm_body"] = ""
-        docs = self.table("docs")
-        if cols:  # a new doc
-            tx.insert(docs, {"doc_id": doc_id, **values})
+    def _write(
+        self, tx: Writes, doc: dict[str, Any], title: str, parts: dict[str, str], old: dict[str, Any] | None = None
+    ) -> None:
+        """Write ``doc`` (its columns, ``OWN`` and ``COURSE_FLAGS``) with this text, and its index
+        row; ``old``: the doc as it was (``_known``) when this is an edit."""
+        text = " ".join(p for p in parts.values() if p)
+        norm_title, norm_body = normalise(title), normalise(text[:MAX_BODY])
+        encoded = _encode(parts, order="sorted").decode()
+        docs, doc_id = self.table("docs"), doc["doc_id"]
+        # The index keeps the words on PostgreSQL (FTS5 holds SQLite's copy).
+        kept = ("", "") if self.dialect == "postgres" else (norm_title, norm_body)
+        if old is None:
+            tx.insert(docs, {
+                **{k: doc[k] for k in OWN[:5]}, "title": title, "parts": encoded, "norm_title": kept[0],
+                "norm_body": kept[1], **{k: doc[k] for k in COURSE_FLAGS}, "published": doc["published"],
+                "public": doc["public"],
+            })
         else:
-            tx.update(docs, {"doc_id": doc_id}, values)
+            tx.update(docs, {"doc_id": doc_id}, {
+                "title": title, "parts": encoded, "norm_title": kept[0], "norm_body": kept[1],
+                "published": doc["published"], "public": doc["public"],
+            })
+        facts = {k: doc[k] for k in OWN}
+        facts["title"], facts["parts"] = title, parts
         if self.dialect == "postgres":
-            self._write_match(tx, doc_id, norm_title, norm_body, cols)
-            return
-        doc = cols if cols else tx.fetchone(f"SELECT * FROM {docs} WHERE doc_id = ?", (doc_id,))
-        assert doc is not None
-        fts = self.fts(doc["kind"])
-        if not cols:  # an edit: the doc's index row is replaced
-            tx.delete(fts, {"rowid": doc_id})
-        tx.insert(fts, {"rowid": doc_id, "title": norm_title, "body": norm_body, "vis": visibility_tokens(doc)})
+            facts["words"], facts["title_words"] = self._write_match(tx, doc, norm_title, norm_body, old)
+        else:
+            fts = self.fts(doc["kind"])
+            if old is not None:  # an edit: the doc's index row is replaced
+                tx.delete(fts, {"rowid": doc_id})
+            tx.insert(fts, {"rowid": doc_id, "title": norm_title, "body": norm_body, "vis": visibility_tokens(doc)})
+        if len(title) + len(text) <= REMEMBERED_TEXT:
+            self._docs.put(doc["uuid"], facts)
+        else:
+            self._docs.forget(doc["uuid"])
 
-    def _write_match(self, tx: Writes, doc_id: int, norm_title: str, norm_body: str, cols: dict[str, Any]) -> None:
+    def _write_match(
+        self, tx: Writes, doc: dict[str, Any], norm_title: str, norm_body: str, old: dict[str, Any] | None
+    ) -> tuple[str, str]:
+        """PostgreSQL: the doc's ``match`` row and prefix counts; returns the words it indexed
+        (NUL-joined: a remembered doc costs one string, not one per word)."""
         title_words = words_of(norm_title)
         words = list(dict.fromkeys([*title_words, *words_of(norm_body)]))
         match = self.table("match")
         assert self.counts is not None
-        if cols:
-            self.counts.add(cols, words, title_words, +1)
-            row = {
-                "doc_id": doc_id, "kind": cols["kind"], "org_uuid": cols["org_uuid"],
-                "author_uuid": cols["author_uuid"], **{f: cols[f] for f in self.FLAGS},
-                "words": word_vector(words), "title_words": word_vector(title_words),
-            }
-            if cols["kind"] == "activity":  # tiered, not ranked: no weighted vector
-                tx.insert(match, {**row, "tsv": None})
-            else:
-                tx.insert(match, {**row, "norm_title": norm_title, "norm_body": norm_body}, computed={"tsv": RANKED})
+        if old is not None:  # an edit: counted out with its old words and flags, its row replaced
+            self.counts.add(old, _split(old["words"]), _split(old["title_words"]), -1)
+            tx.delete(match, {"doc_id": doc["doc_id"]})
+        self.counts.add(doc, words, title_words, +1)
+        row = {
+            "doc_id": doc["doc_id"], "kind": doc["kind"], "org_uuid": doc["org_uuid"],
+            "author_uuid": doc["author_uuid"], **{f: doc[f] for f in self.FLAGS},
+            "words": word_vector(words), "title_words": word_vector(title_words),
+        }
+        if doc["kind"] == "activity":  # tiered, not ranked: no weighted vector
+            tx.insert(match, {**row, "tsv": None})
         else:
-            for old in self._match_rows(tx, "doc_id = ?", (doc_id,)):
-                self.counts.add(old, vector_words(old["words"]), vector_words(old["title_words"]), -1)
-                self.counts.add(old, words, title_words, +1)
-            weighted = RANKED.format(norm_title="?", norm_body="?")
-            tx.execute(
-                f"UPDATE {match} SET words = ?::tsvector, title_words = ?::tsvector,"
-                f" tsv = CASE WHEN kind = 'activity' THEN NULL ELSE {weighted} END WHERE doc_id = ?",
-                (word_vector(words), word_vector(title_words), norm_title, norm_body, doc_id),
-            )
+            tx.insert(match, {**row, "norm_title": norm_title, "norm_body": norm_body}, computed={"tsv": RANKED})
         # Words are never removed: one no doc holds any more expands to a lexeme matching nothing.
         known = self._vocab
         if not known.issuperset(words):
@@ -256,6 +194,7 @@ class SearchIndexProjection(Projection):
             for word in new:
                 tx.upsert(vocab, {"word": word})
             known.update(new)
+        return "\x00".join(words), "\x00".join(title_words)
 
     def _set_flags(self, tx: Writes, where: str, params: tuple[Any, ...], flags: dict[str, int]) -> None:
         """Change visibility flags of the docs ``where`` selects, and the index copies of them."""
@@ -309,20 +248,48 @@ class SearchIndexProjection(Projection):
     def _doc(self, tx: Writes, uuid: str) -> dict[str, Any] | None:
         return tx.fetchone(f"SELECT * FROM {self.table('docs')} WHERE uuid = ?", (uuid,))
 
+    def _known(self, tx: Writes, uuid: str) -> dict[str, Any] | None:
+        """A doc as an edit needs it (``OWN``, ``COURSE_FLAGS``, title, parts and, on
+        PostgreSQL, its indexed words): from memory when remembered, else read back."""
+        facts = self._docs.get(uuid)
+        if facts is None:
+            return self._read_back(tx, uuid)
+        course = NO_COURSE if facts["course_uuid"] is None else self._course(tx, facts["course_uuid"])
+        if course is None:  # its course was deleted, and the course's docs with it
+            self._docs.forget(uuid)
+            return None
+        return {**facts, **course}
+
+    def _read_back(self, tx: Writes, uuid: str) -> dict[str, Any] | None:
+        row = self._doc(tx, uuid)
+        if row is None:
+            return None
+        doc = {k: row[k] for k in (*OWN, *COURSE_FLAGS, "title")}
+        doc["parts"] = json.loads(row["parts"])
+        if self.dialect == "postgres":
+            doc["words"] = doc["title_words"] = ""
+            for old in self._match_rows(tx, "doc_id = ?", (row["doc_id"],)):
+                doc["words"] = "\x00".join(vector_words(old["words"]))
+                doc["title_words"] = "\x00".join(vector_words(old["title_words"]))
+        if doc["course_uuid"] is not None and self._courses.get(doc["course_uuid"]) is None:
+            self._courses.put(doc["course_uuid"], {k: doc[k] for k in COURSE_FLAGS})
+        return doc
+
     # -- handlers -----------------------------------------------------------------------
     def _org_deleted(self, tx: Writes, logged: LoggedEvent) -> None:
         self._remove(tx, "org_uuid = ?", (oid(logged),), whole_org=True)
         self._courses.clear()
+        self._docs.clear()
 
     def _course_created(self, tx: Writes, logged: LoggedEvent) -> None:
         e: Any = logged.event
         doc = {
-            "kind": "course", "uuid": oid(logged), "org_uuid": str(e.org_id), "course_uuid": oid(logged),
-            "course_public": int(e.public), "course_published": int(e.published),
-            "author_uuid": str(e.author_id), "published": 1, "public": int(e.public),
+            "doc_id": logged.position, "kind": "course", "uuid": oid(logged), "org_uuid": str(e.org_id),
+            "course_uuid": oid(logged), "published": 1, "public": int(e.public),
+            "course_public": int(e.public), "course_published": int(e.published), "author_uuid": str(e.author_id),
         }
-        self._write(tx, logged.position, e.name, {k: getattr(e, k) or "" for k in COURSE_TEXT}, **doc)
         self._courses.put(oid(logged), {k: doc[k] for k in COURSE_FLAGS})
+        self._write(tx, doc, e.name, {k: getattr(e, k) or "" for k in COURSE_TEXT})
 
     def _course_updated(self, tx: Writes, logged: LoggedEvent) -> None:
         changes = logged.event.changes  # type: ignore[attr-defined]
@@ -331,6 +298,8 @@ class SearchIndexProjection(Projection):
         self._changed(tx, logged)
 
     def _course_flags(self, tx: Writes, logged: LoggedEvent, **flags: int) -> None:
+        # Every doc of the course changes: rows chosen by course, read and written as such.
+        # Remembered docs keep no course flags (``_known`` takes them from ``_courses``).
         self._set_flags(tx, "course_uuid = ?", (oid(logged),), flags)
         known = self._courses.get(oid(logged))
         if known is not None:
@@ -339,6 +308,7 @@ class SearchIndexProjection(Projection):
     def _course_deleted(self, tx: Writes, logged: LoggedEvent) -> None:
         self._remove(tx, "course_uuid = ?", (oid(logged),))
         self._courses.forget(oid(logged))
+        self._docs.forget(oid(logged))  # its chapters' and activities': see ``_known``
 
     def _course(self, tx: Writes, course_uuid: str) -> dict[str, Any] | None:
         known = self._courses.get(course_uuid)
@@ -355,12 +325,11 @@ class SearchIndexProjection(Projection):
         course = self._course(tx, str(e.course_id))
         if course is None:
             return
-        self._write(
-            tx, logged.position, title, parts, kind=kind, uuid=oid(logged), org_uuid=str(e.org_id),
-            course_uuid=str(e.course_id), course_public=course["course_public"],
-            course_published=course["course_published"], author_uuid=course["author_uuid"],
-            published=published, public=course["course_public"],
-        )
+        doc = {
+            "doc_id": logged.position, "kind": kind, "uuid": oid(logged), "org_uuid": str(e.org_id),
+            "course_uuid": str(e.course_id), "published": published, "public": course["course_public"], **course,
+        }
+        self._write(tx, doc, title, parts)
 
     def _chapter_created(self, tx: Writes, logged: LoggedEvent) -> None:
         e: Any = logged.event
@@ -372,30 +341,28 @@ class SearchIndexProjection(Projection):
 
     def _collection_created(self, tx: Writes, logged: LoggedEvent) -> None:
         e: Any = logged.event
-        self._write(
-            tx, logged.position, e.name, {"description": e.description}, kind="collection",
-            uuid=oid(logged), org_uuid=str(e.org_id), course_uuid=None, course_public=1,
-            course_published=1, author_uuid=None, published=1, public=int(e.public),
-        )
+        doc = {
+            "doc_id": logged.position, "kind": "collection", "uuid": oid(logged), "org_uuid": str(e.org_id),
+            "course_uuid": None, "published": 1, "public": int(e.public), **NO_COURSE,
+        }
+        self._write(tx, doc, e.name, {"description": e.description})
 
     def _apply_changes(self, tx: Writes, logged: LoggedEvent, changes: dict[str, Any]) -> None:
-        doc = self._doc(tx, oid(logged))
-        if doc is None:
+        old = self._known(tx, oid(logged))
+        if old is None:
             return
-        parts = json.loads(doc["parts"])
+        parts = dict(old["parts"])  # the remembered dict stays as it was until written
         for key, value in changes.items():
             if key == "content":
                 parts["content"] = " ".join(content_text(value))
             elif key in parts and isinstance(value, str):
                 parts[key] = value
-        flags = {}
+        doc = {k: old[k] for k in (*OWN, *COURSE_FLAGS)}
         if "published" in changes and doc["kind"] == "activity":
-            flags["published"] = int(changes["published"])
+            doc["published"] = int(changes["published"])
         if "public" in changes and doc["kind"] == "collection":
-            flags["public"] = int(changes["public"])
-        if flags:
-            self._set_flags(tx, "doc_id = ?", (doc["doc_id"],), flags)
-        self._write(tx, int(doc["doc_id"]), str(changes.get("name") or doc["title"]), parts)
+            doc["public"] = int(changes["public"])
+        self._write(tx, doc, str(changes.get("name") or old["title"]), parts, old)
 
     def _changed(self, tx: Writes, logged: LoggedEvent) -> None:
         self._apply_changes(tx, logged, logged.event.changes)  # type: ignore[attr-defined]
@@ -405,3 +372,8 @@ class SearchIndexProjection(Projection):
 
     def _deleted(self, tx: Writes, logged: LoggedEvent) -> None:
         self._remove(tx, "uuid = ?", (oid(logged),))
+        self._docs.forget(oid(logged))
+
+
+def _split(joined: str) -> list[str]:
+    return joined.split("\x00") if joined else []
