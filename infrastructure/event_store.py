@@ -69,13 +69,15 @@ class LogEntry:
 
 
 class LoggedEvent:
-    """A domain event with its position in the global log."""
+    """A domain event with its position in the global log, and the entry it was decoded from
+    when the reader had it (a projection that hashes stored bytes need not read them again)."""
 
-    __slots__ = ("_oid", "event", "position")
+    __slots__ = ("_oid", "event", "position", "stored")
 
-    def __init__(self, position: int, event: DomainEventProtocol[UUID]) -> None:
+    def __init__(self, position: int, event: DomainEventProtocol[UUID], stored: Any = None) -> None:
         self.position = position
         self.event = event
+        self.stored = stored
         self._oid: str | None = None
 
     @property
@@ -257,7 +259,7 @@ class EventStore:
         )
         self.personal_data.warm(notifications)
         mapper = self._app.mapper
-        return [LoggedEvent(n.id, mapper.to_domain_event(n)) for n in notifications]
+        return [LoggedEvent(n.id, mapper.to_domain_event(n), n) for n in notifications]
 
     def read_raw(self, after: int, limit: int = 500) -> Sequence[Notification]:
         notifications = self._app.recorder.select_notifications(

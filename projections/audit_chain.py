@@ -35,7 +35,7 @@ _LOGS: weakref.WeakKeyDictionary[Any, EventStore] = weakref.WeakKeyDictionary()
 class AuditChainProjection(Projection):
     name = "audit_chain"
     version = 1
-    rebuild_cost = 1.7  # each entry read back, its record encoded and hashed
+    rebuild_cost = 1.7  # each entry's stored record decoded, encoded again and hashed
     tables = {
         "links": (
             "org_uuid TEXT NOT NULL, position BIGINT NOT NULL, seq BIGINT NOT NULL,"
@@ -66,7 +66,7 @@ class AuditChainProjection(Projection):
         super().__init__(store)
         self._owners: OrderedDict[str, str] = OrderedDict()
         self._heads: dict[str, tuple[int, str]] = {}
-        self._pending: list[tuple[int, str, AuditType]] = []
+        self._pending: list[tuple[int, str, AuditType, Any]] = []
         self._new_owners: list[tuple[str, str]] = []
 
     def handlers(self) -> dict[type, Handler]:
@@ -130,7 +130,7 @@ class AuditChainProjection(Projection):
         if self._owners.get(aggregate) != org:
             self._remember(aggregate, org)
             self._new_owners.append((aggregate, org))
-        self._pending.append((logged.position, org, kind))
+        self._pending.append((logged.position, org, kind, logged.stored))
 
     # -- per batch: hash what was noted, from the entries as stored ------------------------
     def _head(self, tx: Tx, org: str) -> tuple[int, str]:
@@ -153,12 +153,13 @@ class AuditChainProjection(Projection):
             )
         if not pending:
             return
-        first, last = pending[0][0], pending[-1][0]
-        stored = self._read_back(first, last)
+        missing = [position for position, _, _, entry in pending if entry is None]
+        stored = self._read_back(missing[0], missing[-1]) if missing else {}
         links: list[tuple[Any, ...]] = []
         touched: dict[str, tuple[int, int, str]] = {}
-        for position, org, kind in pending:
-            entry = stored[position]
+        for position, org, kind, entry in pending:
+            if entry is None:
+                entry = stored[position]
             seq, prev = self._head(tx, org)
             record = record_of(_Raw(entry), org, seq + 1, kind)
             digest = chained(prev, canonical(record))

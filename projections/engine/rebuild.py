@@ -246,7 +246,7 @@ class Rebuild:
         decoded: dict[int, LoggedEvent] = {}
         decode = self.events.decode
         for n in notifications:
-            decoded[n.id] = LoggedEvent(n.id, decode(n))
+            decoded[n.id] = LoggedEvent(n.id, decode(n), n)
         shapes: dict[str, Any] = {}
         for m in self.members:
             shapes.update(m.clone.shapes())
@@ -368,7 +368,7 @@ class Rebuild:
         while after < upto:
             page = read_entries(self.events, after, self.batch_size, sorted(m.topics), upto)
             for n in page:
-                m.clone.apply(writes, LoggedEvent(n.id, self.events.decode(n)), n.topic)
+                m.clone.apply(writes, LoggedEvent(n.id, self.events.decode(n), n), n.topic)
                 relevant = True
             after = page[-1].id if len(page) == self.batch_size else upto
         if relevant:
