@@ -28,7 +28,7 @@ event. The tables themselves are declared in ``projections/search_tables.py``.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -69,10 +69,25 @@ COURSE_FLAGS = ("course_public", "course_published", "author_uuid")
 NO_COURSE = {"course_public": 1, "course_published": 1, "author_uuid": None}
 #: a doc's own columns, in the order its row is written
 OWN = ("doc_id", "kind", "uuid", "org_uuid", "course_uuid", "published", "public")
-#: docs whose facts are remembered for their next edit, and the longest text remembered (a
-#: longer doc's edit reads its row back): at most about 20,000 x 8 KB
-REMEMBERED_DOCS = 20_000
-REMEMBERED_TEXT = 4_000
+#: docs remembered for their next edit, and the longest text remembered (a longer doc's edit
+#: reads its row back): about 0.7 KB a doc of a few lines, at most about 3 KB
+REMEMBERED_DOCS = 50_000
+REMEMBERED_TEXT = 2_000
+
+
+class Remembered(NamedTuple):
+    """What an edit needs of a doc besides its course's flags (kept in ``_courses``, which a
+    course's flag change updates once for all its docs). A tuple: 50,000 dicts cost 3x more."""
+
+    doc_id: int
+    kind: str
+    uuid: str
+    org_uuid: str
+    course_uuid: str | None
+    published: int
+    public: int
+    title: str
+    parts: str  # as stored: JSON
 
 
 class SearchIndexProjection(SearchTables):
@@ -85,9 +100,9 @@ class SearchIndexProjection(SearchTables):
         self.counts = PrefixCounts(self.table("counts")) if self.dialect == "postgres" else None
         # A course doc's visibility and author, which its chapters and activities copy.
         self._courses: Memo[str, dict[str, Any]] = Memo()
-        # A doc's own columns, title, parts and (PostgreSQL) indexed words, by uuid: what an
-        # edit needs, so it neither reads the doc back nor writes the batch out before it.
-        self._docs: Memo[str, dict[str, Any]] = Memo(REMEMBERED_DOCS)
+        # A doc's own columns, title and parts, by uuid: what an edit needs, so it neither reads
+        # the doc back nor writes the batch out before it.
+        self._docs: Memo[str, Remembered] = Memo(REMEMBERED_DOCS)
         # Words known to be in ``vocab`` (PostgreSQL): a vocabulary repeats from doc to doc.
         self._vocab: set[str] = set()
 
@@ -148,31 +163,34 @@ class SearchIndexProjection(SearchTables):
                 "title": title, "parts": encoded, "norm_title": kept[0], "norm_body": kept[1],
                 "published": doc["published"], "public": doc["public"],
             })
-        facts = {k: doc[k] for k in OWN}
-        facts["title"], facts["parts"] = title, parts
         if self.dialect == "postgres":
-            facts["words"], facts["title_words"] = self._write_match(tx, doc, norm_title, norm_body, old)
+            self._write_match(tx, doc, norm_title, norm_body, old)
         else:
             fts = self.fts(doc["kind"])
             if old is not None:  # an edit: the doc's index row is replaced
                 tx.delete(fts, {"rowid": doc_id})
             tx.insert(fts, {"rowid": doc_id, "title": norm_title, "body": norm_body, "vis": visibility_tokens(doc)})
         if len(title) + len(text) <= REMEMBERED_TEXT:
-            self._docs.put(doc["uuid"], facts)
+            self._docs.put(doc["uuid"], Remembered(
+                doc["doc_id"], doc["kind"], doc["uuid"], doc["org_uuid"], doc["course_uuid"], doc["published"],
+                doc["public"], title, encoded,
+            ))
         else:
             self._docs.forget(doc["uuid"])
 
     def _write_match(
         self, tx: Writes, doc: dict[str, Any], norm_title: str, norm_body: str, old: dict[str, Any] | None
-    ) -> tuple[str, str]:
-        """PostgreSQL: the doc's ``match`` row and prefix counts; returns the words it indexed
-        (NUL-joined: a remembered doc costs one string, not one per word)."""
-        title_words = words_of(norm_title)
-        words = list(dict.fromkeys([*title_words, *words_of(norm_body)]))
+    ) -> None:
+        """PostgreSQL: the doc's ``match`` row and prefix counts."""
+        words, title_words = _words(norm_title, norm_body)
         match = self.table("match")
         assert self.counts is not None
         if old is not None:  # an edit: counted out with its old words and flags, its row replaced
-            self.counts.add(old, _split(old["words"]), _split(old["title_words"]), -1)
+            if "words" in old:  # read back from its row
+                self.counts.add(old, old["words"], old["title_words"], -1)
+            else:  # remembered: its words again from its text, as they were indexed
+                old_text = " ".join(p for p in old["parts"].values() if p)[:MAX_BODY]
+                self.counts.add(old, *_words(normalise(old["title"]), normalise(old_text)), -1)
             tx.delete(match, {"doc_id": doc["doc_id"]})
         self.counts.add(doc, words, title_words, +1)
         row = {
@@ -194,7 +212,6 @@ class SearchIndexProjection(SearchTables):
             for word in new:
                 tx.upsert(vocab, {"word": word})
             known.update(new)
-        return "\x00".join(words), "\x00".join(title_words)
 
     def _set_flags(self, tx: Writes, where: str, params: tuple[Any, ...], flags: dict[str, int]) -> None:
         """Change visibility flags of the docs ``where`` selects, and the index copies of them."""
@@ -249,16 +266,18 @@ class SearchIndexProjection(SearchTables):
         return tx.fetchone(f"SELECT * FROM {self.table('docs')} WHERE uuid = ?", (uuid,))
 
     def _known(self, tx: Writes, uuid: str) -> dict[str, Any] | None:
-        """A doc as an edit needs it (``OWN``, ``COURSE_FLAGS``, title, parts and, on
-        PostgreSQL, its indexed words): from memory when remembered, else read back."""
-        facts = self._docs.get(uuid)
-        if facts is None:
+        """A doc as an edit needs it (``OWN``, ``COURSE_FLAGS``, title and parts; read back, its
+        indexed words too on PostgreSQL): from memory when remembered, else from its rows."""
+        known = self._docs.get(uuid)
+        if known is None:
             return self._read_back(tx, uuid)
-        course = NO_COURSE if facts["course_uuid"] is None else self._course(tx, facts["course_uuid"])
+        course = NO_COURSE if known.course_uuid is None else self._course(tx, known.course_uuid)
         if course is None:  # its course was deleted, and the course's docs with it
             self._docs.forget(uuid)
             return None
-        return {**facts, **course}
+        doc = {**known._asdict(), **course}
+        doc["parts"] = json.loads(known.parts)
+        return doc
 
     def _read_back(self, tx: Writes, uuid: str) -> dict[str, Any] | None:
         row = self._doc(tx, uuid)
@@ -267,10 +286,9 @@ class SearchIndexProjection(SearchTables):
         doc = {k: row[k] for k in (*OWN, *COURSE_FLAGS, "title")}
         doc["parts"] = json.loads(row["parts"])
         if self.dialect == "postgres":
-            doc["words"] = doc["title_words"] = ""
+            doc["words"] = doc["title_words"] = []
             for old in self._match_rows(tx, "doc_id = ?", (row["doc_id"],)):
-                doc["words"] = "\x00".join(vector_words(old["words"]))
-                doc["title_words"] = "\x00".join(vector_words(old["title_words"]))
+                doc["words"], doc["title_words"] = vector_words(old["words"]), vector_words(old["title_words"])
         if doc["course_uuid"] is not None and self._courses.get(doc["course_uuid"]) is None:
             self._courses.put(doc["course_uuid"], {k: doc[k] for k in COURSE_FLAGS})
         return doc
@@ -351,7 +369,7 @@ class SearchIndexProjection(SearchTables):
         old = self._known(tx, oid(logged))
         if old is None:
             return
-        parts = dict(old["parts"])  # the remembered dict stays as it was until written
+        parts = dict(old["parts"])  # ``old`` keeps its own: its words are counted out from it
         for key, value in changes.items():
             if key == "content":
                 parts["content"] = " ".join(content_text(value))
@@ -375,5 +393,7 @@ class SearchIndexProjection(SearchTables):
         self._docs.forget(oid(logged))
 
 
-def _split(joined: str) -> list[str]:
-    return joined.split("\x00") if joined else []
+def _words(norm_title: str, norm_body: str) -> tuple[list[str], list[str]]:
+    """PostgreSQL: a doc's indexed words, and those of its title."""
+    title_words = words_of(norm_title)
+    return list(dict.fromkeys([*title_words, *words_of(norm_body)])), title_words
