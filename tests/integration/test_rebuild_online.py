@@ -104,6 +104,7 @@ def test_a_bump_that_keeps_its_tables_serves_the_old_rows_while_it_rebuilds(
             ):
                 time.sleep(0.1)
             assert pending(container.read_store, catalog) is None
+            assert pending(container.read_store, container.projections["search"]) is None
 
             assert sorted(c["name"] for c in client.get(LIST, headers=admin).json()) == names
             assert tables(container, "catalog_") == {"catalog_v2_orgs", "catalog_v2_courses"}
