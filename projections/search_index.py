@@ -19,10 +19,9 @@ to rank a page. One-term totals come from prefix counts the projection keeps
 Text is normalised in Python (``projections.search_text``) before it is indexed and before a
 query is parsed. Doc ids are the log positions of the creation events (= the resources'
 numeric ids). Docs are written as buffered rows (``Writes``): a batch of creations is one insert
-per table. A child doc takes its course's visibility from memory, and an edit takes the doc's
-title, text, flags and indexed words from memory (``_docs``), not from its rows: a read writes
-the batch's buffered rows first, and a rebuild of a history with edits became one statement per
-event. The tables themselves are declared in ``projections/search_tables.py``.
+per table. A child doc takes its course's visibility from memory, and an edit the doc's title,
+text and flags (``_docs``): reading them back would write the batch's buffered rows first (a
+rebuild of a history with edits made one statement per event). Tables: ``search_tables.py``.
 """
 
 from __future__ import annotations
@@ -58,8 +57,6 @@ from projections.search_text import (  # noqa: F401 - re-exported for the querie
     words_of,
 )
 
-__all__ = ["KINDS", "SearchIndexProjection"]
-
 COURSE_TEXT = ("description", "about", "learnings", "tags")
 MAX_BODY = 20_000
 _encode = msgspec.json.encode
@@ -67,17 +64,17 @@ _encode = msgspec.json.encode
 COURSE_FLAGS = ("course_public", "course_published", "author_uuid")
 #: what a collection (a doc of no course) holds in their place
 NO_COURSE = {"course_public": 1, "course_published": 1, "author_uuid": None}
-#: a doc's own columns, in the order its row is written
-OWN = ("doc_id", "kind", "uuid", "org_uuid", "course_uuid", "published", "public")
-#: docs remembered for their next edit, and the longest text remembered (a longer doc's edit
-#: reads its row back): about 0.7 KB a doc of a few lines, at most about 3 KB
+OWN = ("doc_id", "kind", "uuid", "org_uuid", "course_uuid", "published", "public")  # a doc's own columns
+#: docs remembered for an edit (0.7 KB for a few lines, 3 KB at most); a longer text is read back
 REMEMBERED_DOCS = 50_000
 REMEMBERED_TEXT = 2_000
 
 
 class Remembered(NamedTuple):
     """What an edit needs of a doc besides its course's flags (kept in ``_courses``, which a
-    course's flag change updates once for all its docs). A tuple: 50,000 dicts cost 3x more."""
+    course's flag change updates once for all its docs). Kept as a plain tuple of strings and
+    numbers, which the garbage collector stops tracking: as NamedTuples, the 50,000 kept
+    objects made the collector's passes cost creations about 45% more CPU in the handlers."""
 
     doc_id: int
     kind: str
@@ -102,7 +99,7 @@ class SearchIndexProjection(SearchTables):
         self._courses: Memo[str, dict[str, Any]] = Memo()
         # A doc's own columns, title and parts, by uuid: what an edit needs, so it neither reads
         # the doc back nor writes the batch out before it.
-        self._docs: Memo[str, Remembered] = Memo(REMEMBERED_DOCS)
+        self._docs: Memo[str, tuple[Any, ...]] = Memo(REMEMBERED_DOCS)
         # Words known to be in ``vocab`` (PostgreSQL): a vocabulary repeats from doc to doc.
         self._vocab: set[str] = set()
 
@@ -152,12 +149,8 @@ class SearchIndexProjection(SearchTables):
         docs, doc_id = self.table("docs"), doc["doc_id"]
         # The index keeps the words on PostgreSQL (FTS5 holds SQLite's copy).
         kept = ("", "") if self.dialect == "postgres" else (norm_title, norm_body)
-        if old is None:
-            tx.insert(docs, {
-                **{k: doc[k] for k in OWN[:5]}, "title": title, "parts": encoded, "norm_title": kept[0],
-                "norm_body": kept[1], **{k: doc[k] for k in COURSE_FLAGS}, "published": doc["published"],
-                "public": doc["public"],
-            })
+        if old is None:  # ``doc`` holds its columns in one order, whichever handler made it
+            tx.insert(docs, {**doc, "title": title, "parts": encoded, "norm_title": kept[0], "norm_body": kept[1]})
         else:
             tx.update(docs, {"doc_id": doc_id}, {
                 "title": title, "parts": encoded, "norm_title": kept[0], "norm_body": kept[1],
@@ -170,13 +163,18 @@ class SearchIndexProjection(SearchTables):
             if old is not None:  # an edit: the doc's index row is replaced
                 tx.delete(fts, {"rowid": doc_id})
             tx.insert(fts, {"rowid": doc_id, "title": norm_title, "body": norm_body, "vis": visibility_tokens(doc)})
-        if len(title) + len(text) <= REMEMBERED_TEXT:
-            self._docs.put(doc["uuid"], Remembered(
-                doc["doc_id"], doc["kind"], doc["uuid"], doc["org_uuid"], doc["course_uuid"], doc["published"],
-                doc["public"], title, encoded,
-            ))
-        else:
-            self._docs.forget(doc["uuid"])
+        remembered = self._docs
+        if len(title) + len(text) > REMEMBERED_TEXT:
+            remembered.forget(doc["uuid"])
+            return
+        if len(remembered) >= REMEMBERED_DOCS:
+            # Forgotten all at once: ``Memo`` evicting its oldest entry one put at a time
+            # scans the slots its earlier evictions emptied (250,000 puts at 50,000 took 14 s).
+            remembered.clear()
+        remembered.put(doc["uuid"], (
+            doc["doc_id"], doc["kind"], doc["uuid"], doc["org_uuid"], doc["course_uuid"], doc["published"],
+            doc["public"], title, encoded,
+        ))
 
     def _write_match(
         self, tx: Writes, doc: dict[str, Any], norm_title: str, norm_body: str, old: dict[str, Any] | None
@@ -268,9 +266,10 @@ class SearchIndexProjection(SearchTables):
     def _known(self, tx: Writes, uuid: str) -> dict[str, Any] | None:
         """A doc as an edit needs it (``OWN``, ``COURSE_FLAGS``, title and parts; read back, its
         indexed words too on PostgreSQL): from memory when remembered, else from its rows."""
-        known = self._docs.get(uuid)
-        if known is None:
+        kept = self._docs.get(uuid)
+        if kept is None:
             return self._read_back(tx, uuid)
+        known = Remembered._make(kept)
         course = NO_COURSE if known.course_uuid is None else self._course(tx, known.course_uuid)
         if course is None:  # its course was deleted, and the course's docs with it
             self._docs.forget(uuid)
@@ -340,12 +339,13 @@ class SearchIndexProjection(SearchTables):
 
     def _child(self, tx: Writes, logged: LoggedEvent, kind: str, title: str, parts: dict[str, str], published: int) -> None:
         e: Any = logged.event
-        course = self._course(tx, str(e.course_id))
+        course_uuid = str(e.course_id)
+        course = self._course(tx, course_uuid)
         if course is None:
             return
         doc = {
             "doc_id": logged.position, "kind": kind, "uuid": oid(logged), "org_uuid": str(e.org_id),
-            "course_uuid": str(e.course_id), "published": published, "public": course["course_public"], **course,
+            "course_uuid": course_uuid, "published": published, "public": course["course_public"], **course,
         }
         self._write(tx, doc, title, parts)
 
