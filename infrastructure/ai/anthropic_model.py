@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import anthropic
+import httpx2
 import msgspec
 
 from application.language_model import ModelBadOutput, StructuredRequest
@@ -43,7 +44,7 @@ class AnthropicModel:
         backoff_base: float = 0.5,
         max_wait: float = 30.0,
         sleep: Sleep = asyncio.sleep,
-        http_client: anthropic.DefaultAsyncHttpxClient | None = None,
+        http_client: httpx2.AsyncClient | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")

@@ -38,6 +38,8 @@ class ModelChoice:
                 timeout=settings.anthropic_timeout,
                 base_url=settings.anthropic_base_url or None,
                 max_attempts=settings.anthropic_max_attempts,
+                # The generation worker's calls all come from its own event loop.
+                transport="aiohttp",
             )
             for _ in range(POOLS)
         ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import msgspec
@@ -24,6 +24,7 @@ from application.language_model import (
     seed_error,
 )
 from infrastructure.ai import AnthropicModel, AnthropicModels
+from infrastructure.ai.anthropic_models import Transport, http_client
 from infrastructure.ai.tool_schema import tool_input_schema
 from tests.fakes import pytest_plugin
 from tests.fakes.fake_anthropic import (
@@ -80,6 +81,18 @@ class Waits(list[float]):
         self.append(seconds)
 
 
+#: the HTTP stack under the SDK for this test: each test runs on both (the generation worker
+#: uses aiohttp, the API's assessment calls httpx)
+TRANSPORT: list[Transport] = ["httpx"]
+
+
+@pytest.fixture(autouse=True, params=["httpx", "aiohttp"])
+def transport(request: pytest.FixtureRequest) -> Iterator[str]:
+    TRANSPORT[0] = request.param
+    yield request.param
+    TRANSPORT[0] = "httpx"
+
+
 def run(
     fake: FakeAnthropic,
     action: Callable[[AnthropicModel], Awaitable[Any]],
@@ -87,6 +100,7 @@ def run(
     **options: Any,
 ) -> Any:
     async def main() -> Any:
+        http = http_client(TRANSPORT[0])
         model = AnthropicModel(
             options.pop("api_key", fake.api_key),
             base_url=options.pop("base_url", fake.base_url),
@@ -94,12 +108,14 @@ def run(
             max_tokens=512,
             timeout=options.pop("timeout", 10.0),
             sleep=waits if waits is not None else Waits(),
+            http_client=http,
             **options,
         )
         try:
             return await action(model)
         finally:
             await model.aclose()
+            await http.aclose()
 
     return asyncio.run(main())
 
