@@ -51,6 +51,9 @@ def knowledge_base(settings: Settings) -> KnowledgeBase:
 
 
 def anthropic_models(settings: Settings) -> AnthropicModels:
+    if settings.ai_provider == "anthropic":
+        # Imported while the process starts, not inside a learner's first request.
+        import infrastructure.ai.anthropic_model  # noqa: F401
     return AnthropicModels(
         model=settings.anthropic_model, max_tokens=settings.anthropic_max_tokens,
         timeout=settings.anthropic_timeout, base_url=settings.anthropic_base_url or None,

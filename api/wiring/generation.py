@@ -88,6 +88,7 @@ def build_generation_worker(container: Container, **overrides: Any) -> Generatio
     links = share_url(settings)
 
     def make_runner(graph: Any, worker: str) -> GenerationRunner:
+        models.prepare()  # called on the worker's thread as it starts
         return GenerationRunner(
             container.events, models, graph, worker=worker,
             max_attempts=settings.generation_max_attempts,

@@ -21,6 +21,7 @@ import msgspec
 
 from application.language_model import ModelBadOutput, StructuredRequest
 from infrastructure.ai.anthropic_errors import classify
+from infrastructure.ai.anthropic_models import Sleep
 from infrastructure.ai.tool_schema import tool_input_schema
 
 log = logging.getLogger("learnstream.ai")
@@ -28,7 +29,6 @@ log = logging.getLogger("learnstream.ai")
 T = TypeVar("T")
 R = TypeVar("R")
 
-Sleep = Callable[[float], Awaitable[None]]
 
 
 class AnthropicModel:

@@ -12,14 +12,21 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-import ssl
 from collections import OrderedDict
-from typing import Literal
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Literal
 
-import anthropic
-import httpx2
+if TYPE_CHECKING:
+    import ssl
 
-from infrastructure.ai.anthropic_model import AnthropicModel, Sleep
+    import httpx2
+
+    from infrastructure.ai.anthropic_model import AnthropicModel
+
+#: the SDK and its HTTP stack are imported by the first ``for_key``, not with this module:
+#: importing ``anthropic`` costs seconds of start-up (hundreds of pydantic models), and a
+#: server on the offline provider never calls it
+Sleep = Callable[[float], Awaitable[None]]
 
 #: The HTTP stack under the SDK. ``aiohttp`` (the SDK's ``DefaultAioHttpClient``: HTTP parsed
 #: in C) costs a busy worker about half the CPU per call of ``httpx`` (httpcore and h11, pure
@@ -46,8 +53,7 @@ class AnthropicModels:
     ) -> None:
         self._model = model
         self._transport = transport
-        self._make = functools.partial(
-            AnthropicModel,
+        self._options: dict[str, Any] = dict(
             model=model,
             max_tokens=max_tokens,
             timeout=timeout,
@@ -75,7 +81,9 @@ class AnthropicModels:
             return found
         if self._http is None:
             self._http = http_client(self._transport)
-        made = self._make(api_key, http_client=self._http)
+        from infrastructure.ai.anthropic_model import AnthropicModel
+
+        made = AnthropicModel(api_key, http_client=self._http, **self._options)
         self._models[digest] = made
         while len(self._models) > self._capacity:
             self._models.popitem(last=False)
@@ -89,6 +97,8 @@ class AnthropicModels:
 
 
 def http_client(transport: Transport) -> httpx2.AsyncClient:
+    import anthropic
+
     if transport == "aiohttp":
         return anthropic.DefaultAioHttpClient(verify=_tls_context())
     return anthropic.DefaultAsyncHttpxClient(verify=_tls_context())
@@ -97,4 +107,6 @@ def http_client(transport: Transport) -> httpx2.AsyncClient:
 @functools.cache
 def _tls_context() -> ssl.SSLContext:
     """The context the SDK's client would make for itself (``verify=True``), made once."""
+    import httpx2
+
     return httpx2.create_ssl_context()

@@ -49,6 +49,13 @@ class ModelChoice:
     def __repr__(self) -> str:
         return f"ModelChoice(offline={self._offline}, {self._pools[0]!r} x {len(self._pools)})"
 
+    def prepare(self) -> None:
+        """Import the SDK now, from the worker's own thread as it starts, when its jobs will
+        call Anthropic: a first job would otherwise pay for the import (seconds, holding the
+        interpreter lock the API's requests wait on)."""
+        if not self._offline:
+            import infrastructure.ai.anthropic_model  # noqa: F401
+
     def for_org(self, org_id: UUID) -> LanguageModel:
         if self._offline:
             return self._writer
