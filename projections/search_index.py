@@ -167,10 +167,6 @@ class SearchIndexProjection(SearchTables):
         if len(title) + len(text) > REMEMBERED_TEXT:
             remembered.forget(doc["uuid"])
             return
-        if len(remembered) >= REMEMBERED_DOCS:
-            # Forgotten all at once: ``Memo`` evicting its oldest entry one put at a time
-            # scans the slots its earlier evictions emptied (250,000 puts at 50,000 took 14 s).
-            remembered.clear()
         remembered.put(doc["uuid"], (
             doc["doc_id"], doc["kind"], doc["uuid"], doc["org_uuid"], doc["course_uuid"], doc["published"],
             doc["public"], title, encoded,
