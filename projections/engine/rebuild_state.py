@@ -14,6 +14,7 @@ version is rebuilt (``adopt``).
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -159,6 +160,8 @@ def switch(tx: Tx, projection: Projection, clone: Projection, row: RebuildRow, p
     for shadow, live in zip(clone.derived_tables(), projection.derived_tables(), strict=True):
         tx.execute(f"DROP TABLE IF EXISTS {live}")
         tx.execute(f"ALTER TABLE {shadow} RENAME TO {live}")
+    for stale in stale_shadows(tx, projection):
+        tx.execute(f"DROP TABLE IF EXISTS {stale}")
     for older in tx.fetchall(
         "SELECT version FROM projection_tracking WHERE name = ? AND version <> ?",
         (projection.name, projection.version),
@@ -179,6 +182,24 @@ def switch(tx: Tx, projection: Projection, clone: Projection, row: RebuildRow, p
     tx.execute("DELETE FROM projection_rebuilds WHERE name = ? AND version = ?", (row.name, row.version))
     tx.execute("DELETE FROM projection_shapes WHERE name = ? AND version <> ?", (projection.name, projection.version))
     record_shape(tx, projection)
+
+
+def stale_shadows(tx: Tx, projection: Projection) -> list[str]:
+    """Shadow tables of this projection that no rebuild will switch in any more (an attempt
+    abandoned before this switch; seen on PostgreSQL after a version bump's online rebuild):
+    the switch ends every rebuild of the projection, so none of them may outlive it."""
+    pattern = re.compile(rf"^{re.escape(projection.name)}_v\d+_\w+__b[0-9a-z]+$")
+    if projection.store.dialect == "postgres":
+        rows = tx.fetchall(
+            "SELECT table_name AS name FROM information_schema.tables"
+            " WHERE table_schema = current_schema() AND table_name LIKE ?", (f"{projection.name}_v%",),
+        )
+    else:
+        # Virtual tables only: FTS5's own tables (``…__tag_data``) go with theirs.
+        rows = tx.fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ?", (f"{projection.name}_v%",),
+        )
+    return sorted(str(r["name"]) for r in rows if pattern.match(str(r["name"])))
 
 
 def record_shape(tx: Tx, projection: Projection) -> None:
