@@ -137,7 +137,7 @@ include-operation-id = "set_generation_model_key"
 warnings = ["missing_auth"]
 
 # A profile edit's rules (a taken email or username: 409; the username's pattern) are checked
-# by the service, not stated by UserUpdate; a run that reaches it sees most edits refused.
+# by the service, not stated by ProfileUpdate; a run that reaches it sees most edits refused.
 [[operations]]
 include-operation-id = "update_user"
 warnings = ["missing_auth"]
