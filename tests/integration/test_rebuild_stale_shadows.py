@@ -8,20 +8,9 @@ from typing import Any
 import pytest
 
 from projections.engine.rebuild import Rebuild
+from tests.integration.test_rebuild_online import tables as table_names
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
-
-
-def table_names(container: Any, prefix: str) -> set[str]:
-    store = container.read_store
-    if store.dialect == "sqlite":
-        rows = store.fetchall("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ?", (f"{prefix}%",))
-    else:
-        rows = store.fetchall(
-            "SELECT table_name AS name FROM information_schema.tables"
-            " WHERE table_schema = current_schema() AND table_name LIKE ?", (f"{prefix}%",),
-        )
-    return {str(r["name"]) for r in rows}
 
 
 def test_a_switch_drops_shadow_tables_an_abandoned_rebuild_left(api: Any, client: Any, container: Any) -> None:
