@@ -14,11 +14,19 @@ from application.authorization import Principal
 from application.paging import page_of
 from application.time_travel import History, PastState, TimeTravel
 
+# Stated so that a client (or a generator of test data) knows what parses; ASCII digits only,
+# as a regex's \d would also take other scripts' digits, which no date parser reads.
+AS_OF_PATTERN = (
+    r"^([0-9]{1,18}|[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"([T ]([01][0-9]|2[0-3])(:[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?)?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?)?)$"
+)
 AsOf = Annotated[
     str | None,
     Parameter(
-        description="A log position (digits) or an ISO-8601 time: the state after every event "
-        "at or before it, rebuilt from the log",
+        description="A log position (digits) or an ISO-8601 date or time: the state after "
+        "every event at or before it, rebuilt from the log",
+        pattern=AS_OF_PATTERN,
     ),
 ]
 

@@ -4,6 +4,7 @@ people who may see it."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -81,6 +82,19 @@ def test_as_of_rebuilds_each_kind_of_aggregate(api, client):
     first = events_of(client, admin, course["course_uuid"])[0]["position"]
     assert history(client, admin, course["course_uuid"], as_of=first - 1).status_code == 404
     assert history(client, admin, course["course_uuid"], as_of="last tuesday").status_code == 422
+    # digits of another script match a regex's \d but no date parser reads them
+    assert history(client, admin, course["course_uuid"], as_of="\u0967\u0968\u0969").status_code == 422
+    assert history(client, admin, course["course_uuid"], as_of="2999-01-01 00:00+01:00").status_code == 200
+
+
+def test_as_of_states_what_parses_in_the_schema(client: Any) -> None:
+    """Both routes that take as_of document its form, so a client knows what is refused."""
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/api/v1/history/{aggregate_uuid}", "/api/v1/courses/{course_uuid}"):
+        (as_of,) = [p for p in paths[path]["get"]["parameters"] if p["name"] == "as_of"]
+        pattern = as_of["schema"].get("pattern") or as_of["schema"]["oneOf"][0]["pattern"]
+        assert re.fullmatch(pattern, "2026-12-02T10:15:00Z") and re.fullmatch(pattern, "42")
+        assert not re.fullmatch(pattern, "last tuesday")
 
 
 @pytest.fixture
