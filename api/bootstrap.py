@@ -26,6 +26,7 @@ from projections.engine.startup import catch_up
 
 if TYPE_CHECKING:
     from infrastructure.advisory_lock import AdvisoryLockSession
+    from infrastructure.generation_process import GenerationProcess
     from infrastructure.pg_wakeups import PostgresWakeups
 
 log = logging.getLogger("learnstream")
@@ -39,6 +40,7 @@ class Container(Services):
     loop: FollowerLoop | None = None
     webhook_worker: DeliveryWorker | None = None
     generation_worker: GenerationWorker | None = None
+    generation_process: GenerationProcess | None = None
     _wakeups: PostgresWakeups | None = None
     _lock_session: AdvisoryLockSession | None = None
 
@@ -52,7 +54,9 @@ class Container(Services):
     def followers(self) -> list[Follower]:
         return [Follower(p, self.events, self.board) for p in self.projections.values()]
 
-    def start_followers(self) -> None:
+    def start_followers(self, generation_in_child: bool = False) -> None:
+        """Followers, webhook delivery and the generation worker; ``generation_in_child`` runs
+        that worker in a process of its own (``serve``: the API keeps its core)."""
         lock_for = None
         if self.settings.uses_postgres:
             from infrastructure.advisory_lock import AdvisoryLockSession
@@ -68,7 +72,10 @@ class Container(Services):
             self._wakeups = PostgresWakeups(dsn.conninfo(), self.events.channel_name, self.loop.wake)
             self._wakeups.start()
         self.start_webhook_worker()
-        self.start_generation_worker()
+        if generation_in_child:
+            self.start_generation_process()
+        else:
+            self.start_generation_worker()
 
     def start_webhook_worker(self) -> DeliveryWorker | None:
         """The embedded/worker default: one in-process delivery worker beside the followers."""
@@ -91,10 +98,30 @@ class Container(Services):
         worker.start()
         return worker
 
+    def start_generation_process(self) -> GenerationProcess | None:
+        """The generation worker in a child process, told of queued and cancelled jobs by this
+        process's jobs projection; its appends wake this process's followers."""
+        from infrastructure.generation_process import GenerationProcess
+
+        if not self.settings.generation_worker or self.generation_process is not None:
+            return None
+        loop = self.loop
+        child = self.generation_process = GenerationProcess(
+            loop.wake if loop is not None else lambda head: None
+        )
+        projection = self.read_models.generation_jobs
+        projection.on_queued(child.wake)
+        projection.on_cancelled(child.cancelled)
+        child.start()
+        return child
+
     def stop_generation_worker(self) -> None:
         if self.generation_worker is not None:
             self.generation_worker.stop()
             self.generation_worker = None
+        if self.generation_process is not None:
+            self.generation_process.stop()
+            self.generation_process = None
 
     def stop_webhook_worker(self) -> None:
         if self.webhook_worker is not None:

@@ -30,7 +30,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Catch up before listening: after a crash or a deploy the read models may be behind
         # the log, and a client that got a 2xx before the restart must still read its write.
         container.catch_up()
-        container.start_followers()
+        container.start_followers(generation_in_child=settings.generation_worker_process)
     else:
         _wait_for_workers(container)
     generated = container.bootstrap()
@@ -47,7 +47,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # collection that requests' short-lived objects trigger (an audit export streamed 68k
     # events/s with the application walked by each collection, 124k without).
     gc.freeze()
-    _run_server(server_config(app, args.host, args.port, settings))
+    try:
+        _run_server(server_config(app, args.host, args.port, settings))
+    finally:
+        container.close()  # a generation child gives its running jobs back
     return 0
 
 

@@ -170,7 +170,10 @@ class Generation:
         if key:
             aggregates.append(self._claim_key(org_uuid, key, job.id, claim))
         self._next_slot[(org_uuid, month)] = slot + 1
-        await self._writer.save_async(*aggregates, read_models=JOBS)
+        # Answered once the job is in the log, without waiting for the jobs read model: the
+        # job's reads wait for it instead (``_caught_up``), so a burst of generated courses
+        # being projected never holds up the next 202.
+        await self._writer.save_async(*aggregates)
         job_uuid = str(job.id)
         return JobAccepted(jobId=public_job_id(job_uuid), status="pending", pollUrl=poll_url(job_uuid))
 
@@ -210,13 +213,13 @@ class Generation:
 
     # -- reads ----------------------------------------------------------------------------
     async def job(self, principal: Principal, job_ref: str) -> JobView:
-        row = self._visible(principal, job_ref)
+        row = await self._visible_async(principal, job_ref)
         if row["status"] == COMPLETED:
             # The poll says "completed": the course it names must be readable right away.
             await self._board.wait_async(int(row["position"]), COURSE_MODELS, self._read_timeout)
         return job_view(row)
 
-    def jobs(
+    async def jobs(
         self, principal: Principal, status: str | None, page: int, limit: int, org_ref: str | None
     ) -> JobPage:
         _caller(principal)
@@ -225,16 +228,17 @@ class Generation:
         window = page_of(page, limit, 100)
         org_uuid = self._org_of(principal, org_ref)
         self._require_member(principal, org_uuid)
+        await self._caught_up()
         rows = self._q.page(org_uuid, status, (window.number - 1) * window.limit, window.limit)
         return JobPage(
             jobs=[job_view(r) for r in rows], page=window.number, limit=window.limit,
             total=self._q.count(org_uuid, status),
         )
 
-    def watch(self, principal: Principal, job_ref: str) -> AsyncIterator[JobView]:
+    async def watch(self, principal: Principal, job_ref: str) -> AsyncIterator[JobView]:
         """The job now and each time it changes, until it ends (the SSE route). The caller's
         right to see it is checked here, before anything is streamed."""
-        return self._follow(principal, job_ref, self._visible(principal, job_ref))
+        return self._follow(principal, job_ref, await self._visible_async(principal, job_ref))
 
     async def _follow(self, principal: Principal, job_ref: str, row: Row) -> AsyncIterator[JobView]:
         seen = -1
@@ -272,13 +276,28 @@ class Generation:
     # -- helpers --------------------------------------------------------------------------
     def _visible(self, principal: Principal, job_ref: str) -> Row:
         """The job, if the caller is of its org; another org's job is not found (404)."""
-        _caller(principal)
-        bare = job_ref.removeprefix(JOB_PREFIX)
-        try:
-            UUID(bare)
-        except ValueError:
-            raise NotFound(JOB_NOT_FOUND) from None
+        bare = _job_uuid(principal, job_ref)
         row = self._q.job(bare)
+        if row is None:  # perhaps queued a moment ago: read once the model has the log's head
+            self._board.wait(self._writer.events.last_position(), JOBS, self._read_timeout)
+            row = self._q.job(bare)
+        return self._of_member(principal, row)
+
+    async def _visible_async(self, principal: Principal, job_ref: str) -> Row:
+        bare = _job_uuid(principal, job_ref)
+        row = self._q.job(bare)
+        if row is None:
+            await self._caught_up()
+            row = self._q.job(bare)
+        return self._of_member(principal, row)
+
+    async def _caught_up(self) -> None:
+        """The jobs read model holds every event the log held when this was called: what a
+        caller submitted before this read is in it (read-your-writes)."""
+        head = self._writer.events.last_position()
+        await self._board.wait_async(head, JOBS, self._read_timeout)
+
+    def _of_member(self, principal: Principal, row: Row | None) -> Row:
         if row is None or not self._member(principal, row["org_uuid"]):
             raise NotFound(JOB_NOT_FOUND)
         return row
@@ -291,6 +310,16 @@ class Generation:
     def _require_member(self, principal: Principal, org_uuid: str) -> None:
         if not self._member(principal, org_uuid):
             raise NotFound("Organization not found")
+
+
+def _job_uuid(principal: Principal, job_ref: str) -> str:
+    _caller(principal)
+    bare = job_ref.removeprefix(JOB_PREFIX)
+    try:
+        UUID(bare)
+    except ValueError:
+        raise NotFound(JOB_NOT_FOUND) from None
+    return bare
 
 
 def _caller(principal: Principal) -> str:

@@ -15,6 +15,8 @@ from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, Notification, PersistenceError
 
+from infrastructure.sqlite_writers import SqliteWriters
+
 log = logging.getLogger("learnstream.events")
 
 
@@ -66,8 +68,10 @@ class AppendWriter:
         app: Application[UUID],
         on_appended: Callable[[list[Notification]], None],
         before_put: Callable[[list[DomainEventProtocol[UUID]]], None],
+        writers: SqliteWriters | None = None,
     ) -> None:
         self._app = app
+        self._writers = writers
         self._on_appended = on_appended
         self._before_put = before_put
         self._cond = threading.Condition()
@@ -140,7 +144,10 @@ class AppendWriter:
         # every event against a runtime Protocol (slow) for snapshots and callbacks we do
         # not use.
         self._before_put(events)
-        return self._app.events.put(events)
+        if self._writers is None:
+            return self._app.events.put(events)
+        with self._writers.held():
+            return self._app.events.put(events)
 
     def _finish(self, group: list[Batch], recorded: list[Notification]) -> None:
         if recorded:

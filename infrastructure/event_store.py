@@ -30,6 +30,7 @@ from infrastructure.msgspec_mapper import MsgspecMapper, PersonalFields
 from infrastructure.personal_data_codec import PersonalDataCodec
 from infrastructure.personal_keys import PersonalKeys
 from infrastructure.settings import PostgresDsn, Settings
+from infrastructure.sqlite_writers import SqliteWriters
 
 A = TypeVar("A", bound=Aggregate)
 log = logging.getLogger("learnstream.events")
@@ -177,7 +178,11 @@ class EventStore:
         self._recorded_listeners: list[Callable[[list[Notification]], None]] = []
         self._lock = threading.Lock()
         # The group's new people get their keys first, in one statement (personal_data_codec).
-        self._writer = AppendWriter(self._app, self._appended, self.personal_data.prepare)
+        database = env.get("SQLITE_DBNAME", "")
+        self._writer = AppendWriter(
+            self._app, self._appended, self.personal_data.prepare,
+            SqliteWriters(database) if database and not settings.uses_postgres else None,
+        )
 
     @property
     def channel_name(self) -> str | None:

@@ -16,6 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from infrastructure.sqlite_writers import SqliteWriters
+
 Row = dict[str, Any]
 Dialect = Literal["sqlite", "postgres"]
 
@@ -97,7 +99,8 @@ class SqliteReadStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._path = str(path)
         self._local = threading.local()
-        self._write_lock = threading.Lock()
+        # One writer per process at a time (its threads), queued with other processes'.
+        self._writers = SqliteWriters(path)
         self._all: list[sqlite3.Connection] = []
         conn = self._connection()
         conn.execute("PRAGMA journal_mode=WAL")
@@ -118,8 +121,7 @@ class SqliteReadStore:
     @contextmanager
     def transaction(self, pipelined: bool = False) -> Iterator[Tx]:
         conn = self._connection()
-        # One writer per process at a time; BEGIN IMMEDIATE serialises across processes.
-        with self._write_lock:
+        with self._writers.held():
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield _SqliteTx(conn)
@@ -154,6 +156,7 @@ class SqliteReadStore:
                 conn.close()
         self._all.clear()
         self._local = threading.local()
+        self._writers.close()
 
 
 @lru_cache(maxsize=4096)

@@ -100,6 +100,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     generation_rate_limit: str = "30/60"
     #: run a generation worker beside the followers (``serve`` and ``worker``)
     generation_worker: bool = True
+    #: ``serve`` runs that worker in a child process (another core) instead of a thread of
+    #: the API's process
+    generation_worker_process: bool = True
     #: jobs one worker runs at once (asyncio tasks in one thread)
     generation_concurrency: int = 64
     #: a claimed job is taken over by another worker this long after its worker died

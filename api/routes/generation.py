@@ -122,14 +122,14 @@ class GenerationController(Controller):
     exception_handlers = GENERATION_ERRORS
 
     @get(
-        "/", operation_id="list_generation_jobs", sync_to_thread=False, responses=errors(400, 401, 403, 404),
+        "/", operation_id="list_generation_jobs", responses=errors(400, 401, 403, 404),
         summary="The organization's generation jobs, newest first (filter with ?status=)",
     )
-    def list_jobs(
+    async def list_jobs(
         self, generation: Generation, principal: Principal, status: JobStatus = None,
         page: Page = 1, limit: Limit = 20, org_id: str | None = None,
     ) -> JobPage:
-        return generation.jobs(principal, status, page, limit, org_id)
+        return await generation.jobs(principal, status, page, limit, org_id)
 
     @get("/{job_id:str}", operation_id="get_generation_job", responses=errors(401, 404), summary="A generation job's status, progress and course")
     async def poll(self, generation: Generation, principal: Principal, job_id: str) -> JobView:
@@ -140,7 +140,7 @@ class GenerationController(Controller):
         summary="A generation job's progress as server-sent events, until it ends",
     )
     async def events(self, generation: Generation, principal: Principal, job_id: str) -> ServerSentEvent:
-        return ServerSentEvent(_frames(generation.watch(principal, job_id)))
+        return ServerSentEvent(_frames(await generation.watch(principal, job_id)))
 
     @delete(
         "/{job_id:str}", operation_id="cancel_generation_job", status_code=200, sync_to_thread=True,

@@ -22,7 +22,7 @@ class GenerationAdminController(Controller):
     path = "/api/v1/admin/{org_slug:str}/generation"
     tags = ["admin", "generation"]
 
-    @get("/", operation_id="get_generation_account", responses=errors(401, 403, 404), sync_to_thread=False,
+    @get("/", operation_id="get_generation_account", responses=errors(401, 403, 404), sync_to_thread=True,
          summary="The org's generation plan, monthly credits and credits used this month")
     def account(self, generation_accounts: GenerationAccounts, principal: Principal, org_slug: str) -> AccountView:
         return generation_accounts.account(principal, org_slug)

@@ -21,8 +21,11 @@ def settings_env(settings_env):
 
 
 def _queue_jobs(api, client, count):
+    """Submitted, and in the queue: the 202 comes before the jobs read model has the job."""
     admin = api.admin()
-    return admin, [submit(client, admin, {"subject": f"Job {i}"}).json() for i in range(count)]
+    jobs = [submit(client, admin, {"subject": f"Job {i}"}).json() for i in range(count)]
+    assert client.get("/api/v1/courses/jobs", headers=admin).json()["total"] == count
+    return admin, jobs
 
 
 def test_racing_workers_never_claim_the_same_job(api, client, container):
