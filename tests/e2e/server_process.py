@@ -6,6 +6,7 @@ Output goes to a log file, not a pipe, so a chatty process can never block on a 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -98,8 +99,29 @@ class LearnstreamProcess:
             time.sleep(0.2)
         raise TimeoutError(f"{text!r} not printed after {timeout}s:\n{self.output()[-4000:]}")
 
+    def children(self) -> list[int]:
+        """The process ids of its children (``serve``'s generation worker), from /proc."""
+        if self.proc is None:
+            return []
+        found: list[int] = []
+        for task in Path(f"/proc/{self.proc.pid}/task").glob("*"):
+            try:
+                found += [int(pid) for pid in (task / "children").read_text().split()]
+            except OSError:
+                continue
+        return found
+
     def kill(self) -> None:
-        """SIGKILL: no shutdown hook, no flush, nothing graceful."""
+        """SIGKILL, its children first: no shutdown hook, no flush, nothing graceful."""
+        if self.proc is not None and self.proc.poll() is None:
+            for child in self.children():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child, signal.SIGKILL)
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(timeout=30)
+
+    def kill_alone(self) -> None:
+        """SIGKILL to this process only, as a crash would: its children are left to notice."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(timeout=30)
