@@ -48,7 +48,6 @@ class GenerationProcess:
         self._commands: int | None = None  # our end of the child's command pipe
         self._send = threading.Lock()
         self._stop = threading.Event()
-        self._ready = threading.Event()
         self._thread: threading.Thread | None = None
         self.starts = 0
 
@@ -57,9 +56,6 @@ class GenerationProcess:
         """Starts the child and returns; it claims queued jobs once it is ready."""
         self._thread = threading.Thread(target=self._supervise, name="generation-process", daemon=True)
         self._thread.start()
-
-    def wait_ready(self, timeout: float) -> bool:
-        return self._ready.wait(timeout)
 
     @property
     def pid(self) -> int | None:
@@ -145,7 +141,6 @@ class GenerationProcess:
             os.close(parent_reads)
             self._close_commands()
             proc.wait()
-            self._ready.clear()
 
     def _read_reports(self, fd: int) -> None:
         buffer = b""
@@ -160,6 +155,6 @@ class GenerationProcess:
                 if line.startswith(b"p "):
                     head = max(head or 0, int(line[2:]))
                 elif line == b"ready":
-                    self._ready.set()
+                    log.info("the generation worker process (pid %s) is ready", self.pid)
             if head is not None:  # many appends read at once: one wake for the last
                 self._on_appended(head)
