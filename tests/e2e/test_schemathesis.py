@@ -1,7 +1,7 @@
 """Property-based run of the whole API against a real ``learnstream serve`` process: no request
 may get a 500, and no operation may refuse most of the data its own schema calls valid.
 
-Time-boxed, signed in as the admin, with rate limiting off. Nothing may leave loopback: the
+Thirty cases per operation, signed in as the admin, with rate limiting off. Nothing may leave loopback: the
 model provider is the offline one and the Anthropic URL points at a closed local port (key
 validation fails fast), the webhook delivery worker is off, and the operations that resolve or
 call a URL the client chose are kept out (see ``EXCLUDED`` and ``HOOKS``).
@@ -22,8 +22,12 @@ import pytest
 from tests.conftest import free_port
 from tests.e2e.server_process import ADMIN_EMAIL, ADMIN_PASSWORD, LearnstreamProcess, login, serve
 
-MAX_SECONDS = 100
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(MAX_SECONDS + 300)]
+# A fixed number of cases per operation, not a time budget: what a run generates (seed 1)
+# is then the same on every machine, so its verdict is too; a time-boxed run tested more or
+# fewer cases of each operation with the machine's speed. About 80 s on two cores.
+EXAMPLES = 30
+RUN_TIMEOUT = 600
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(RUN_TIMEOUT + 60)]
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 
 EXCLUDED = {
@@ -185,10 +189,10 @@ def test_no_server_errors_and_the_schema_matches_validation(
             "--checks", "not_a_server_error", "-H", f"Authorization: {auth}",
             "--exclude-path-regex", "logout",  # both logout routes end the admin's session
             *excluded,
-            "--max-time", str(MAX_SECONDS), "--seed", "1", "--workers", "1",
+            "--max-examples", str(EXAMPLES), "--seed", "1", "--workers", "1",
             "--request-timeout", "30", "--no-color",
         ],
-        capture_output=True, text=True, timeout=MAX_SECONDS + 240, check=False,
+        capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False,
         cwd=tmp_path,  # schemathesis keeps a .schemathesis/ cache in its working directory
         env={**os.environ, "SCHEMATHESIS_HOOKS": str(hooks)},
     )
