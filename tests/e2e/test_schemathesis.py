@@ -1,10 +1,10 @@
 """Property-based run of the whole API against a real ``learnstream serve`` process: no request
 may get a 500, and no operation may refuse most of the data its own schema calls valid.
 
-Thirty cases per operation, signed in as the admin, with rate limiting off. Nothing may leave loopback: the
-model provider is the offline one and the Anthropic URL points at a closed local port (key
-validation fails fast), the webhook delivery worker is off, and the operations that resolve or
-call a URL the client chose are kept out (see ``EXCLUDED`` and ``HOOKS``).
+Thirty cases per operation, signed in as the admin, with rate limiting off. Nothing may leave
+loopback: the model provider is the offline one and the Anthropic URL points at a closed local
+port (key validation fails fast), the webhook delivery worker is off, and the operations that
+resolve or call a URL the client chose are kept out (see ``EXCLUDED`` and ``HOOKS``).
 """
 
 from __future__ import annotations
