@@ -99,15 +99,18 @@ class Container(Services):
         return worker
 
     def start_generation_process(self) -> GenerationProcess | None:
-        """The generation worker in a child process, told of queued and cancelled jobs by this
-        process's jobs projection; its appends wake this process's followers."""
+        """The generation worker in a child process, started once there is work, told of
+        queued and cancelled jobs by this process's jobs projection; its appends wake this
+        process's followers."""
         from infrastructure.generation_process import GenerationProcess
 
         if not self.settings.generation_worker or self.generation_process is not None:
             return None
-        loop = self.loop
+        loop, queue = self.loop, self.generation_queue
         child = self.generation_process = GenerationProcess(
-            loop.wake if loop is not None else lambda head: None
+            loop.wake if loop is not None else lambda head: None,
+            has_work=lambda: queue.next_due_ms() is not None,
+            poll_seconds=self.settings.generation_poll_seconds,
         )
         projection = self.read_models.generation_jobs
         projection.on_queued(child.wake)

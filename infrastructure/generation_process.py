@@ -12,6 +12,10 @@ core, on the same stores; two pipes carry the wake-ups that a shared process got
 The child exits when its command pipe closes, which includes this process dying (kill -9):
 it stops its tasks and gives their jobs back, due at once. A child that dies is started
 again after a pause; its unfinished jobs wait for their leases like any dead worker's.
+
+It is started when there is work: a job queued here, or a queue that is not empty (looked at
+every ``poll_seconds``, for jobs another process queued or a dead worker left). A server
+nobody asks for a course spends no process, memory or connections on it.
 """
 
 from __future__ import annotations
@@ -36,11 +40,16 @@ class GenerationProcess:
         self,
         on_appended: Callable[[int | None], None],
         *,
+        has_work: Callable[[], bool] = lambda: True,
+        poll_seconds: float = 1.0,
         env: Mapping[str, str] | None = None,
         restart_after: float = 1.0,
         command: list[str] | None = None,
     ) -> None:
         self._on_appended = on_appended
+        self._has_work = has_work
+        self._poll_seconds = poll_seconds
+        self._needed = threading.Event()
         self._env = dict(os.environ if env is None else env)
         self._restart_after = restart_after
         self._command = command or CHILD
@@ -53,7 +62,7 @@ class GenerationProcess:
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
-        """Starts the child and returns; it claims queued jobs once it is ready."""
+        """Returns at once; the child starts when there is work, and claims it once ready."""
         self._thread = threading.Thread(target=self._supervise, name="generation-process", daemon=True)
         self._thread.start()
 
@@ -65,6 +74,7 @@ class GenerationProcess:
     def stop(self, timeout: float = 15.0) -> None:
         """Close the command pipe (the child finishes its shutdown), then wait for it."""
         self._stop.set()
+        self._needed.set()
         self._close_commands()
         proc = self._proc
         if proc is not None:
@@ -79,6 +89,7 @@ class GenerationProcess:
 
     # -- messages to the child ------------------------------------------------------------
     def wake(self) -> None:
+        self._needed.set()
         self._tell(b"w\n")
 
     def cancelled(self, job_uuids: list[str]) -> None:
@@ -101,7 +112,17 @@ class GenerationProcess:
                 self._commands = None
 
     # -- the child ------------------------------------------------------------------------
+    def _wait_for_work(self) -> None:
+        while not self._needed.is_set():
+            try:
+                if self._has_work():
+                    return
+            except Exception:
+                log.exception("looking for generation work failed")
+            self._needed.wait(self._poll_seconds)
+
     def _supervise(self) -> None:
+        self._wait_for_work()
         while not self._stop.is_set():
             started = time.monotonic()
             try:

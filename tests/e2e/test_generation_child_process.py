@@ -1,5 +1,6 @@
-"""``serve`` runs the generation worker in a child process: jobs queued through the API run
-there, a child that dies is replaced, and a server killed with -9 leaves no worker behind."""
+"""``serve`` runs the generation worker in a child process, started by the first job: jobs
+queued through the API run there, a child that dies is replaced, and a server killed with -9
+leaves no worker behind."""
 
 from __future__ import annotations
 
@@ -56,8 +57,10 @@ def test_jobs_run_in_a_child_that_is_replaced_when_it_dies_and_goes_with_the_ser
     try:
         with httpx.Client(base_url=server.base_url, timeout=30) as client:
             admin = login(client, ADMIN_EMAIL, ADMIN_PASSWORD)
-            first = _one_child(server)
+            assert client.get("/api/v1/courses/jobs", headers=admin).json()["total"] == 0
+            assert server.children() == []  # no work yet: no process spent on it
             job = _generate(client, admin, "Knots")
+            first = _one_child(server)
             assert job["status"] == "completed", job
             meta = client.get(f"/api/v1/courses/{job['course']['course_uuid']}/meta", headers=admin)
             assert [c["name"] for c in meta.json()["chapters"]] == ["One", "Two"]
