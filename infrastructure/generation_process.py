@@ -27,7 +27,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 log = logging.getLogger("learnstream.generation")
 
@@ -42,23 +42,18 @@ class GenerationProcess:
         *,
         has_work: Callable[[], bool] = lambda: True,
         poll_seconds: float = 1.0,
-        env: Mapping[str, str] | None = None,
         restart_after: float = 1.0,
-        command: list[str] | None = None,
     ) -> None:
         self._on_appended = on_appended
         self._has_work = has_work
         self._poll_seconds = poll_seconds
         self._needed = threading.Event()
-        self._env = dict(os.environ if env is None else env)
         self._restart_after = restart_after
-        self._command = command or CHILD
         self._proc: subprocess.Popen[bytes] | None = None
         self._commands: int | None = None  # our end of the child's command pipe
         self._send = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.starts = 0
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -141,8 +136,8 @@ class GenerationProcess:
         parent_reads, child_writes = os.pipe()
         try:
             proc = subprocess.Popen(  # noqa: S603 - this interpreter, our module, two fd numbers
-                [*self._command, str(child_reads), str(child_writes)],
-                env=self._env, stdin=subprocess.DEVNULL, pass_fds=(child_reads, child_writes),
+                [*CHILD, str(child_reads), str(child_writes)],  # our environment: the same settings
+                stdin=subprocess.DEVNULL, pass_fds=(child_reads, child_writes),
             )
         except BaseException:
             for fd in (child_reads, parent_writes, parent_reads, child_writes):
@@ -151,7 +146,6 @@ class GenerationProcess:
         os.close(child_reads)
         os.close(child_writes)
         self._proc = proc
-        self.starts += 1
         with self._send:
             self._commands = parent_writes
         if self._stop.is_set():  # stopped while starting: the closed pipe tells the child
