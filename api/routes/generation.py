@@ -10,7 +10,7 @@ shared course-creation route, while its multipart branch keeps LearnHouse's shap
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import msgspec
@@ -81,8 +81,10 @@ def _is_json(request: Request[Any, Any, Any]) -> bool:
 def _by_body(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if _is_json(request):
         return learningstudio_error(request, exc)
-    handler = next(h for cls, h in EXCEPTION_HANDLERS.items() if isinstance(cls, type) and isinstance(exc, cls))
-    return handler(request, exc)  # type: ignore[no-any-return]
+    handler: Callable[[Request[Any, Any, Any], Exception], Response[Any]] = next(
+        h for cls, h in EXCEPTION_HANDLERS.items() if isinstance(cls, type) and isinstance(exc, cls)
+    )
+    return handler(request, exc)
 
 
 #: the shared ``POST /api/v1/courses``: LearningStudio's shapes for a JSON body, LearnHouse's
