@@ -171,7 +171,7 @@ class Generation:
             aggregates.append(self._claim_key(org_uuid, key, job.id, claim))
         self._next_slot[(org_uuid, month)] = slot + 1
         # Answered once the job is in the log, without waiting for the jobs read model: the
-        # job's reads wait for it instead (``_caught_up``), so a burst of generated courses
+        # job's reads wait for it instead (``Writer.caught_up``), so a burst of generated courses
         # being projected never holds up the next 202.
         await self._writer.save_async(*aggregates)
         job_uuid = str(job.id)
@@ -228,7 +228,7 @@ class Generation:
         window = page_of(page, limit, 100)
         org_uuid = self._org_of(principal, org_ref)
         self._require_member(principal, org_uuid)
-        await self._caught_up()
+        await self._writer.caught_up_async(JOBS)  # what the caller submitted is listed
         rows = self._q.page(org_uuid, status, (window.number - 1) * window.limit, window.limit)
         return JobPage(
             jobs=[job_view(r) for r in rows], page=window.number, limit=window.limit,
@@ -279,7 +279,7 @@ class Generation:
         bare = _job_uuid(principal, job_ref)
         row = self._q.job(bare)
         if row is None:  # perhaps queued a moment ago: read once the model has the log's head
-            self._board.wait(self._writer.events.last_position(), JOBS, self._read_timeout)
+            self._writer.caught_up(JOBS)
             row = self._q.job(bare)
         return self._of_member(principal, row)
 
@@ -287,15 +287,9 @@ class Generation:
         bare = _job_uuid(principal, job_ref)
         row = self._q.job(bare)
         if row is None:
-            await self._caught_up()
+            await self._writer.caught_up_async(JOBS)
             row = self._q.job(bare)
         return self._of_member(principal, row)
-
-    async def _caught_up(self) -> None:
-        """The jobs read model holds every event the log held when this was called: what a
-        caller submitted before this read is in it (read-your-writes)."""
-        head = self._writer.events.last_position()
-        await self._board.wait_async(head, JOBS, self._read_timeout)
 
     def _of_member(self, principal: Principal, row: Row | None) -> Row:
         if row is None or not self._member(principal, row["org_uuid"]):

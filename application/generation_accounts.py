@@ -116,7 +116,8 @@ class GenerationAccounts:
             self._require_admin(principal, org_uuid)
         plan = self.plan_of(org_uuid)
         month = month_of(datetime.fromtimestamp(self._clock(), UTC))
-        self._caught_up()
+        # Jobs are answered before the jobs read model has them (``Generation.submit``).
+        self._writer.caught_up(JOBS)
         used, returned = self._q.usage(org_uuid, month)
         charged = used - returned
         return AccountView(
@@ -182,7 +183,7 @@ class GenerationAccounts:
         """The org's callback signing secret, made on first use."""
         org_uuid = self._orgs.org_uuid_by_slug(org_slug)
         self._require_admin(principal, org_uuid)
-        self._caught_up()  # a job just queued with a callback may have made the secret
+        self._writer.caught_up(JOBS)  # a job just queued with a callback may have made the secret
         row = self._q.account(org_uuid)
         if row is None or not row["callback_secret"]:
             return self.rotate_callback_secret(principal, org_slug)
@@ -225,11 +226,6 @@ class GenerationAccounts:
         )
 
     # -- helpers --------------------------------------------------------------------------
-    def _caught_up(self) -> None:
-        """Jobs are answered before the jobs read model has them (``Generation.submit``): a
-        read of what they change waits until the model holds the log as it is now."""
-        self._writer.settle(self._writer.events.last_position(), JOBS)
-
     def _load(self, org_uuid: str) -> GenerationAccount:
         found = self._writer.events.get(account_id(UUID(org_uuid)), GenerationAccount)
         return found if found is not None else GenerationAccount(org_id=UUID(org_uuid))

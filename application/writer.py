@@ -36,6 +36,17 @@ class Writer:
             log.warning("read models %s did not reach %s in %.1fs", names, position, self._timeout)
         return position
 
+    def caught_up(self, read_models: Iterable[str]) -> None:
+        """Wait until ``read_models`` hold the log as it is now: a read that follows a write
+        answered before its read models had it (a generation job's 202) still sees it."""
+        self.settle(self.events.last_position(), read_models)
+
+    async def caught_up_async(self, read_models: Iterable[str]) -> None:
+        names = tuple(read_models)
+        position = self.events.last_position()
+        if position and names and not await self._barrier.wait_async(position, names, self._timeout):
+            log.warning("read models %s did not reach %s in %.1fs", names, position, self._timeout)
+
     def settle(self, position: int, read_models: Iterable[str]) -> None:
         names = tuple(read_models)
         if position and names and not self._barrier.wait(position, names, self._timeout):
