@@ -18,6 +18,7 @@ uses one core however many the machine has.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import signal
 import sys
@@ -140,6 +141,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
                         f"resuming {row.name} v{row.version} from position {row.position}"
                         f" (started {row.started_at})\n"
                     )
+        # What is built so far lives as long as the command: frozen, it is out of the
+        # collections the rebuild's batches cause (as in ``serve`` and ``export``).
+        gc.freeze()
         stop = threading.Event()
         previous = _stop_on_signals(stop)
         label = projections[0].name if len(projections) == 1 else f"{len(projections)} read models"

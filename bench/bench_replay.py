@@ -23,6 +23,7 @@ which says how fast this machine is at that moment:
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import random
 import resource
@@ -231,6 +232,7 @@ def main() -> None:
     data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="bench_replay_"))
     env = store_env(args.backend, schema, data_dir)
     container = Container.build(Settings.from_env(env))
+    gc.freeze()  # as ``learnstream serve`` and ``replay`` do once their container is built
     try:
         if not given:
             import bench_content

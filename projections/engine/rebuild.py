@@ -6,8 +6,7 @@ the start), each event decoded once, and applied to every member with the same h
 live followers run, through ``Writes``, so rows go out in bulk (``COPY`` or
 ``json_to_recordset`` on PostgreSQL, ``executemany`` on SQLite): thousands of events per
 transaction, one statement per table and kind. The shadow tables get their secondary indexes
-(GIN, B-tree) after the fill, and on PostgreSQL start ``UNLOGGED`` and are made durable before
-the switch (``rebuild_state``). Progress is saved with every batch, so an interrupted rebuild
+(GIN, B-tree) after the fill (``rebuild_state``). Progress is saved with every batch, so an interrupted rebuild
 resumes; the live tables serve until the switch, so no reader sees a half-built model.
 """
 
@@ -26,6 +25,7 @@ from typing import Any
 from infrastructure.event_store import EventStore, LoggedEvent
 from infrastructure.read_store import ReadStore
 from projections.engine.batch_writes import BatchWrites
+from projections.engine.bulk_collection import bulk_collection
 from projections.engine.deferred_writes import BatchWriter, DeferredTx
 from projections.engine.framework import Projection, ensure_tracking
 from projections.engine.rebuild_state import (
@@ -109,9 +109,7 @@ class Rebuild:
 
     ``kind``: who owns the rebuild (``rebuild_state.REPLAY`` or ``FOLLOWER``). ``restart``
     discards a rebuild left half-done instead of resuming it. ``stop``: set it to interrupt
-    (between batches). ``unlogged``: PostgreSQL shadow tables skip the WAL until the fill is
-    over. ``batch_seconds``: a batch ends early once its reading and decoding took this long
-    (keeps SQLite's single writer free for live followers while a rebuild runs beside them).
+    (between batches). ``around_switch``: what surrounds each member's switch.
     """
 
     def __init__(
@@ -124,7 +122,6 @@ class Rebuild:
         restart: bool = False,
         progress: Callable[[Progress], None] | None = None,
         stop: threading.Event | None = None,
-        unlogged: bool = True,
         around_switch: Callable[[Projection], AbstractContextManager[None]] | None = None,
     ) -> None:
         if not projections:
@@ -137,7 +134,6 @@ class Rebuild:
         self.restart = restart
         self.progress = progress
         self.stop = stop or threading.Event()
-        self.unlogged = unlogged
         # A follower loop pauses the projection's live follower around its switch.
         self.around_switch = around_switch or (lambda projection: nullcontext())
         self.members: list[_Member] = []
@@ -169,7 +165,7 @@ class Rebuild:
             if row is None:
                 versions = live_versions(self.store, projection.name)
                 quiet = max(versions.values(), default=0)
-                row, clone = begin(projection, self.kind, quiet, self.unlogged)
+                row, clone = begin(projection, self.kind, quiet)
             else:
                 clone = projection.rebuild_clone(row.tag)
             clone.quiet_until = row.quiet_until
@@ -199,28 +195,29 @@ class Rebuild:
         )
         reader.start()
         position = start
-        try:
-            while position < target:
-                if self.stop.is_set():
-                    self.drain()  # what was handed over is saved before the stop is reported
-                    raise Interrupted(f"stopped at position {position}")
-                item = batches.get()
-                if isinstance(item, BaseException):
-                    raise item
-                notifications, upto = item
-                self.apply(notifications, upto)
-                position = upto
-                self._report("fill", position, target)
-            self.drain()
-        finally:
-            self.stop_reading = True
-            while reader.is_alive():  # unblock a reader waiting to put its next batch
-                with contextlib.suppress(queue.Empty):
-                    batches.get(timeout=0.05)
-            if self._writer.busy:
-                with contextlib.suppress(BaseException):  # already failing or stopping
-                    self.drain()
-            self._writer.close()
+        with bulk_collection():
+            try:
+                while position < target:
+                    if self.stop.is_set():
+                        self.drain()  # what was handed over is saved before the stop is reported
+                        raise Interrupted(f"stopped at position {position}")
+                    item = batches.get()
+                    if isinstance(item, BaseException):
+                        raise item
+                    notifications, upto = item
+                    self.apply(notifications, upto)
+                    position = upto
+                    self._report("fill", position, target)
+                self.drain()
+            finally:
+                self.stop_reading = True
+                while reader.is_alive():  # unblock a reader waiting to put its next batch
+                    with contextlib.suppress(queue.Empty):
+                        batches.get(timeout=0.05)
+                if self._writer.busy:
+                    with contextlib.suppress(BaseException):  # already failing or stopping
+                        self.drain()
+                self._writer.close()
         return position
 
     stop_reading = False
@@ -297,15 +294,12 @@ class Rebuild:
 
     # -- after the fill ---------------------------------------------------------------------
     def finish_tables(self) -> None:
-        """Secondary indexes built in one pass each; PostgreSQL tables made durable and analysed."""
+        """Secondary indexes built in one pass each, then the tables analysed."""
         self._report("indexes", self._position(), self._position())
         for m in self.members:
             with self.store.transaction() as tx:
                 for ddl in m.clone.index_ddl():
                     tx.execute(ddl)
-                if self.store.dialect == "postgres" and self.unlogged:
-                    for table in m.clone.derived_tables():
-                        tx.execute(f"ALTER TABLE {table} SET LOGGED")
             self.store.analyze(m.clone.derived_tables())
 
     def _position(self) -> int:

@@ -69,20 +69,21 @@ def new_tag() -> str:
     return "b" + out[-7:]
 
 
-def _unlogged(ddl: str) -> str:
-    head = "CREATE TABLE "
-    return "CREATE UNLOGGED TABLE " + ddl[len(head):] if ddl.startswith(head) else ddl
+def begin(projection: Projection, kind: str, quiet_until: int) -> tuple[RebuildRow, Projection]:
+    """Create empty shadow tables (no secondary indexes yet) and the rebuild's row.
 
-
-def begin(projection: Projection, kind: str, quiet_until: int, unlogged: bool) -> tuple[RebuildRow, Projection]:
-    """Create empty shadow tables (no secondary indexes yet) and the rebuild's row."""
+    The tables are ordinary (logged) ones on PostgreSQL too. ``UNLOGGED`` tables made durable
+    before the switch wrote more, not less: ``SET LOGGED`` rewrites the table and logs all of
+    it, while a logged fill's WAL is written by the server as the batches arrive, beside the
+    Python work (rebuilding content from 25,000 events: 1.9 s unlogged, 1.5-1.9 s logged, its
+    last step 0.54 s against 0.31 s). And a database crash empties unlogged tables, while the
+    rebuild's saved position would still say they were filled: it could not resume."""
     row = RebuildRow(projection.name, projection.version, new_tag(), kind, 0, quiet_until, now_iso())
     clone = projection.rebuild_clone(row.tag)
-    store = projection.store
-    with store.transaction() as tx:
+    with projection.store.transaction() as tx:
         _carry_kept_tables(tx, projection)
         for ddl in clone.table_ddl():
-            tx.execute(_unlogged(ddl) if unlogged and store.dialect == "postgres" else ddl)
+            tx.execute(ddl)
         tx.execute(
             "INSERT INTO projection_rebuilds (name, version, tag, kind, position, quiet_until, started_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",

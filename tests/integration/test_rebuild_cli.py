@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from projections.engine.rebuild import Interrupted, Rebuild
+from projections.engine.rebuild_state import pending
 from tests.e2e.server_process import clean_environ, learnstream_command, run_cli
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -112,6 +113,15 @@ def test_status_shows_a_rebuild_under_way_and_replay_finishes_it(courses, contai
     with pytest.raises(Interrupted):
         rebuild.run()
     assert catalog.dump() == before  # the live rows did not move
+    if container.read_store.dialect == "postgres":  # what was filled survives a database crash
+        row = pending(container.read_store, catalog)
+        assert row is not None
+        shadows = catalog.rebuild_clone(row.tag).derived_tables()
+        kinds = container.read_store.fetchall(
+            "SELECT relpersistence FROM pg_class WHERE relname = ANY(?) AND relkind = 'r'",
+            ([name.split(".")[-1].strip('"') for name in shadows],),
+        )
+        assert [k["relpersistence"] for k in kinds] == ["p"] * len(shadows)
 
     status = run_cli(["status"], settings_env)
     assert status.returncode == 0, status.stderr
