@@ -31,6 +31,7 @@ from infrastructure.personal_data_codec import PersonalDataCodec
 from infrastructure.personal_keys import PersonalKeys
 from infrastructure.settings import PostgresDsn, Settings
 from infrastructure.sqlite_writers import SqliteWriters
+from infrastructure.uuid_text import uuid_text
 
 A = TypeVar("A", bound=Aggregate)
 log = logging.getLogger("learnstream.events")
@@ -86,7 +87,7 @@ class LoggedEvent:
         """The originator's id as text, made once (every projection of a batch asks for it)."""
         text = self._oid
         if text is None:
-            text = self._oid = str(self.event.originator_id)
+            text = self._oid = uuid_text(self.event.originator_id)
         return text
 
     @property

@@ -26,6 +26,7 @@ from application.audit_catalogue import AuditType, audit_types, event_classes
 from application.audit_records import GENESIS, canonical, chained, record_of
 from infrastructure.event_store import EventStore, LoggedEvent
 from infrastructure.read_store import ReadStore, Tx
+from infrastructure.uuid_text import uuid_text
 from projections.engine.framework import Handler, Projection
 
 _OWNER_MEMO = 100_000
@@ -105,7 +106,7 @@ class AuditChainProjection(Projection):
             self._owners.popitem(last=False)
 
     def _org_of(self, tx: Tx, kind: AuditType, event: Any) -> str | None:
-        aggregate = str(event.originator_id)
+        aggregate = uuid_text(event.originator_id)
         if kind.is_org_event:
             return aggregate
         named = getattr(event, kind.org_field, None) if kind.org_field else None
@@ -126,7 +127,7 @@ class AuditChainProjection(Projection):
         org = self._org_of(tx, kind, event)
         if org is None:
             return
-        aggregate = str(event.originator_id)
+        aggregate = uuid_text(event.originator_id)
         if self._owners.get(aggregate) != org:
             self._remember(aggregate, org)
             self._new_owners.append((aggregate, org))

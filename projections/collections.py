@@ -10,6 +10,7 @@ from domain.ids import ref_lookup
 from domain.orgs import Org
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Row, Tx
+from infrastructure.uuid_text import uuid_text
 from projections.content import sql_value
 from projections.engine.framework import Handler, Projection
 from projections.identity import oid, ts
@@ -52,13 +53,13 @@ class CollectionsProjection(Projection):
 
     def _created(self, tx: Tx, logged: LoggedEvent) -> None:
         e: Any = logged.event
-        org = tx.fetchone(f"SELECT id FROM {self.table('orgs')} WHERE org_uuid = ?", (str(e.org_id),))
+        org = tx.fetchone(f"SELECT id FROM {self.table('orgs')} WHERE org_uuid = ?", (uuid_text(e.org_id),))
         tx.execute(
             f"INSERT INTO {self.table('collections')} (collection_uuid, id, org_uuid, org_id, name,"
             " description, public, course_ids, creation_date, update_date)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                oid(logged), logged.position, str(e.org_id), int(org["id"]) if org else 0, e.name,
+                oid(logged), logged.position, uuid_text(e.org_id), int(org["id"]) if org else 0, e.name,
                 e.description, int(e.public), sql_value(list(e.course_ids)), ts(logged), ts(logged),
             ),
         )

@@ -21,6 +21,7 @@ from domain.orgs import Org
 from domain.outline import CourseOutline
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import ReadStore
+from infrastructure.uuid_text import uuid_text
 from projections.engine.batch_writes import Writes
 from projections.engine.framework import Handler, Projection
 from projections.engine.memo import Memo
@@ -115,7 +116,7 @@ class ContentProjection(Projection):
     def _course_created(self, tx: Writes, logged: LoggedEvent) -> None:
         tx.insert(self.table("courses"), {
             "course_uuid": oid(logged), "id": logged.position,
-            "org_uuid": str(logged.event.org_id),  # type: ignore[attr-defined]
+            "org_uuid": uuid_text(logged.event.org_id),  # type: ignore[attr-defined]
         })
         self._course_ids.put(oid(logged), logged.position)
 
@@ -156,7 +157,7 @@ class ContentProjection(Projection):
 
     def _chapter_created(self, tx: Writes, logged: LoggedEvent) -> None:
         e: Any = logged.event
-        uuid, org, course, when = oid(logged), str(e.org_id), str(e.course_id), ts(logged)
+        uuid, org, course, when = oid(logged), uuid_text(e.org_id), uuid_text(e.course_id), ts(logged)
         org_id, course_id = self._ids(tx, org, course)
         tx.insert(self.table("chapters"), {
             "chapter_uuid": uuid, "id": logged.position, "org_uuid": org, "org_id": org_id,
@@ -184,7 +185,7 @@ class ContentProjection(Projection):
 
     def _activity_created(self, tx: Writes, logged: LoggedEvent) -> None:
         e: Any = logged.event
-        org, course, chapter_uuid, when = str(e.org_id), str(e.course_id), str(e.chapter_id), ts(logged)
+        org, course, chapter_uuid, when = uuid_text(e.org_id), uuid_text(e.course_id), uuid_text(e.chapter_id), ts(logged)
         org_id, course_id = self._ids(tx, org, course)
         chapter = self._chapter(tx, chapter_uuid)
         tx.insert(self.table("activities"), {
@@ -211,7 +212,7 @@ class ContentProjection(Projection):
 
     def _reordered(self, tx: Writes, logged: LoggedEvent) -> None:
         e: Any = logged.event
-        course = str(e.course_id)
+        course = uuid_text(e.course_id)
         chapters, activities = self.table("chapters"), self.table("activities")
         for index, entry in enumerate(e.chapters):
             chapter_uuid = str(entry["chapter_id"])

@@ -14,6 +14,7 @@ from typing import Any
 from domain.enrollments import Enrollment
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Tx
+from infrastructure.uuid_text import uuid_text
 from projections.engine.framework import Handler, Projection
 
 
@@ -65,7 +66,7 @@ class CourseAnalyticsProjection(Projection):
         )
 
     def _begin_run(self, tx: Tx, logged: LoggedEvent, org: str, course: str) -> None:
-        enrollment = str(logged.event.originator_id)
+        enrollment = uuid_text(logged.event.originator_id)
         run = f"{enrollment}:{logged.event.originator_version}"  # type: ignore[attr-defined]
         _, day, epoch = _moment(logged)
         tx.execute(
@@ -89,20 +90,20 @@ class CourseAnalyticsProjection(Projection):
 
     def _enrolled(self, tx: Tx, logged: LoggedEvent) -> None:
         e: Any = logged.event
-        self._begin_run(tx, logged, str(e.org_id), str(e.course_id))
+        self._begin_run(tx, logged, uuid_text(e.org_id), uuid_text(e.course_id))
 
     def _reenrolled(self, tx: Tx, logged: LoggedEvent) -> None:
         row = tx.fetchone(
             f"SELECT r.org_uuid, r.course_uuid FROM {self.table('runs')} r"
             f" JOIN {self.table('current')} c ON c.run_id = r.run_id WHERE c.enrollment_id = ?",
-            (str(logged.event.originator_id),),
+            (uuid_text(logged.event.originator_id),),
         )
         if row is not None:
             self._begin_run(tx, logged, str(row["org_uuid"]), str(row["course_uuid"]))
 
     def _activity_completed(self, tx: Tx, logged: LoggedEvent) -> None:
         text, day, _ = _moment(logged)
-        enrollment = str(logged.event.originator_id)
+        enrollment = uuid_text(logged.event.originator_id)
         tx.execute(self._count("started"), (day, enrollment))
         tx.execute(
             f"UPDATE {self.table('runs')} SET started_at = ? WHERE started_at IS NULL AND run_id ="
@@ -112,7 +113,7 @@ class CourseAnalyticsProjection(Projection):
 
     def _completed(self, tx: Tx, logged: LoggedEvent) -> None:
         text, day, epoch = _moment(logged)
-        enrollment = str(logged.event.originator_id)
+        enrollment = uuid_text(logged.event.originator_id)
         tx.execute(self._count("completed"), (day, enrollment))
         tx.execute(
             f"UPDATE {self.table('runs')} SET completed_at = ?, completed_epoch = ?"

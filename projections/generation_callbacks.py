@@ -28,6 +28,7 @@ from domain.generation_jobs import GenerationJob as J
 from infrastructure.bulk_sql import insert_rows
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Dialect, Tx
+from infrastructure.uuid_text import uuid_text
 from projections.engine.framework import Handler
 from projections.webhook_deliveries import delivery_id, iso_z
 
@@ -73,12 +74,12 @@ class GenerationCallbacks:
             " NULL, NULL, ?, ?) ON CONFLICT (endpoint_uuid) DO UPDATE SET secret = excluded.secret,"
             " previous_secret = excluded.previous_secret,"
             " previous_valid_until = excluded.previous_valid_until, update_date = excluded.update_date",
-            (str(account_id(e.org_id)), logged.position, str(e.org_id), *secrets, when, when),
+            (str(account_id(e.org_id)), logged.position, uuid_text(e.org_id), *secrets, when, when),
         )
         tx.execute(
             f"UPDATE {self._endpoints} SET secret = ?, previous_secret = ?, previous_valid_until = ?,"
             " update_date = ? WHERE org_uuid = ? AND deleted = 1 AND is_active = 1",
-            (*secrets, when, str(e.org_id)),
+            (*secrets, when, uuid_text(e.org_id)),
         )
 
     def _requested(self, tx: Tx, logged: LoggedEvent) -> None:
@@ -100,26 +101,26 @@ class GenerationCallbacks:
             " VALUES (?, ?, ?, ?, ?, '[]', 1, 1, ?, ?, ?, NULL, NULL, ?, ?)"
             " ON CONFLICT (endpoint_uuid) DO NOTHING",
             (
-                target_uuid(e.originator_id), logged.position, str(e.org_id), e.callback_url,
-                f"callback of {public_job_id(str(e.originator_id))}", holder["secret"],
+                target_uuid(e.originator_id), logged.position, uuid_text(e.org_id), e.callback_url,
+                f"callback of {public_job_id(uuid_text(e.originator_id))}", holder["secret"],
                 holder["previous_secret"], holder["previous_valid_until"], when, when,
             ),
         )
 
     def _completed(self, tx: Tx, logged: LoggedEvent) -> None:
         e: Any = logged.event
-        body = {"event": CREATED, "jobId": public_job_id(str(e.originator_id)), "course": callback_course(e)}
+        body = {"event": CREATED, "jobId": public_job_id(uuid_text(e.originator_id)), "course": callback_course(e)}
         self._enqueue(tx, logged, CREATED, body)
 
     def _failed(self, tx: Tx, logged: LoggedEvent) -> None:
         e: Any = logged.event
         error = {"message": e.message, "code": e.code}
-        self._enqueue(tx, logged, FAILED, {"event": FAILED, "jobId": public_job_id(str(e.originator_id)), "error": error})
+        self._enqueue(tx, logged, FAILED, {"event": FAILED, "jobId": public_job_id(uuid_text(e.originator_id)), "error": error})
 
     def _cancelled(self, tx: Tx, logged: LoggedEvent) -> None:
         e: Any = logged.event
         error = {"message": CANCELLED_MESSAGE, "code": JOB_CANCELLED}
-        self._enqueue(tx, logged, FAILED, {"event": FAILED, "jobId": public_job_id(str(e.originator_id)), "error": error})
+        self._enqueue(tx, logged, FAILED, {"event": FAILED, "jobId": public_job_id(uuid_text(e.originator_id)), "error": error})
 
     def _enqueue(self, tx: Tx, logged: LoggedEvent, name: str, body: dict[str, Any]) -> None:
         if self._replaying(logged):
@@ -135,7 +136,7 @@ class GenerationCallbacks:
             ("text", "text", "text", "text", "bigint", "text", "text", "int", "bigint", "int",
              "text", "bigint"),
             [(
-                delivery_id(target, logged.position), target, str(e.org_id), name, logged.position,
+                delivery_id(target, logged.position), target, uuid_text(e.org_id), name, logged.position,
                 json.dumps(body, ensure_ascii=False), "pending", 0, 0, 0, iso_z(e.timestamp), 0,
             )],
             suffix="ON CONFLICT (delivery_id) DO NOTHING",

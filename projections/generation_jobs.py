@@ -18,6 +18,7 @@ from domain.generation_jobs import COMPLETED, FAILED, PENDING, RUNNING
 from domain.generation_jobs import GenerationJob as J
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Tx
+from infrastructure.uuid_text import uuid_text
 from projections.engine.framework import Handler, Projection
 from projections.identity import oid, ts
 
@@ -110,7 +111,7 @@ class GenerationJobsProjection(Projection):
             " generator, created_at, updated_at, position)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, '', 0, '', ?, ?, ?)",
             (
-                oid(logged), logged.position, str(e.org_id), e.requested_by, e.subject, e.format,
+                oid(logged), logged.position, uuid_text(e.org_id), e.requested_by, e.subject, e.format,
                 e.language_id, json.dumps(e.add_ons), int(bool(e.callback_url)), PENDING, when,
                 when, logged.position,
             ),
@@ -118,7 +119,7 @@ class GenerationJobsProjection(Projection):
         tx.execute(
             f"INSERT INTO {self.table('queue')} (job_uuid, org_uuid, due_ms, worker)"
             " VALUES (?, ?, 0, '')",
-            (oid(logged), str(e.org_id)),
+            (oid(logged), uuid_text(e.org_id)),
         )
         self._queued = True
 
@@ -148,7 +149,7 @@ class GenerationJobsProjection(Projection):
     def _completed(self, tx: Tx, logged: LoggedEvent) -> None:
         e: Any = logged.event
         self._ended(
-            tx, logged, status=COMPLETED, progress=100, course_uuid=str(e.course_id),
+            tx, logged, status=COMPLETED, progress=100, course_uuid=uuid_text(e.course_id),
             course_name=e.course_name, headline=e.headline, share_url=e.share_url,
         )
 
@@ -167,13 +168,13 @@ class GenerationJobsProjection(Projection):
         tx.execute(
             f"INSERT INTO {self.table('accounts')} (org_uuid, plan, callback_secret,"
             " previous_callback_secret, previous_valid_until) VALUES (?, '', '', '', '')",
-            (str(logged.event.org_id),),  # type: ignore[attr-defined]
+            (uuid_text(logged.event.org_id),),  # type: ignore[attr-defined]
         )
 
     def _plan_changed(self, tx: Tx, logged: LoggedEvent) -> None:
         e: Any = logged.event
         tx.execute(
-            f"UPDATE {self.table('accounts')} SET plan = ? WHERE org_uuid = ?", (e.plan, str(e.org_id))
+            f"UPDATE {self.table('accounts')} SET plan = ? WHERE org_uuid = ?", (e.plan, uuid_text(e.org_id))
         )
 
     def _secret_rotated(self, tx: Tx, logged: LoggedEvent) -> None:
@@ -181,7 +182,7 @@ class GenerationJobsProjection(Projection):
         tx.execute(
             f"UPDATE {self.table('accounts')} SET callback_secret = ?, previous_callback_secret = ?,"
             " previous_valid_until = ? WHERE org_uuid = ?",
-            (e.secret_ciphertext, e.previous_secret_ciphertext, e.previous_valid_until, str(e.org_id)),
+            (e.secret_ciphertext, e.previous_secret_ciphertext, e.previous_valid_until, uuid_text(e.org_id)),
         )
 
     def _credit_used(self, tx: Tx, logged: LoggedEvent) -> None:
@@ -190,12 +191,12 @@ class GenerationJobsProjection(Projection):
             f"INSERT INTO {self.table('usage')} (org_uuid, month, used, returned) VALUES (?, ?, 1, 0)"
             " ON CONFLICT (org_uuid, month) DO UPDATE SET used = "
             f"{self.table('usage')}.used + 1",
-            (str(e.org_id), e.month),
+            (uuid_text(e.org_id), e.month),
         )
 
     def _credit_returned(self, tx: Tx, logged: LoggedEvent) -> None:
         e: Any = logged.event
         tx.execute(
             f"UPDATE {self.table('usage')} SET returned = returned + 1 WHERE org_uuid = ? AND month = ?",
-            (str(e.org_id), e.month),
+            (uuid_text(e.org_id), e.month),
         )

@@ -15,6 +15,7 @@ from domain.roles import Role
 from domain.users import User
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Tx
+from infrastructure.uuid_text import uuid_text
 from projections.engine.framework import Handler, Projection
 
 
@@ -95,7 +96,7 @@ class IdentityProjection(Projection):
             " VALUES (?, ?, ?, ?, ?, ?, '', ?, 0, ?, ?)",
             (
                 oid(logged), logged.position, e.name, e.slug, e.description, e.email,  # type: ignore[attr-defined]
-                str(e.creator_id) if e.creator_id else None,  # type: ignore[attr-defined]
+                uuid_text(e.creator_id) if e.creator_id else None,  # type: ignore[attr-defined]
                 ts(logged), ts(logged),
             ),
         )
@@ -172,7 +173,7 @@ class IdentityProjection(Projection):
         tx.execute(
             f"INSERT INTO {self.table('memberships')} (membership_id, org_uuid, user_uuid,"
             " role_uuid, active, joined_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?)",
-            (oid(logged), str(e.org_id), str(e.user_id), e.role_uuid, ts(logged), ts(logged)),  # type: ignore[attr-defined]
+            (oid(logged), uuid_text(e.org_id), uuid_text(e.user_id), e.role_uuid, ts(logged), ts(logged)),  # type: ignore[attr-defined]
         )
 
     def _rejoined(self, tx: Tx, logged: LoggedEvent) -> None:
@@ -198,7 +199,7 @@ class IdentityProjection(Projection):
             f"INSERT INTO {self.table('roles')} (role_uuid, id, org_uuid, name, description,"
             " rights, deleted, creation_date, update_date) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
             (
-                f"role_{oid(logged)}", logged.position, str(e.org_id), e.name,  # type: ignore[attr-defined]
+                f"role_{oid(logged)}", logged.position, uuid_text(e.org_id), e.name,  # type: ignore[attr-defined]
                 e.description, json.dumps(e.rights), ts(logged), ts(logged),  # type: ignore[attr-defined]
             ),
         )

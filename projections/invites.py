@@ -11,6 +11,7 @@ from domain.invites import InviteCode
 from domain.orgs import Org
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Tx
+from infrastructure.uuid_text import uuid_text
 from projections.engine.framework import Handler, Projection
 from projections.identity import oid, ts
 
@@ -60,8 +61,8 @@ class InvitesProjection(Projection):
             " sealed_code, max_uses, uses, expires_at, created_by, creation_date, update_date)"
             " VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
             (
-                oid(logged), logged.position, str(e.org_id), e.code_digest, e.sealed_code,  # type: ignore[attr-defined]
-                e.max_uses, e.expires_at, str(e.created_by), ts(logged), ts(logged),  # type: ignore[attr-defined]
+                oid(logged), logged.position, uuid_text(e.org_id), e.code_digest, e.sealed_code,  # type: ignore[attr-defined]
+                e.max_uses, e.expires_at, uuid_text(e.created_by), ts(logged), ts(logged),  # type: ignore[attr-defined]
             ),
         )
 

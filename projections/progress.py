@@ -13,6 +13,7 @@ from domain.courses import Course
 from domain.enrollments import Enrollment
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import ReadStore
+from infrastructure.uuid_text import uuid_text
 from projections.engine.batch_writes import Writes
 from projections.engine.framework import Handler, Projection
 from projections.engine.memo import Memo
@@ -90,10 +91,10 @@ class ProgressProjection(Projection):
 
     def _enrolled(self, tx: Writes, logged: LoggedEvent) -> None:
         e: Any = logged.event
-        org, user, when = str(e.org_id), str(e.user_id), ts(logged)
+        org, user, when = uuid_text(e.org_id), uuid_text(e.user_id), ts(logged)
         tx.insert(self.table("enrollments"), {
             "enrollment_id": oid(logged), "id": logged.position, "org_uuid": org, "user_uuid": user,
-            "course_uuid": str(e.course_id), "active": 1, "status": IN_PROGRESS, "started_at": when,
+            "course_uuid": uuid_text(e.course_id), "active": 1, "status": IN_PROGRESS, "started_at": when,
             "completed_at": None, "update_date": when,
         })
         self._owners.put(oid(logged), (org, user))
@@ -115,14 +116,14 @@ class ProgressProjection(Projection):
 
     def _completed_step(self, tx: Writes, logged: LoggedEvent) -> None:
         tx.insert(self.table("steps"), {
-            "enrollment_id": oid(logged), "activity_uuid": str(logged.event.activity_id),  # type: ignore[attr-defined]
+            "enrollment_id": oid(logged), "activity_uuid": uuid_text(logged.event.activity_id),  # type: ignore[attr-defined]
             "id": logged.position, "completed_at": ts(logged),
         })
         self._touch(tx, logged)
 
     def _uncompleted_step(self, tx: Writes, logged: LoggedEvent) -> None:
         tx.delete(self.table("steps"), {
-            "enrollment_id": oid(logged), "activity_uuid": str(logged.event.activity_id),  # type: ignore[attr-defined]
+            "enrollment_id": oid(logged), "activity_uuid": uuid_text(logged.event.activity_id),  # type: ignore[attr-defined]
         })
         self._touch(tx, logged)
 

@@ -38,6 +38,7 @@ from domain.courses import Course
 from domain.orgs import Org
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import ReadStore
+from infrastructure.uuid_text import uuid_text
 from projections.engine.batch_writes import Writes
 from projections.engine.framework import Handler
 from projections.engine.memo import Memo
@@ -297,9 +298,9 @@ class SearchIndexProjection(SearchTables):
     def _course_created(self, tx: Writes, logged: LoggedEvent) -> None:
         e: Any = logged.event
         doc = {
-            "doc_id": logged.position, "kind": "course", "uuid": oid(logged), "org_uuid": str(e.org_id),
+            "doc_id": logged.position, "kind": "course", "uuid": oid(logged), "org_uuid": uuid_text(e.org_id),
             "course_uuid": oid(logged), "published": 1, "public": int(e.public),
-            "course_public": int(e.public), "course_published": int(e.published), "author_uuid": str(e.author_id),
+            "course_public": int(e.public), "course_published": int(e.published), "author_uuid": uuid_text(e.author_id),
         }
         self._courses.put(oid(logged), {k: doc[k] for k in COURSE_FLAGS})
         self._write(tx, doc, e.name, {k: getattr(e, k) or "" for k in COURSE_TEXT})
@@ -335,12 +336,12 @@ class SearchIndexProjection(SearchTables):
 
     def _child(self, tx: Writes, logged: LoggedEvent, kind: str, title: str, parts: dict[str, str], published: int) -> None:
         e: Any = logged.event
-        course_uuid = str(e.course_id)
+        course_uuid = uuid_text(e.course_id)
         course = self._course(tx, course_uuid)
         if course is None:
             return
         doc = {
-            "doc_id": logged.position, "kind": kind, "uuid": oid(logged), "org_uuid": str(e.org_id),
+            "doc_id": logged.position, "kind": kind, "uuid": oid(logged), "org_uuid": uuid_text(e.org_id),
             "course_uuid": course_uuid, "published": published, "public": course["course_public"], **course,
         }
         self._write(tx, doc, title, parts)
@@ -356,7 +357,7 @@ class SearchIndexProjection(SearchTables):
     def _collection_created(self, tx: Writes, logged: LoggedEvent) -> None:
         e: Any = logged.event
         doc = {
-            "doc_id": logged.position, "kind": "collection", "uuid": oid(logged), "org_uuid": str(e.org_id),
+            "doc_id": logged.position, "kind": "collection", "uuid": oid(logged), "org_uuid": uuid_text(e.org_id),
             "course_uuid": None, "published": 1, "public": int(e.public), **NO_COURSE,
         }
         self._write(tx, doc, e.name, {"description": e.description})

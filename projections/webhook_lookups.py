@@ -26,6 +26,7 @@ from domain.personal_data import Kind, placeholder
 from domain.users import User
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Tx
+from infrastructure.uuid_text import uuid_text
 from projections.engine.batch_writes import Writes
 from projections.engine.framework import Handler
 
@@ -98,26 +99,26 @@ class WebhookLookups:
         return chains
 
     def _org_created(self, tx: Writes, logged: LoggedEvent) -> None:
-        org = str(logged.event.originator_id)
+        org = uuid_text(logged.event.originator_id)
         tx.insert(self.table("orgs"), {"org_uuid": org, "id": logged.position})
         self.org_ids[org] = logged.position  # never changes
 
     def _user_registered(self, tx: Writes, logged: LoggedEvent) -> None:
         e: Any = logged.event
         tx.insert(self.table("users"), {
-            "user_uuid": str(e.originator_id), "id": logged.position, "email": e.email, "username": e.username,
+            "user_uuid": uuid_text(e.originator_id), "id": logged.position, "email": e.email, "username": e.username,
         })
 
     def _user_updated(self, tx: Writes, logged: LoggedEvent) -> None:
         e: Any = logged.event
         changed = {c: e.changes[c] for c in ("email", "username") if c in e.changes}
         if changed:
-            tx.update(self.table("users"), {"user_uuid": str(e.originator_id)}, changed)
+            tx.update(self.table("users"), {"user_uuid": uuid_text(e.originator_id)}, changed)
 
     def _user_erased(self, tx: Writes, logged: LoggedEvent) -> None:
         """Payloads queued or kept in the attempt log name the person too: they are rewritten
         with the placeholders (a delivery already handed to a sender goes out as it was)."""
-        subject = str(logged.event.originator_id)
+        subject = uuid_text(logged.event.originator_id)
         erased = {"email": placeholder(Kind.EMAIL, subject), "username": placeholder(Kind.USERNAME, subject)}
         tx.update(self.table("users"), {"user_uuid": subject}, erased)
         if self._replaying(logged):
@@ -136,7 +137,7 @@ class WebhookLookups:
     def _joined(self, tx: Writes, logged: LoggedEvent) -> None:
         e: Any = logged.event
         tx.upsert(self.table("memberships"), {
-            "membership_id": str(e.originator_id), "org_uuid": str(e.org_id), "user_uuid": str(e.user_id),
+            "membership_id": uuid_text(e.originator_id), "org_uuid": uuid_text(e.org_id), "user_uuid": uuid_text(e.user_id),
         })
 
     def _tracker(self, action: str, kind: str, extra_attrs: tuple[str, ...]) -> Handler:
@@ -144,9 +145,9 @@ class WebhookLookups:
 
         def track(tx: Writes, logged: LoggedEvent) -> None:
             e: Any = logged.event
-            uuid = str(e.originator_id)
+            uuid = uuid_text(e.originator_id)
             if action == "create":
-                org = str(e.org_id)
+                org = uuid_text(e.org_id)
                 course = uuid if kind == "course" else str(getattr(e, "course_id", ""))
                 extra = {_plain(a): str(getattr(e, a, "")) for a in extra_attrs}
                 name = str(getattr(e, "name", ""))

@@ -28,6 +28,7 @@ from application.webhook_catalogue import Binding, Published, bindings
 from domain.webhooks import WebhookEndpoint as W
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Row, Tx
+from infrastructure.uuid_text import uuid_text
 from projections.engine.batch_writes import Writes
 from projections.engine.framework import Handler, Projection
 from projections.generation_callbacks import GenerationCallbacks
@@ -198,30 +199,30 @@ class WebhookPublisher(Projection):
             " created_by, disabled_reason, creation_date, update_date)"
             " VALUES (?, ?, ?, ?, ?, ?, 1, 0, ?, '', '', ?, NULL, ?, ?)",
             (
-                str(e.originator_id), logged.position, str(e.org_id), e.url, e.description,
+                uuid_text(e.originator_id), logged.position, uuid_text(e.org_id), e.url, e.description,
                 json.dumps(e.events), e.secret_ciphertext,
-                str(e.created_by) if e.created_by else None, when, when,
+                uuid_text(e.created_by) if e.created_by else None, when, when,
             ),
         )
         tx.execute(
             f"INSERT INTO {self.table('entities')} (entity_uuid, kind, org_uuid, course_uuid, name,"
             " extra, deleted) VALUES (?, 'webhook', ?, '', ?, ?, 0)",
-            (str(e.originator_id), str(e.org_id), e.url, "{}"),
+            (uuid_text(e.originator_id), uuid_text(e.org_id), e.url, "{}"),
         )
 
     def _set_endpoint(self, tx: Tx, logged: LoggedEvent, values: dict[str, Any]) -> None:
         self._forget_endpoints()
-        if self.deliveries.unhand(tx, str(logged.event.originator_id)):  # type: ignore[attr-defined]
+        if self.deliveries.unhand(tx, uuid_text(logged.event.originator_id)):  # type: ignore[attr-defined]
             self._queued = True
         assigns = ", ".join(f"{k} = ?" for k in values)
         tx.execute(
             f"UPDATE {self.table('endpoints')} SET {assigns}, update_date = ? WHERE endpoint_uuid = ?",
-            (*values.values(), iso_z(logged.event.timestamp), str(logged.event.originator_id)),  # type: ignore[attr-defined]
+            (*values.values(), iso_z(logged.event.timestamp), uuid_text(logged.event.originator_id)),  # type: ignore[attr-defined]
         )
 
     def _endpoint_updated(self, tx: Tx, logged: LoggedEvent) -> None:
         changes = dict(logged.event.changes)  # type: ignore[attr-defined]
-        uuid = str(logged.event.originator_id)
+        uuid = uuid_text(logged.event.originator_id)
         if "events" in changes:
             changes["events"] = json.dumps(changes["events"])
         if "is_active" in changes:
@@ -258,13 +259,13 @@ class WebhookPublisher(Projection):
         tx.execute(
             f"UPDATE {self.table('deliveries')} SET status = 'cancelled'"
             " WHERE endpoint_uuid = ? AND status = 'pending'",
-            (str(logged.event.originator_id),),
+            (uuid_text(logged.event.originator_id),),
         )
 
     def _ping(self, tx: Tx, logged: LoggedEvent) -> None:
         if self.replaying(logged):
             return
-        endpoint = self.endpoint(tx, str(logged.event.originator_id))
+        endpoint = self.endpoint(tx, uuid_text(logged.event.originator_id))
         if endpoint is None or endpoint["deleted"]:
             return
         published = Published(endpoint["org_uuid"], {"message": PING_MESSAGE})
@@ -279,7 +280,7 @@ class WebhookPublisher(Projection):
             " upto, cursor, done, queued) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0)"
             " ON CONFLICT (replay_id) DO NOTHING",
             (
-                f"rpl_{logged.position}", str(e.originator_id), e.since, e.until,
+                f"rpl_{logged.position}", uuid_text(e.originator_id), e.since, e.until,
                 json.dumps(e.events), logged.position,
             ),
         )
