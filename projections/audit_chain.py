@@ -26,10 +26,11 @@ from application.audit_catalogue import AuditType, audit_types, event_classes
 from application.audit_records import GENESIS, canonical, chained, record_of
 from infrastructure.event_store import EventStore, LoggedEvent
 from infrastructure.read_store import ReadStore, Tx
-from infrastructure.uuid_text import uuid_text
+from projections.engine.batch_writes import Writes
 from projections.engine.framework import Handler, Projection
 
 _OWNER_MEMO = 100_000
+LINK_COLUMNS = ("org_uuid", "position", "seq", "event", "aggregate_uuid", "actor", "time", "prev", "hash")
 _LOGS: weakref.WeakKeyDictionary[Any, EventStore] = weakref.WeakKeyDictionary()
 
 
@@ -67,7 +68,7 @@ class AuditChainProjection(Projection):
         super().__init__(store)
         self._owners: OrderedDict[str, str] = OrderedDict()
         self._heads: dict[str, tuple[int, str]] = {}
-        self._pending: list[tuple[int, str, AuditType, Any]] = []
+        self._pending: list[tuple[int, str, AuditType, Any, str]] = []
         self._new_owners: list[tuple[str, str]] = []
 
     def handlers(self) -> dict[type, Handler]:
@@ -105,8 +106,7 @@ class AuditChainProjection(Projection):
         if len(self._owners) > _OWNER_MEMO:
             self._owners.popitem(last=False)
 
-    def _org_of(self, tx: Tx, kind: AuditType, event: Any) -> str | None:
-        aggregate = uuid_text(event.originator_id)
+    def _org_of(self, tx: Tx, kind: AuditType, event: Any, aggregate: str) -> str | None:
         if kind.is_org_event:
             return aggregate
         named = getattr(event, kind.org_field, None) if kind.org_field else None
@@ -124,14 +124,14 @@ class AuditChainProjection(Projection):
     def _note(self, tx: Tx, logged: LoggedEvent) -> None:
         event: Any = logged.event
         kind = self._types[get_topic(type(event))]
-        org = self._org_of(tx, kind, event)
+        aggregate = logged.oid
+        org = self._org_of(tx, kind, event, aggregate)
         if org is None:
             return
-        aggregate = uuid_text(event.originator_id)
         if self._owners.get(aggregate) != org:
             self._remember(aggregate, org)
             self._new_owners.append((aggregate, org))
-        self._pending.append((logged.position, org, kind, logged.stored))
+        self._pending.append((logged.position, org, kind, logged.stored, aggregate))
 
     # -- per batch: hash what was noted, from the entries as stored ------------------------
     def _head(self, tx: Tx, org: str) -> tuple[int, str]:
@@ -143,7 +143,7 @@ class AuditChainProjection(Projection):
             head = (int(row["seq"]), str(row["hash"])) if row else (0, GENESIS)
         return head
 
-    def before_commit(self, tx: Tx) -> None:
+    def before_commit(self, tx: Writes) -> None:
         pending, self._pending = self._pending, []
         owners, self._new_owners = self._new_owners, []
         if owners:
@@ -154,15 +154,15 @@ class AuditChainProjection(Projection):
             )
         if not pending:
             return
-        missing = [position for position, _, _, entry in pending if entry is None]
+        missing = [position for position, _, _, entry, _ in pending if entry is None]
         stored = self._read_back(missing[0], missing[-1]) if missing else {}
         links: list[tuple[Any, ...]] = []
         touched: dict[str, tuple[int, int, str]] = {}
-        for position, org, kind, entry in pending:
+        for position, org, kind, entry, aggregate in pending:
             if entry is None:
                 entry = stored[position]
             seq, prev = self._head(tx, org)
-            record = record_of(_Raw(entry), org, seq + 1, kind)
+            record = record_of(_Raw(entry, aggregate), org, seq + 1, kind)
             digest = chained(prev, canonical(record))
             self._heads[org] = (seq + 1, digest)
             touched[org] = (seq + 1, position, digest)
@@ -170,11 +170,7 @@ class AuditChainProjection(Projection):
                 org, position, seq + 1, kind.name, record["aggregate_uuid"], record["actor"],
                 record["time"] or "", prev, digest,
             ))
-        tx.executemany(
-            f"INSERT INTO {self.table('links')} (org_uuid, position, seq, event, aggregate_uuid,"
-            " actor, time, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            links,
-        )
+        tx.insert_rows(self.table("links"), LINK_COLUMNS, links)  # positions are new keys
         tx.executemany(
             f"INSERT INTO {self.table('heads')} (org_uuid, seq, position, hash) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (org_uuid) DO UPDATE SET seq = excluded.seq,"
@@ -204,9 +200,9 @@ class _Raw:
 
     __slots__ = ("originator_id", "originator_version", "position", "state", "topic")
 
-    def __init__(self, notification: Any) -> None:
+    def __init__(self, notification: Any, originator_id: str) -> None:
         self.position = int(notification.id)
-        self.originator_id = str(notification.originator_id)
+        self.originator_id = originator_id
         self.originator_version = int(notification.originator_version)
         self.topic = str(notification.topic)
         self.state = bytes(notification.state)

@@ -40,6 +40,11 @@ class Writes(Tx, Protocol):
         """Insert the row, or when its key exists set ``update`` from it (nothing if empty)."""
         ...
 
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """New rows, as tuples of ``columns``, none of whose keys is pending or stored: written
+        as they are (after the table's pending entries), without the per-row merge."""
+        ...
+
     def update(self, table: str, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
         """Set ``values`` on the row with this key, if there is one."""
         ...
@@ -130,6 +135,18 @@ class BatchWrites:
         else:  # a second insert of one key: let the database refuse it, in order
             self._flush_table(t)
             t.entries[key] = _Entry(INSERT, dict(row), computed=spec)
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        self._flush_named(table)
+        self.statements += 1
+        names = ", ".join(columns)
+        if self._copy and len(rows) >= COPY_FROM:
+            self.tx.copy_rows(table, tuple(columns), rows)  # type: ignore[attr-defined]
+        else:
+            marks = ", ".join("?" for _ in columns)
+            self.tx.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
     def upsert(self, table: str, row: Mapping[str, Any], update: Iterable[str] = ()) -> None:
         t = self._table(table)
