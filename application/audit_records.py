@@ -67,13 +67,24 @@ def decoded_state(entry: Entry) -> tuple[dict[str, Any], dict[str, Any]]:
     return _upcast(entry.topic, state), meta
 
 
-def record_of(entry: Entry, org: str, seq: int, kind: AuditType | None = None) -> dict[str, Any]:
-    """The record of an entry, its keys in ``RECORD_KEYS`` order (``canonical`` sorts)."""
-    kind = kind or type_of(entry.topic)
+def stored_state(entry: Entry) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(state, metadata) of a raw entry as a record shows them: upcast to the current class
+    version, personal fields as stored (sealed)."""
     state: dict[str, Any] = _decode(entry.state)
     meta = state.pop(META_KEY, None) or {}
     if "class_version" in state:
         state = _upcast(entry.topic, state)
+    return state, meta
+
+
+def record_of(
+    entry: Entry, org: str, seq: int, kind: AuditType | None = None,
+    stored: tuple[dict[str, Any], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The record of an entry, its keys in ``RECORD_KEYS`` order (``canonical`` sorts);
+    ``stored``: its ``stored_state`` when the caller has it already."""
+    kind = kind or type_of(entry.topic)
+    state, meta = stored or stored_state(entry)
     return {
         "org": org,
         "seq": seq,

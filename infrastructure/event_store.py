@@ -72,22 +72,42 @@ class LogEntry:
 
 class LoggedEvent:
     """A domain event with its position in the global log, and the entry it was decoded from
-    when the reader had it (a projection that hashes stored bytes need not read them again)."""
+    when the reader had it (a projection that hashes stored bytes need not read them again).
 
-    __slots__ = ("_oid", "event", "position", "stored")
+    ``LoggedEvent.stored_entry`` decodes the event when a handler first asks for it: a
+    projection that reads only the stored entry (the audit chain) costs no typed decoding,
+    and the projections of one batch share one."""
 
-    def __init__(self, position: int, event: DomainEventProtocol[UUID], stored: Any = None) -> None:
+    __slots__ = ("_decode", "_event", "_oid", "position", "stored")
+
+    def __init__(self, position: int, event: DomainEventProtocol[UUID] | None, stored: Any = None) -> None:
         self.position = position
-        self.event = event
+        self._event = event
         self.stored = stored
         self._oid: str | None = None
+        self._decode: Any = None
+
+    @classmethod
+    def stored_entry(cls, entry: Any, decode: Callable[[Any], DomainEventProtocol[UUID]]) -> LoggedEvent:
+        """The entry at its position, its event decoded by ``decode(entry)`` on first use."""
+        logged = cls(entry.id, None, entry)
+        logged._decode = decode
+        return logged
+
+    @property
+    def event(self) -> DomainEventProtocol[UUID]:
+        event = self._event
+        if event is None:
+            event = self._event = self._decode(self.stored)
+        return event
 
     @property
     def oid(self) -> str:
         """The originator's id as text, made once (every projection of a batch asks for it)."""
         text = self._oid
         if text is None:
-            text = self._oid = uuid_text(self.event.originator_id)
+            source = self.stored if self._event is None else self._event
+            text = self._oid = uuid_text(source.originator_id)
         return text
 
     @property

@@ -194,7 +194,7 @@ def _write(
             for n in relevant:
                 logged = decoded.get(n.id)
                 if logged is None:
-                    logged = decoded[n.id] = LoggedEvent(n.id, events.decode(n), n)
+                    logged = decoded[n.id] = LoggedEvent.stored_entry(n, events.decode)
                 projection.apply(writes, logged, n.topic)
             if relevant:
                 projection.before_commit(writes)

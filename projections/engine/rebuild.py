@@ -240,10 +240,8 @@ class Rebuild:
         """One transaction: every member's events of this batch, and every member's position.
         Its statements are written by ``BatchWriter`` while the next batch is worked out,
         unless a handler needed an answer from the database (then it commits here)."""
-        decoded: dict[int, LoggedEvent] = {}
         decode = self.events.decode
-        for n in notifications:
-            decoded[n.id] = LoggedEvent(n.id, decode(n), n)
+        decoded = {n.id: LoggedEvent.stored_entry(n, decode) for n in notifications}
         shapes: dict[str, Any] = {}
         for m in self.members:
             shapes.update(m.clone.shapes())
@@ -362,7 +360,7 @@ class Rebuild:
         while after < upto:
             page = read_entries(self.events, after, self.batch_size, sorted(m.topics), upto)
             for n in page:
-                m.clone.apply(writes, LoggedEvent(n.id, self.events.decode(n), n), n.topic)
+                m.clone.apply(writes, LoggedEvent.stored_entry(n, self.events.decode), n.topic)
                 relevant = True
             after = page[-1].id if len(page) == self.batch_size else upto
         if relevant:
