@@ -7,7 +7,7 @@ which says how fast this machine is at that moment:
 
 - ``load``: bulk loading content (``Content.import_outline``, one append per course tree), activities/s;
 - ``read``: the raw row-read rate;
-- ``each``: every projection rebuilt alone (``Rebuild``), log events/s (wall and per CPU-second);
+- ``each``: every projection (or those ``--projections`` names) rebuilt alone (``Rebuild``), log events/s (wall and per CPU-second);
 - ``replay``: ``learnstream replay`` of every read model, as a process: wall time and peak RSS;
 - ``online``: course list and search p50/p99 while the catalog and search index are rebuilt
   beside the live tables (a follower loop running), against the same queries before;
@@ -111,11 +111,13 @@ def admin_of(container: Any) -> Any:
     return Principal(user_id=uuid.UUID(row["user_uuid"]))
 
 
-def phase_each(container: Any, read_rate: float) -> None:
+def phase_each(container: Any, read_rate: float, only: set[str]) -> None:
     from projections.engine.rebuild import Rebuild
 
     head = container.events.last_position()
     for name, projection in container.projections.items():
+        if only and name not in only:
+            continue
         t, c = time.perf_counter(), cpu()
         Rebuild(container.events, [projection], restart=True).run()
         wall, used = time.perf_counter() - t, cpu() - c
@@ -220,6 +222,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--keep", action="store_true", help="keep a history this run loaded")
+    parser.add_argument("--projections", default="", help="each: only these read models (comma-separated names)")
     args = parser.parse_args()
     phases = set(args.phases.split(","))
     from api.bootstrap import Container
@@ -248,7 +251,7 @@ def main() -> None:
         read_rate = raw_read(args.backend, schema, data_dir)
         note("raw row read", f"{read_rate:,.0f} rows/s ({head} entries, {args.backend}, load average {os.getloadavg()[0]:.1f})")
         if "each" in phases:
-            phase_each(container, read_rate)
+            phase_each(container, read_rate, {n for n in args.projections.split(",") if n})
         if "replay" in phases:
             container.close()
             phase_replay(env, head, read_rate)
