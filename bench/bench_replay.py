@@ -247,6 +247,7 @@ def main() -> None:
             loaded = args.courses * args.activities / (time.perf_counter() - t)
             note("bulk content load (import_outline)", f"{loaded:,.0f} activities/s", ">= 5,000/s (PostgreSQL)")
             container.loop.stop()
+            container.loop = None  # the phases below start followers again when they need them
         head = container.events.last_position()
         read_rate = raw_read(args.backend, schema, data_dir)
         note("raw row read", f"{read_rate:,.0f} rows/s ({head} entries, {args.backend}, load average {os.getloadavg()[0]:.1f})")
