@@ -23,8 +23,8 @@ from typing import Any
 
 from domain.enrollments import Enrollment
 from infrastructure.event_store import LoggedEvent
-from projections.engine.batch_writes import Writes
 from projections.engine.framework import Handler, Projection
+from projections.engine.writes import Writes
 
 DAY = 86_400.0
 

@@ -27,8 +27,8 @@ from application.audit_catalogue import AuditType, audit_types, event_classes
 from application.audit_records import GENESIS, canonical, chained, record_of, stored_state
 from infrastructure.event_store import EventStore, LoggedEvent
 from infrastructure.read_store import ReadStore, Tx
-from projections.engine.batch_writes import Writes
 from projections.engine.framework import Handler, Projection
+from projections.engine.writes import Writes
 
 _OWNER_MEMO = 100_000
 LINK_COLUMNS = ("org_uuid", "position", "seq", "event", "aggregate_uuid", "actor", "time", "prev", "hash")

@@ -13,9 +13,9 @@ from domain.courses import Course
 from domain.orgs import Org
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import ReadStore
-from projections.engine.batch_writes import Writes
 from projections.engine.framework import Handler, Projection
 from projections.engine.memo import Memo
+from projections.engine.writes import Writes
 from projections.identity import oid, ts
 
 COURSE_COLUMNS = (

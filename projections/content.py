@@ -22,9 +22,9 @@ from domain.outline import CourseOutline
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import ReadStore
 from infrastructure.uuid_text import uuid_text
-from projections.engine.batch_writes import Writes
 from projections.engine.framework import Handler, Projection
 from projections.engine.memo import Memo
+from projections.engine.writes import Writes
 from projections.identity import oid, ts
 
 CHAPTER_COLUMNS = ("name", "description", "thumbnail_image")

@@ -14,9 +14,9 @@ from domain.enrollments import Enrollment
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import ReadStore
 from infrastructure.uuid_text import uuid_text
-from projections.engine.batch_writes import Writes
 from projections.engine.framework import Handler, Projection
 from projections.engine.memo import Memo
+from projections.engine.writes import Writes
 from projections.identity import oid, ts
 
 IN_PROGRESS = "STATUS_IN_PROGRESS"

@@ -39,9 +39,9 @@ from domain.orgs import Org
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import ReadStore
 from infrastructure.uuid_text import uuid_text
-from projections.engine.batch_writes import Writes
 from projections.engine.framework import Handler
 from projections.engine.memo import Memo
+from projections.engine.writes import Writes
 from projections.identity import oid
 from projections.search_counts import PrefixCounts, vector_words
 from projections.search_tables import KINDS, RANKED, SearchTables

@@ -27,8 +27,8 @@ from domain.users import User
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Tx
 from infrastructure.uuid_text import uuid_text
-from projections.engine.batch_writes import Writes
 from projections.engine.framework import Handler
+from projections.engine.writes import Writes
 
 # Entities the payloads name: (event class, action, kind, extra attributes)
 _TRACKED: list[tuple[type, str, str, tuple[str, ...]]] = [

@@ -29,8 +29,8 @@ from domain.webhooks import WebhookEndpoint as W
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Row, Tx
 from infrastructure.uuid_text import uuid_text
-from projections.engine.batch_writes import Writes
 from projections.engine.framework import Handler, Projection
+from projections.engine.writes import Writes
 from projections.generation_callbacks import GenerationCallbacks
 from projections.webhook_deliveries import DeliveryWriter, FreshHandOff, iso_z
 from projections.webhook_lookups import TxLookups, WebhookLookups

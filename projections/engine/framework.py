@@ -20,8 +20,8 @@ from eventsourcing.utils import get_topic
 
 from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import ReadStore, Tx
-from projections.engine.batch_writes import Writes
 from projections.engine.table_shapes import TableShape, is_index, parse_columns, parse_create
+from projections.engine.writes import Writes
 
 #: handlers receive a ``Writes``: a ``Tx`` whose row operations are written in bulk per batch
 Handler = Callable[[Writes, LoggedEvent], None]

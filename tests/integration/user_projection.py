@@ -8,8 +8,8 @@ from typing import Any
 
 from domain.courses import Course
 from infrastructure.event_store import LoggedEvent
-from projections.engine.batch_writes import Writes
 from projections.engine.framework import Handler, Projection
+from projections.engine.writes import Writes
 
 
 class CourseNames(Projection):
