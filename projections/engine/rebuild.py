@@ -3,11 +3,12 @@
 One pass over the log serves every projection being rebuilt: each batch of a few thousand
 entries is read once (only the topics some member handles, up to the log's head as it was at
 the start), each event decoded at most once (when a handler first asks), and applied to every
-member with the same handlers the live followers run, through ``Writes``, so rows go out in bulk (``COPY`` or
-``json_to_recordset`` on PostgreSQL, ``executemany`` on SQLite): thousands of events per
-transaction, one statement per table and kind. The shadow tables get their secondary indexes
-(GIN, B-tree) after the fill (``rebuild_state``). Progress is saved with every batch, so an interrupted rebuild
-resumes; the live tables serve until the switch, so no reader sees a half-built model.
+member with the same handlers the live followers run, through ``Writes``, so rows go out in
+bulk (``COPY`` or ``json_to_recordset`` on PostgreSQL, ``executemany`` on SQLite): thousands of
+events per transaction, one statement per table and kind. The shadow tables get their secondary
+indexes (GIN, B-tree) after the fill (``rebuild_state``). Progress is saved with every batch,
+so an interrupted rebuild resumes; the live tables serve until the switch, so no reader sees a
+half-built model.
 """
 
 from __future__ import annotations
