@@ -68,8 +68,10 @@ def decoded_state(entry: Entry) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def stored_state(entry: Entry) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(state, metadata) of a raw entry as a record shows them: upcast to the current class
-    version, personal fields as stored (sealed)."""
+    """(state, metadata) of a raw entry as a record shows them: personal fields as stored
+    (sealed), upcast only when the entry names its class version. Unlike ``decoded_state``
+    (time travel), an entry without one is shown as stored, not upcast from version 1: the
+    chain hashes records, and existing chains were hashed that way."""
     state: dict[str, Any] = _decode(entry.state)
     meta = state.pop(META_KEY, None) or {}
     if "class_version" in state:
