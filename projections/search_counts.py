@@ -44,26 +44,28 @@ def prefixes(words: list[str]) -> set[str]:
     return {w[:end] for w in words for end in range(1, min(len(w), MAX_COUNTED) + 1)}
 
 
+class _WordPrefixes(dict[str, tuple[str, ...]]):
+    """A word's counted prefixes, made on first use: looked up through ``map``, a known word
+    runs no Python code."""
+
+    def __missing__(self, word: str) -> tuple[str, ...]:
+        if len(self) >= 200_000:
+            self.clear()
+        made = self[word] = tuple(word[:end] for end in range(1, min(len(word), MAX_COUNTED) + 1))
+        return made
+
+
 class PrefixCounts:
     def __init__(self, table: str) -> None:
         self.table = table
         # Per counted class (org, kind, author, flags) and field: prefix -> change. Summing
         # per class keeps the per-doc work to one C-level ``Counter.update`` per field.
         self._pending: dict[tuple[Any, ...], tuple[Counter[str], Counter[str]]] = {}
-        self._word_prefixes: dict[str, tuple[str, ...]] = {}
+        self._word_prefixes = _WordPrefixes()
 
     def _prefixes(self, words: list[str]) -> set[str]:
-        """``prefixes(words)``, each word's prefixes remembered (a vocabulary repeats)."""
-        known = self._word_prefixes
-        try:
-            return set().union(*[known[w] for w in words])
-        except KeyError:
-            if len(known) >= 200_000:
-                known.clear()
-            for word in words:
-                if word not in known:
-                    known[word] = tuple(word[:end] for end in range(1, min(len(word), MAX_COUNTED) + 1))
-            return set().union(*[known[w] for w in words])
+        """``prefixes(words)``, each word's prefixes made once (a vocabulary repeats)."""
+        return set().union(*map(self._word_prefixes.__getitem__, words))
 
     def ddl(self) -> str:
         return (
@@ -104,7 +106,9 @@ class PrefixCounts:
         records: list[dict[str, Any]] = []
         for (org, kind, author, *flags), (anywhere, titles) in self._pending.items():
             for field, counter in (("a", anywhere), ("t", titles)):
-                changed = sorted(item for item in counter.items() if item[1])
+                changed = sorted(counter.items())
+                if 0 in counter.values():  # counted in and out again: nothing to write
+                    changed = [item for item in changed if item[1]]
                 if changed:
                     tokens, changes = zip(*changed, strict=True)
                     records.append({

@@ -21,10 +21,24 @@ MAX_WORD_BYTES = 2047
 
 def words_of(norm_text: str) -> list[str]:
     """PostgreSQL: the distinct words it can index (FTS5 has no such limit)."""
-    return [
-        w for w in dict.fromkeys(WORD.findall(norm_text))
-        if len(w) <= MAX_WORD_BYTES // 4 or len(w.encode()) <= MAX_WORD_BYTES
-    ]
+    words = list(dict.fromkeys(WORD.findall(norm_text)))
+    if max(map(len, words), default=0) <= MAX_WORD_BYTES // 4:  # none can be too long
+        return words
+    return [w for w in words if len(w) <= MAX_WORD_BYTES // 4 or len(w.encode()) <= MAX_WORD_BYTES]
+
+
+class _Marks(dict[str, str]):
+    """Each word's prefix token (``_`` and its first ``PREFIX_TOKEN`` letters), made once: a
+    vocabulary repeats from doc to doc, and a lookup through ``map`` runs no Python code."""
+
+    def __missing__(self, word: str) -> str:
+        if len(self) >= 200_000:
+            self.clear()
+        mark = self[word] = "_" + word[:PREFIX_TOKEN]
+        return mark
+
+
+_marks = _Marks()
 
 
 def lexeme(token: str) -> str:
@@ -37,14 +51,12 @@ def word_vector(words: list[str]) -> str:
     (which no word holds, so ``_pyt`` never collides with a word ``pyt``). A query prefix of
     that length is then one token; a longer one is the words of ``vocab`` that start with it; a
     shorter one the tokens of those words (``py`` → ``_pyt``, ``_py``...): all exact lookups."""
-    tokens: dict[str, None] = dict.fromkeys(words)
-    for word in words:
-        tokens["_" + word[:PREFIX_TOKEN]] = None
-    if not tokens:
+    if not words:
         return ""
-    joined = "\x00".join(tokens)  # NUL: in no text PostgreSQL stores
+    # A repeated token would do no harm: PostgreSQL keeps a lexeme once.
+    joined = "\x00".join([*words, *set(map(_marks.__getitem__, words))])  # NUL: in no text PostgreSQL stores
     if "'" in joined or "\\" in joined:  # some token needs escaping
-        return " ".join(lexeme(t) for t in tokens)
+        return " ".join(lexeme(t) for t in joined.split("\x00"))
     return "'" + joined.replace("\x00", "' '") + "'"
 
 
