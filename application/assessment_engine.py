@@ -27,16 +27,19 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypedDict
-
-from langgraph.graph import END, START, StateGraph
-from langgraph.types import Command, interrupt
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 from application.evaluator import Evaluator
 from application.ports import EventLog
 from domain.assessment import ACTIVE, Assessment
 from domain.assessment_policy import Decision, Move, readiness, route, scores, update_graph
 from domain.knowledge import BloomLevel, Concept, KnowledgeBase
+
+if TYPE_CHECKING:
+    from langgraph.graph import StateGraph
+
+# LangGraph (about a second to import) is imported where a graph is built or run: a process
+# that never runs an assessment (``replay``, ``audit``, a worker) builds this engine unused.
 
 Clock = Callable[[], float]
 _session: ContextVar[str] = ContextVar("assessment_session")
@@ -125,6 +128,8 @@ class AssessmentEngine:
     async def answer(self, session_id: str, sealed_answer: str, run: Run) -> Run:
         """Resume the paused run with an answer to the pending question (the caller checked
         there is one). A checkpoint that does not match the log is rebuilt first."""
+        from langgraph.types import Command
+
         graph = await self._graph()
         await self._paused_at_pending(graph, session_id, run)
         before = run.aggregate.version if run.aggregate is not None else 0
@@ -229,6 +234,8 @@ class AssessmentEngine:
         return {"pending": pending.number, "decision": None}
 
     async def evaluate(self, state: Step) -> Step:
+        from langgraph.types import interrupt
+
         run = self.run_of(state)
         agg = _aggregate(run)
         pending = agg.pending
@@ -286,6 +293,8 @@ class AssessmentEngine:
 
     # -- edges ---------------------------------------------------------------------------
     def after_sync(self, state: Step) -> str:
+        from langgraph.graph import END
+
         agg = self.run_of(state).aggregate
         if agg is None:
             return "calibrate" if state.get("start") else END
@@ -316,6 +325,8 @@ def _decided(state: Step) -> str:
 def _build(engine: AssessmentEngine) -> StateGraph[Any]:
     """Nodes are the engine's bound steps: the graph holds nothing per session, the run's
     aggregate and evaluator are looked up by thread id for the length of one run."""
+    from langgraph.graph import END, START, StateGraph
+
     graph: StateGraph[Any] = StateGraph(Step)
     graph.add_node("sync", engine.sync)
     graph.add_node("calibrate", engine.calibrate)

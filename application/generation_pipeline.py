@@ -10,9 +10,7 @@ or stale checkpoint costs no model call either.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Annotated, Any, Protocol, TypedDict
+from typing import Annotated, Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
@@ -29,28 +27,8 @@ from application.generation_drafts import (
     from_result,
 )
 from application.generation_prompts import add_on_request, chapter_request, outline_request
-from application.language_model import LanguageModel
+from application.generation_steps import JobContext, Result
 from domain.generation_jobs import ASSEMBLE_STEP, OUTLINE_STEP, add_on_step, chapter_step
-
-Result = dict[str, Any]
-
-
-class JobSteps(Protocol):
-    """One running attempt of one job, as the workflow sees it."""
-
-    async def step(self, step: str, ask: Callable[[], Awaitable[Result]]) -> Result:
-        """The step's result: from the log when it is there, else ``ask()``, recorded."""
-        ...
-
-    async def commit(self, plan: CoursePlan) -> None:
-        """Append the whole course with the job's completion, in one append."""
-        ...
-
-
-@dataclass(frozen=True)
-class JobContext:
-    steps: JobSteps
-    model: LanguageModel
 
 
 def _merge(left: dict[str, Result], right: dict[str, Result]) -> dict[str, Result]:

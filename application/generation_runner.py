@@ -19,7 +19,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from application.generated_course import CoursePlan, course_tree
-from application.generation_pipeline import JobContext, Result
+from application.generation_steps import JobContext, Result
 from application.language_model import (
     LanguageModel,
     ModelAuthError,

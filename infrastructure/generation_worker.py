@@ -24,7 +24,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
-from application.generation_pipeline import course_generation_graph
 from application.generation_runner import GenerationRunner
 from infrastructure.generation_checkpoints import open_checkpointer
 from infrastructure.generation_queue import GenerationQueue
@@ -124,6 +123,10 @@ class GenerationWorker:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         async with open_checkpointer(self._checkpoints) as saver:
+            # LangGraph (about a second) is imported when the worker runs, not by every
+            # process that builds the worker and never starts it.
+            from application.generation_pipeline import course_generation_graph
+
             runner = self._make_runner(course_generation_graph().compile(checkpointer=saver), self.name)
             self._ready.set()
             renewed = 0.0
