@@ -53,6 +53,7 @@ from projections.search_text import (  # noqa: F401 - re-exported for the querie
     hex_id,
     lexeme,
     normalise,
+    split_words,
     visibility_tokens,
     word_vector,
     words_of,

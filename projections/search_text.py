@@ -19,9 +19,21 @@ PREFIX_TOKEN = 3
 MAX_WORD_BYTES = 2047
 
 
+#: ASCII text: every byte that is not a letter or digit as a space (``WORD`` on such text)
+_ASCII_GAPS = bytes(b if chr(b).isascii() and chr(b).isalnum() else 32 for b in range(256))
+
+
+def split_words(norm_text: str) -> list[str]:
+    """``WORD.findall(norm_text)``; ASCII text (most of it) split by byte translation, a
+    fraction of the regular expression's time over a long activity."""
+    if norm_text.isascii():
+        return norm_text.encode().translate(_ASCII_GAPS).decode().split()
+    return WORD.findall(norm_text)
+
+
 def words_of(norm_text: str) -> list[str]:
     """PostgreSQL: the distinct words it can index (FTS5 has no such limit)."""
-    words = list(dict.fromkeys(WORD.findall(norm_text)))
+    words = list(dict.fromkeys(split_words(norm_text)))
     if max(map(len, words), default=0) <= MAX_WORD_BYTES // 4:  # none can be too long
         return words
     return [w for w in words if len(w) <= MAX_WORD_BYTES // 4 or len(w.encode()) <= MAX_WORD_BYTES]

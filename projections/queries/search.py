@@ -18,11 +18,11 @@ from projections.search_counts import MAX_COUNTED
 from projections.search_index import (
     KINDS,
     PREFIX_TOKEN,
-    WORD,
     SearchIndexProjection,
     hex_id,
     lexeme,
     normalise,
+    split_words,
 )
 
 MAX_TERMS = 8
@@ -77,7 +77,7 @@ class SearchScope(msgspec.Struct, frozen=True):
 def terms_of(query: str) -> list[str]:
     """The query's words, less any that another one starts with: every term is a prefix, so a
     doc holding ``python`` matches ``pyt`` too, and "pyth pyt" is the one-term query "pyth"."""
-    words = list(dict.fromkeys(WORD.findall(normalise(query))))[:MAX_TERMS]
+    words = list(dict.fromkeys(split_words(normalise(query))))[:MAX_TERMS]
     return [w for w in words if not any(o != w and o.startswith(w) for o in words)]
 
 
