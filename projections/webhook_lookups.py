@@ -145,10 +145,10 @@ class WebhookLookups:
 
         def track(tx: Writes, logged: LoggedEvent) -> None:
             e: Any = logged.event
-            uuid = uuid_text(e.originator_id)
+            uuid = logged.oid
             if action == "create":
                 org = uuid_text(e.org_id)
-                course = uuid if kind == "course" else str(getattr(e, "course_id", ""))
+                course = uuid if kind == "course" else uuid_text(getattr(e, "course_id", ""))
                 extra = {_plain(a): str(getattr(e, a, "")) for a in extra_attrs}
                 name = str(getattr(e, "name", ""))
                 tx.upsert(table, {
