@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 
 from infrastructure.read_store import Tx
+from projections.engine.memo import MadeOnce
 
 MAX_COUNTED = 20
 NO_AUTHOR = "00000000-0000-0000-0000-000000000000"
@@ -40,19 +41,9 @@ def vector_words(text: str) -> list[str]:
     return [w for w in words if not w.startswith("_")]
 
 
-def prefixes(words: list[str]) -> set[str]:
-    return {w[:end] for w in words for end in range(1, min(len(w), MAX_COUNTED) + 1)}
-
-
-class _WordPrefixes(dict[str, tuple[str, ...]]):
-    """A word's counted prefixes, made on first use: looked up through ``map``, a known word
-    runs no Python code."""
-
-    def __missing__(self, word: str) -> tuple[str, ...]:
-        if len(self) >= 200_000:
-            self.clear()
-        made = self[word] = tuple(word[:end] for end in range(1, min(len(word), MAX_COUNTED) + 1))
-        return made
+def word_prefixes(word: str) -> tuple[str, ...]:
+    """The prefixes of ``word`` a doc holding it is counted under."""
+    return tuple(word[:end] for end in range(1, min(len(word), MAX_COUNTED) + 1))
 
 
 class PrefixCounts:
@@ -61,10 +52,10 @@ class PrefixCounts:
         # Per counted class (org, kind, author, flags) and field: prefix -> change. Summing
         # per class keeps the per-doc work to one C-level ``Counter.update`` per field.
         self._pending: dict[tuple[Any, ...], tuple[Counter[str], Counter[str]]] = {}
-        self._word_prefixes = _WordPrefixes()
+        self._word_prefixes = MadeOnce(word_prefixes)
 
     def _prefixes(self, words: list[str]) -> set[str]:
-        """``prefixes(words)``, each word's prefixes made once (a vocabulary repeats)."""
+        """Every prefix of these words, once."""
         return set().union(*map(self._word_prefixes.__getitem__, words))
 
     def ddl(self) -> str:

@@ -11,6 +11,8 @@ import re
 import unicodedata
 from typing import Any
 
+from projections.engine.memo import MadeOnce
+
 #: words as both engines split them (letters and digits; FTS5's unicode61 treats ``_`` as a separator)
 WORD = re.compile(r"[^\W_]+")
 #: PostgreSQL: each word's first letters indexed as one marked token (see ``word_vector``)
@@ -39,18 +41,11 @@ def words_of(norm_text: str) -> list[str]:
     return [w for w in words if len(w) <= MAX_WORD_BYTES // 4 or len(w.encode()) <= MAX_WORD_BYTES]
 
 
-class _Marks(dict[str, str]):
-    """Each word's prefix token (``_`` and its first ``PREFIX_TOKEN`` letters), made once: a
-    vocabulary repeats from doc to doc, and a lookup through ``map`` runs no Python code."""
-
-    def __missing__(self, word: str) -> str:
-        if len(self) >= 200_000:
-            self.clear()
-        mark = self[word] = "_" + word[:PREFIX_TOKEN]
-        return mark
+def _mark(word: str) -> str:
+    return "_" + word[:PREFIX_TOKEN]
 
 
-_marks = _Marks()
+_marks = MadeOnce(_mark)  # each word's prefix token, made once
 
 
 def lexeme(token: str) -> str:

@@ -10,6 +10,7 @@ a miss falls back to the table whatever the history's size.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -41,3 +42,20 @@ class Memo(Generic[K, V]):
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+class MadeOnce(dict[K, V]):
+    """``make(key)``, remembered: looked up through ``map(made.__getitem__, keys)``, a key
+    seen before runs no Python code (a vocabulary repeats from doc to doc). Forgotten all at
+    once beyond ``limit`` keys, so it stays bounded whatever it is fed."""
+
+    def __init__(self, make: Callable[[K], V], limit: int = 200_000) -> None:
+        super().__init__()
+        self._make = make
+        self._limit = limit
+
+    def __missing__(self, key: K) -> V:
+        if len(self) >= self._limit:
+            self.clear()
+        value = self[key] = self._make(key)
+        return value
