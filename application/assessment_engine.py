@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from langgraph.graph import StateGraph
 
 # LangGraph (about a second to import) is imported where a graph is built or run: a process
-# that never runs an assessment (``replay``, ``audit``, a worker) builds this engine unused.
+# that never runs an assessment (``replay``, ``audit``) builds this engine unused.
 
 Clock = Callable[[], float]
 _session: ContextVar[str] = ContextVar("assessment_session")

@@ -1,8 +1,8 @@
 """LangGraph checkpoint savers behind ``infrastructure.checkpoints.Checkpoints``: the local
 SQLite file's saver answering async calls inline, and PostgreSQL's over a connection pool with
 its writes behind the turn. A module of their own so that a process that never runs an
-assessment (``replay``, ``audit``, the generation child) never imports LangGraph, whose import
-costs about a second.
+assessment (``replay``, ``audit``, the other CLI commands) never imports LangGraph, whose
+import costs about a second.
 """
 
 from __future__ import annotations

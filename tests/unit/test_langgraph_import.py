@@ -1,6 +1,6 @@
-"""A process that builds the container and never runs a workflow (``replay``, ``audit``, the
-generation child before its first job) does not import LangGraph: its import took about a
-second of every such process's start."""
+"""A process that builds the container and never runs a workflow (``replay``, ``audit`` and
+the other CLI commands) does not import LangGraph: its import took about a second of every
+such process's start."""
 
 from __future__ import annotations
 
