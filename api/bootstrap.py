@@ -27,6 +27,7 @@ from projections.engine.startup import catch_up
 if TYPE_CHECKING:
     from infrastructure.advisory_lock import AdvisoryLockSession
     from infrastructure.generation_process import GenerationProcess
+    from infrastructure.pg_positions import PositionListener
     from infrastructure.pg_wakeups import PostgresWakeups
 
 log = logging.getLogger("learnstream")
@@ -42,6 +43,7 @@ class Container(Services):
     generation_worker: GenerationWorker | None = None
     generation_process: GenerationProcess | None = None
     _wakeups: PostgresWakeups | None = None
+    _positions_in: PositionListener | None = None
     _lock_session: AdvisoryLockSession | None = None
 
     @classmethod
@@ -65,6 +67,8 @@ class Container(Services):
             dsn = PostgresDsn.parse(self.settings.database_url)
             locks = self._lock_session = AdvisoryLockSession(dsn.conninfo())
             lock_for = lambda name: locks.lock(f"{dsn.schema}:{name}")  # noqa: E731
+        if self.settings.uses_postgres:
+            self.share_positions(tell=True, hear=False)
         self.loop = FollowerLoop(self.followers(), self.events, lock_for=lock_for)
         self.loop.start()
         if self.settings.uses_postgres and self.events.channel_name:
@@ -76,6 +80,22 @@ class Container(Services):
             self.start_generation_process()
         else:
             self.start_generation_worker()
+
+    def share_positions(self, tell: bool, hear: bool = True) -> None:
+        """PostgreSQL: (``tell``) have our followers' commits tell the positions they reach,
+        and (``hear``) hear those of other processes, so a read-your-writes wait on another
+        process's projection is woken, not polled (``infrastructure/pg_positions.py``). A
+        process with followers does not listen: it follows every projection unless another
+        worker holds one, and would spend its CPU hearing its own commits."""
+        from infrastructure.pg_positions import PositionListener, positions_channel
+
+        dsn = PostgresDsn.parse(self.settings.database_url)
+        channel = positions_channel(dsn.schema)
+        if tell:
+            self.board.tell_others(channel)
+        if hear and self._positions_in is None:
+            self._positions_in = PositionListener(dsn.conninfo(), channel, self.board.heard, self.board.listening)
+            self._positions_in.start()
 
     def start_webhook_worker(self) -> DeliveryWorker | None:
         """The embedded/worker default: one in-process delivery worker beside the followers."""
@@ -172,6 +192,8 @@ class Container(Services):
             close()
         if self._wakeups is not None:
             self._wakeups.stop()
+        if self._positions_in is not None:
+            self._positions_in.stop()
         if self.loop is not None:
             self.loop.stop()
         if self._lock_session is not None:

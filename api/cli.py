@@ -32,6 +32,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         container.catch_up()
         container.start_followers(generation_in_child=settings.generation_worker_process)
     else:
+        if settings.uses_postgres:
+            container.share_positions(tell=False)  # the workers' positions, as they move
         _wait_for_workers(container)
     generated = container.bootstrap()
     if generated:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from infrastructure.event_store import EventStore, LoggedEvent
+from infrastructure.pg_positions import NOTIFY_STATEMENT, encode_positions
 from projections.engine.batch_writes import BatchWrites
 from projections.engine.framework import Projection, now_iso, prepare, saved_position
 from projections.engine.lazy_tx import LazyTx
@@ -210,3 +211,7 @@ def _write(
             )
             if moved != len(dirty):
                 raise LostRace()
+            board = work[0][0].board
+            if board is not None and board.channel is not None:  # other processes hear it at commit
+                told = encode_positions({m.projection.name: last for m in dirty})
+                tx.execute(NOTIFY_STATEMENT, (board.channel, told))
