@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 
+from api import dependency_batches
 from api.bootstrap import Container
 from api.dependencies import dependencies
 from api.errors import EXCEPTION_HANDLERS
@@ -90,6 +91,7 @@ ROUTE_HANDLERS: list[Any] = [
 def create_app(container: Container, *, run_followers: bool | None = None) -> Litestar:
     """Build the app around a container; followers start with the app unless told otherwise."""
     follow = container.settings.run_followers if run_followers is None else run_followers
+    dependency_batches.install()
 
     def on_startup(app: Litestar) -> None:
         app.state.container = container
