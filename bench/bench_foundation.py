@@ -79,8 +79,26 @@ def learnstream() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "api.cli"]
 
 
+@dataclass
+class Served:
+    """The processes a benchmark drives: API base URLs, and process ids by role."""
+
+    bases: list[str]
+    pids: dict[str, list[int]]
+
+
 @contextmanager
 def server(backend: str, workdir: Path) -> Iterator[str]:
+    """One ``learnstream serve`` (the API and every follower) on a fresh store."""
+    with servers(backend, workdir) as served:
+        yield served.bases[0]
+
+
+@contextmanager
+def servers(backend: str, workdir: Path, api_processes: int = 0) -> Iterator[Served]:
+    """``api_processes`` 0: one ``learnstream serve`` with its followers (the embedded shape).
+    N: the production shape on PostgreSQL, one ``learnstream worker`` and N API processes
+    (``serve`` with ``LEARNSTREAM_RUN_FOLLOWERS=0``), each on a port of its own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEARNSTREAM_")}
     env.update(
         LEARNSTREAM_DATA_DIR=str(workdir / "var"),
@@ -94,19 +112,35 @@ def server(backend: str, workdir: Path) -> Iterator[str]:
     if backend == "postgres":
         schema = "bench_" + uuid.uuid4().hex[:10]
         env["LEARNSTREAM_DATABASE_URL"] = f"{PG_URL}?schema={schema}"
-    port = free_port()
-    log = (workdir / f"serve-{backend}.log").open("wb")
-    proc = subprocess.Popen(
-        [*learnstream(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    elif api_processes:
+        raise ValueError("several API processes share a store on PostgreSQL only")
+    procs: list[tuple[str, subprocess.Popen[bytes], Path]] = []
+
+    def start(role: str, args: list[str], extra: dict[str, str]) -> subprocess.Popen[bytes]:
+        log_path = workdir / f"{role}-{len(procs)}-{backend}.log"
+        with log_path.open("wb") as log:
+            proc = subprocess.Popen([*learnstream(), *args], env={**env, **extra}, stdout=log, stderr=subprocess.STDOUT)
+        procs.append((role, proc, log_path))
+        return proc
+
     try:
-        wait_until_healthy(proc, base, lambda: (workdir / f"serve-{backend}.log").read_text())
-        yield base
+        if api_processes:
+            start("worker", ["worker"], {})
+        bases = []
+        for _ in range(max(api_processes, 1)):
+            port = free_port()
+            proc = start("api", ["serve", "--host", "127.0.0.1", "--port", str(port)],
+                         {"LEARNSTREAM_RUN_FOLLOWERS": "0"} if api_processes else {})
+            base = f"http://127.0.0.1:{port}"
+            wait_until_healthy(proc, base, lambda p=procs[-1][2]: p.read_text())  # type: ignore[misc]
+            bases.append(base)
+        pids: dict[str, list[int]] = {}
+        for role, proc, _ in procs:
+            pids.setdefault(role, []).append(proc.pid)
+        yield Served(bases, pids)
     finally:
-        terminate(proc)
-        log.close()
+        for _, proc, _ in reversed(procs):
+            terminate(proc)
         if schema is not None:
             drop_schema(schema)
 
