@@ -19,7 +19,7 @@ from collections.abc import Callable
 from infrastructure.event_store import EventStore
 from projections.engine.framework import Projection
 from projections.engine.rebuild import Interrupted, LoggedProgress, Rebuild
-from projections.engine.rebuild_state import FOLLOWER
+from projections.engine.rebuild_state import FOLLOWER, is_due
 
 log = logging.getLogger("learnstream.rebuild")
 
@@ -80,7 +80,12 @@ class OnlineRebuilds:
                 with self._cond:
                     self.running -= {p.name for p in batch}
 
-    def _rebuild(self, projections: list[Projection]) -> None:
+    def _rebuild(self, scheduled: list[Projection]) -> None:
+        # Scheduled twice (a follower begun again while its rebuild switched): once switched
+        # in, a rebuild has nothing left to do and must not begin another.
+        projections = [p for p in scheduled if is_due(p)]
+        if not projections:
+            return
         names = ", ".join(f"{p.name} v{p.version}" for p in projections)
         log.info("rebuilding %s beside the live read models", names)
         rebuild = Rebuild(

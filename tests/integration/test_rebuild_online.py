@@ -4,6 +4,7 @@ that changes its tables is built before the process serves it (never half-built)
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -138,4 +139,49 @@ def test_a_bump_that_changes_its_tables_is_built_before_it_is_served(old_store, 
         assert tables(container, "catalog_") == {"catalog_v2_orgs", "catalog_v2_courses"}
     finally:
         gate.set()
+        container.close()
+
+
+def test_a_bump_adopted_by_a_process_that_stopped_at_once_is_rebuilt_by_the_next(old_store, monkeypatch, settings):
+    from projections.engine.rebuild_state import ADOPTED, settle
+
+    stopped = new_release(monkeypatch, settings, catalog=(CatalogProjection, {"version": 2}))
+    try:
+        # The first process adopts the older tables, then stops before its rebuild runs.
+        assert settle(stopped.projections["catalog"], stopped.events.last_position()) == ADOPTED
+        assert pending(stopped.read_store, stopped.projections["catalog"]) is not None  # on record
+    finally:
+        stopped.close()
+    container = Container.build(settings)
+    try:
+        container.start_followers()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and pending(container.read_store, container.projections["catalog"]):
+            time.sleep(0.05)
+        assert pending(container.read_store, container.projections["catalog"]) is None
+        rows = container.read_store.fetchall("SELECT name FROM catalog_v2_courses")
+        assert sorted(r["name"] for r in rows) == old_store["names"]
+        assert not any("__" in t for t in tables(container, "catalog_"))
+    finally:
+        container.close()
+
+
+def test_a_rebuild_scheduled_again_after_its_switch_begins_nothing(old_store, monkeypatch, settings, caplog):
+    caplog.set_level(logging.INFO, logger="learnstream.rebuild")
+    container = new_release(monkeypatch, settings, catalog=(CatalogProjection, {"version": 2}))
+    try:
+        container.start_followers()
+        catalog = container.projections["catalog"]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and pending(container.read_store, catalog):
+            time.sleep(0.05)
+        assert pending(container.read_store, catalog) is None
+        assert container.loop is not None
+        container.loop.rebuilds.schedule(catalog)  # what a follower begun twice would ask
+        container.loop.rebuilds.join(30)
+        assert pending(container.read_store, catalog) is None
+        assert not any("__" in t for t in tables(container, "catalog_"))
+        begun = [r for r in caplog.records if r.getMessage().startswith("rebuilding catalog v2 beside")]
+        assert len(begun) == 1
+    finally:
         container.close()
