@@ -27,8 +27,7 @@ from projections.engine.startup import catch_up
 if TYPE_CHECKING:
     from infrastructure.advisory_lock import AdvisoryLockSession
     from infrastructure.generation_process import GenerationProcess
-    from infrastructure.pg_positions import PositionListener
-    from infrastructure.pg_wakeups import PostgresWakeups
+    from infrastructure.pg_listener import PostgresListener
 
 log = logging.getLogger("learnstream")
 
@@ -42,8 +41,8 @@ class Container(Services):
     webhook_worker: DeliveryWorker | None = None
     generation_worker: GenerationWorker | None = None
     generation_process: GenerationProcess | None = None
-    _wakeups: PostgresWakeups | None = None
-    _positions_in: PositionListener | None = None
+    _wakeups: PostgresListener | None = None
+    _positions_in: PostgresListener | None = None
     _lock_session: AdvisoryLockSession | None = None
 
     @classmethod
@@ -62,7 +61,7 @@ class Container(Services):
         lock_for = None
         if self.settings.uses_postgres:
             from infrastructure.advisory_lock import AdvisoryLockSession
-            from infrastructure.pg_wakeups import PostgresWakeups
+            from infrastructure.pg_listener import PostgresListener, appended_head
 
             dsn = PostgresDsn.parse(self.settings.database_url)
             locks = self._lock_session = AdvisoryLockSession(dsn.conninfo())
@@ -73,7 +72,10 @@ class Container(Services):
         self.loop.start()
         if self.settings.uses_postgres and self.events.channel_name:
             dsn = PostgresDsn.parse(self.settings.database_url)
-            self._wakeups = PostgresWakeups(dsn.conninfo(), self.events.channel_name, self.loop.wake)
+            wake = self.loop.wake
+            self._wakeups = PostgresListener(
+                dsn.conninfo(), self.events.channel_name, lambda payload: wake(appended_head(payload))
+            )
             self._wakeups.start()
         self.start_webhook_worker()
         if generation_in_child:
@@ -87,14 +89,18 @@ class Container(Services):
         process's projection is woken, not polled (``infrastructure/pg_positions.py``). A
         process with followers does not listen: it follows every projection unless another
         worker holds one, and would spend its CPU hearing its own commits."""
-        from infrastructure.pg_positions import PositionListener, positions_channel
+        from infrastructure.pg_listener import PostgresListener
+        from infrastructure.pg_positions import decode_positions, positions_channel
 
         dsn = PostgresDsn.parse(self.settings.database_url)
         channel = positions_channel(dsn.schema)
         if tell:
             self.board.tell_others(channel)
         if hear and self._positions_in is None:
-            self._positions_in = PositionListener(dsn.conninfo(), channel, self.board.heard, self.board.listening)
+            board = self.board
+            self._positions_in = PostgresListener(
+                dsn.conninfo(), channel, lambda payload: board.heard(decode_positions(payload)), board.listening
+            )
             self._positions_in.start()
 
     def start_webhook_worker(self) -> DeliveryWorker | None:

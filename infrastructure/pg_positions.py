@@ -7,8 +7,8 @@ and the request a poll interval of latency.
 
 A follower's batch transaction, which moves its tracking rows, also sends their new positions
 (``notify_statement``: ``name=position`` pairs), so they are told exactly when they commit, at
-the cost of one more statement in a pipeline already on its way. A listener hands each payload
-to the ``PositionBoard``, which resolves its waiters; it says when it is connected, because
+the cost of one more statement in a pipeline already on its way. A listener (``pg_listener``)
+hands each payload to the ``PositionBoard``, which resolves its waiters; it says when it is connected, because
 only then may a waiter rely on being told (otherwise the board polls as before). An advance over
 events a projection ignores is told when it is saved (``PERSIST_IDLE_SECONDS``).
 """
@@ -16,16 +16,6 @@ events a projection ignores is told when it is saved (``PERSIST_IDLE_SECONDS``).
 from __future__ import annotations
 
 import hashlib
-import logging
-import threading
-from collections.abc import Callable
-
-import psycopg
-from psycopg import sql
-
-log = logging.getLogger("learnstream.positions")
-
-RETRY_SECONDS = 1.0
 
 
 def positions_channel(schema: str) -> str:
@@ -51,46 +41,3 @@ def decode_positions(payload: str) -> dict[str, int]:
         if name and position.isdigit():
             out[name] = int(position)
     return out
-
-
-class PositionListener:
-    """LISTENs on the positions channel: ``on_positions`` gets each payload's pairs,
-    ``on_connected(True/False)`` says whether nothing sent from now on can be missed."""
-
-    def __init__(
-        self,
-        conninfo: str,
-        channel: str,
-        on_positions: Callable[[dict[str, int]], None],
-        on_connected: Callable[[bool], None],
-    ) -> None:
-        self._conninfo = conninfo
-        self._channel = channel
-        self._on_positions = on_positions
-        self._on_connected = on_connected
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="pg-positions-in", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=5) as conn:
-                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
-                    self._on_connected(True)
-                    while not self._stop.is_set():
-                        for notify in conn.notifies(timeout=0.5):
-                            self._on_positions(decode_positions(notify.payload))
-                            if self._stop.is_set():
-                                break
-            except psycopg.Error:
-                log.warning("positions LISTEN connection lost; retrying", exc_info=True)
-                self._on_connected(False)
-                self._stop.wait(RETRY_SECONDS)
-        self._on_connected(False)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
