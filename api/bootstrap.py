@@ -66,7 +66,6 @@ class Container(Services):
             dsn = PostgresDsn.parse(self.settings.database_url)
             locks = self._lock_session = AdvisoryLockSession(dsn.conninfo())
             lock_for = lambda name: locks.lock(f"{dsn.schema}:{name}")  # noqa: E731
-        if self.settings.uses_postgres:
             self.share_positions(tell=True, hear=False)
         self.loop = FollowerLoop(self.followers(), self.events, lock_for=lock_for)
         self.loop.start()

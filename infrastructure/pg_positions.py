@@ -6,11 +6,12 @@ to 20 ms): at 8 connections creating courses that cost PostgreSQL 2.0 ms of CPU 
 and the request a poll interval of latency.
 
 A follower's batch transaction, which moves its tracking rows, also sends their new positions
-(``notify_statement``: ``name=position`` pairs), so they are told exactly when they commit, at
+(``NOTIFY_STATEMENT``: ``name=position`` pairs), so they are told exactly when they commit, at
 the cost of one more statement in a pipeline already on its way. A listener (``pg_listener``)
-hands each payload to the ``PositionBoard``, which resolves its waiters; it says when it is connected, because
-only then may a waiter rely on being told (otherwise the board polls as before). An advance over
-events a projection ignores is told when it is saved (``PERSIST_IDLE_SECONDS``).
+hands each payload to the ``PositionBoard``, which resolves its waiters; it says when it is
+connected, because only then may a waiter rely on being told (otherwise the board polls as
+before). An advance over events a projection ignores is told when it is saved
+(``PERSIST_IDLE_SECONDS``).
 """
 
 from __future__ import annotations

@@ -107,9 +107,7 @@ class PositionBoard:
         row = self._store.fetchone(
             "SELECT MAX(position) AS position FROM projection_tracking WHERE name = ?", (name,)
         )
-        saved = int(row["position"]) if row and row["position"] is not None else 0
-        # An advance over ignored events is told before it is saved (``PERSIST_IDLE_SECONDS``).
-        return max(saved, self._remote.get(name, 0))
+        return int(row["position"]) if row and row["position"] is not None else 0
 
     def changed_at(self, name: str) -> int | None:
         """The position of the last change to ``name``'s rows, or None when this process does
@@ -164,7 +162,7 @@ class PositionBoard:
         delay = 0.001
         asked = 0.0  # when the database was last asked
         while pending:
-            if any(n not in self._local for n in pending) and time.monotonic() - asked >= RECHECK / 2:
+            if any(n not in self._local for n in pending) and time.monotonic() - asked >= RECHECK:
                 pending = [n for n in pending if self.position(n) < position]
                 asked = time.monotonic()
                 if not pending:
