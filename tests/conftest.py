@@ -27,6 +27,17 @@ ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-password-1"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start server processes run first, the longest first: with two workers, a
+    minute-long property run that began last kept one worker busy alone at the end."""
+    def weight(item: pytest.Item) -> int:
+        if item.get_closest_marker("slow") is None:
+            return 2
+        return 0 if "schemathesis" in item.nodeid else 1
+
+    items.sort(key=weight)  # stable: the collection order within each weight
+
+
 def _reachable(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=1):
