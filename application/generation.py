@@ -144,6 +144,12 @@ class Generation:
         try:
             return self._check_url(url)
         except RuleBroken as exc:
+            if exc.code == "UNRESOLVABLE_HOST":
+                # Seed 001's own example (``https://yourapp.com/...``) must be accepted where
+                # names do not resolve (an offline host, a DNS outage): a name that resolves to
+                # nothing cannot be shown to be private, and the sender checks every address
+                # it connects to (``infrastructure/webhooks/http_client``).
+                return url.strip()
             raise InvalidInput(f"callbackUrl: {exc.detail}", field="callbackUrl") from None
 
     async def _queue(

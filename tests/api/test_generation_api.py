@@ -65,6 +65,16 @@ def test_seed_example_queues_a_job_and_the_poll_returns_a_real_course(api, clien
     assert course["course_uuid"] in [c["course_uuid"] for c in found]
 
 
+def test_a_callback_host_that_does_not_resolve_yet_is_accepted_and_the_job_still_completes(api, client):
+    # The seed's own example names ``https://yourapp.com/...``: on a host without DNS it was
+    # refused with 400. ``.invalid`` never resolves, here or anywhere, so nothing leaves.
+    token = bearer(issue_token(client, api.admin()))
+    body = {**SEED_EXAMPLE, "callbackUrl": "https://hooks.yourapp.invalid/learningstudio"}
+    accepted = submit(client, token, body)
+    assert accepted.status_code == 202, accepted.text
+    assert wait_for_job(client, accepted.json()["pollUrl"], token)["status"] == "completed"
+
+
 def test_onepage_is_one_chapter_whose_first_activity_holds_the_whole_course(api, client):
     admin = api.admin()
     body = {
