@@ -44,3 +44,13 @@ def no_api_tokens(connection: ASGIConnection[Any, Any, Any, Any], _handler: Any)
     credential = credential_of(connection.scope)
     if credential is not None and credential.is_api_token:
         raise Forbidden(TOKEN_NOT_ALLOWED, code="TOKEN_NOT_ALLOWED")
+
+
+def signed_in_first(connection: ASGIConnection[Any, Any, Any, Any], _handler: Any) -> None:
+    """Guard for the OpenLearning routes that need a signed-in user (seed 002: "401 without a
+    valid JWT cookie"): a request with no session credential is refused before its body is
+    read, so a bad body without a cookie is 401, not 422, as FastAPI's order of checks gives.
+    A credential that is sent is checked by the principal resolver, as on every route."""
+    credential = credential_of(connection.scope)
+    if credential is None or credential.is_api_token:
+        raise Unauthenticated("Not authenticated")

@@ -22,6 +22,7 @@ from api.errors import STATUS
 from api.params import Offset
 from api.routes.openlearning_user import signed_in
 from api.schemas import errors
+from api.security import signed_in_first
 from application.assessment import Assessments, Completed, NextQuestion, Outcome, Turn
 from application.assessment_schemas import (
     AssessmentStartResponse,
@@ -91,6 +92,7 @@ async def turn_stream(assessments: Assessments, turn: Turn) -> AsyncIterator[Ser
 class AssessmentController(Controller):
     path = "/api/assessment"
     tags = ["assessment"]
+    guards = [signed_in_first]
 
     @post("/start", operation_id="start_assessment", responses=errors(400, 401, 409, 413, 422, 502, 504), summary="Start a session; answers with the first question", status_code=200)
     async def start(self, assessments: Assessments, principal: Principal, data: StartAssessment) -> AssessmentStartResponse:
@@ -113,6 +115,7 @@ class AssessmentController(Controller):
 class UserAssessmentsController(Controller):
     path = "/api/user"
     tags = ["assessment"]
+    guards = [signed_in_first]
 
     @get("/assessments", operation_id="list_my_assessments", responses=errors(401, 422), summary="The user's sessions, newest first", sync_to_thread=False)
     def sessions(

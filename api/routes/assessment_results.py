@@ -14,6 +14,7 @@ from litestar.enums import MediaType
 
 from api.routes.openlearning_user import signed_in
 from api.schemas import errors
+from api.security import signed_in_first
 from application.assessment_deletion import AssessmentDeletion
 from application.assessment_reports import AssessmentReports
 from application.authorization import Principal
@@ -25,6 +26,7 @@ MARKDOWN = "text/markdown"
 class AssessmentResultsController(Controller):
     path = "/api/assessment"
     tags = ["assessment"]
+    guards = [signed_in_first]
 
     @get("/{session_id:str}/report", operation_id="get_assessment_report", responses=errors(401, 403, 404, 409, 502, 504), summary="The full report of a completed session (recorded on the first call; the same bytes on every later call)")
     async def report(self, assessment_reports: AssessmentReports, principal: Principal, session_id: str) -> Response[AssessmentReport]:
@@ -41,6 +43,7 @@ class AssessmentResultsController(Controller):
 class UserAssessmentDeletionController(Controller):
     path = "/api/user"
     tags = ["assessment"]
+    guards = [signed_in_first]
 
     @delete("/assessments/{session_id:str}", operation_id="delete_my_assessment", responses=errors(401, 403, 404), summary="Delete a session with its report and materials; its answers become unreadable", status_code=204)
     async def delete_session(self, assessment_deletion: AssessmentDeletion, principal: Principal, session_id: str) -> None:

@@ -7,6 +7,7 @@ from litestar import Controller, post
 
 from api.routes.openlearning_user import signed_in
 from api.schemas import errors
+from api.security import signed_in_first
 from application.authorization import Principal
 from application.gap_analysis import GapAnalyses
 from application.report_schemas import (
@@ -20,6 +21,7 @@ from application.report_schemas import (
 class GapAnalysisController(Controller):
     path = "/api"
     tags = ["assessment"]
+    guards = [signed_in_first]
 
     @post("/gap-analysis", operation_id="analyse_gaps", responses=errors(400, 401, 413, 422, 502, 504), summary="Gaps, priorities and readiness from proficiency scores", status_code=200)
     async def gap_analysis(self, gap_analyses: GapAnalyses, principal: Principal, data: GapAnalysisRequest) -> GapAnalysisOut:

@@ -9,6 +9,7 @@ from litestar.openapi.datastructures import ResponseSpec
 
 from api.routes.openlearning_user import signed_in
 from api.schemas import Ok, errors
+from api.security import signed_in_first
 from application.authorization import Principal
 from application.model_keys import ApiKeyResponse, ApiKeySetRequest, ModelKeys, ValidateKeyResponse
 
@@ -16,6 +17,7 @@ from application.model_keys import ApiKeyResponse, ApiKeySetRequest, ModelKeys, 
 class ModelKeyController(Controller):
     path = "/api/auth"
     tags = ["model-keys"]
+    guards = [signed_in_first]
 
     @post("/api-key", operation_id="set_model_key", responses=errors(401, 409, 413, 422), summary="Store the user's Anthropic key, encrypted", status_code=200, sync_to_thread=True)
     def store(self, model_keys: ModelKeys, principal: Principal, data: ApiKeySetRequest) -> Ok:

@@ -127,3 +127,19 @@ def test_same_user_can_log_in_both_ways(client):
     client.cookies.clear()
     bearer = {"Authorization": f"Bearer {lh.json()['tokens']['access_token']}"}
     assert client.get(ME, headers=bearer).json()["email"] == "both@example.com"
+
+
+def test_routes_that_need_a_session_answer_401_before_they_read_a_bad_body(client):
+    # Seed 002: "Returns 401 without a valid JWT cookie". FastAPI checks the cookie before the
+    # body, so a client sending no cookie and an empty body expects 401, not 422.
+    for path in (
+        "/api/assessment/start", "/api/assessment/some-session/respond", "/api/gap-analysis",
+        "/api/learning-plan", "/api/auth/api-key", "/api/auth/validate-key",
+    ):
+        for body in ({}, {"unexpected": 1}):
+            response = client.post(path, json=body)
+            assert response.status_code == 401, (path, body, response.text)
+            assert response.json()["detail"] == "Not authenticated"
+    # Signed in, the same bad body is a validation error.
+    client.post(REGISTER, json={"email": "body@example.com", "password": "password-1"})
+    assert client.post("/api/assessment/start", json={}).status_code == 422
