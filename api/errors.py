@@ -1,4 +1,8 @@
-"""One table maps domain errors to HTTP; every error body is ``{"detail", "code"}``."""
+"""One table maps domain errors to HTTP; every error body is ``{"detail", "code"}``.
+
+A 422 on the OpenLearning routes (``/api/…`` outside ``/api/v1``) is FastAPI's standard
+validation error, as seed 002 says: ``detail`` is a list of ``{"type", "loc", "msg", "input"}``
+items (``code`` and ``field`` stay beside it). Everywhere else ``detail`` is one sentence."""
 
 from __future__ import annotations
 
@@ -65,8 +69,33 @@ def error_response(
     return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 
-def domain_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+def fastapi_surface(request: Request[Any, Any, Any]) -> bool:
+    """The OpenLearning routes, whose server is FastAPI (seed 002)."""
+    path = request.scope.get("path", "")
+    return path.startswith("/api/") and not path.startswith("/api/v1/")
+
+
+def validation_response(
+    request: Request[Any, Any, Any], detail: str, field: str | None, message: str, source: str = "body",
+    **extra: Any,
+) -> Response[Any]:
+    """A 422: FastAPI's list on the OpenLearning routes, one sentence elsewhere."""
+    if not fastapi_surface(request):
+        return error_response(422, detail, "VALIDATION_ERROR", field=field, **extra)
+    item = {
+        "type": "missing" if message == "Field required" else "value_error",
+        "loc": [source, *(field.split(".") if field and field != source else [])],
+        "msg": message,
+        "input": None,
+    }
+    body = {"detail": [item], "code": "VALIDATION_ERROR", "field": field}
+    return Response(body, status_code=422, media_type="application/json")
+
+
+def domain_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     assert isinstance(exc, DomainError)
+    if isinstance(exc, InvalidInput) and fastapi_surface(request):
+        return validation_response(request, exc.detail, exc.field or None, exc.detail)
     status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
     headers = {}
     extra: dict[str, Any] = {}
@@ -96,7 +125,7 @@ def _field_of(item: dict[str, Any]) -> str:
     return "" if key in ("", "data") else key.lstrip("$.")
 
 
-def validation_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+def validation_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     assert isinstance(exc, ValidationException)
     problems = exc.extra if isinstance(exc.extra, list) else []
     if problems:
@@ -106,22 +135,25 @@ def validation_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[An
         if _MISSING.search(message):
             message = "Field required"
         detail = f"{field}: {message}" if field else message
-        return error_response(422, detail, "VALIDATION_ERROR", field=field or None, errors=problems)
-    return error_response(422, str(exc.detail), "VALIDATION_ERROR")
+        source = str(first.get("source") or "body")
+        return validation_response(request, detail, field or None, message, source, errors=problems)
+    return validation_response(request, str(exc.detail), None, str(exc.detail))
 
 
 # msgspec's words for a body that is not JSON at all, or an empty or cut-off one
 MALFORMED_BODY = ("JSON is malformed", "Input data was truncated")
 
 
-def http_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+def http_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     assert isinstance(exc, HTTPException)
     status = exc.status_code
     detail = str(exc.detail)
     if status == 400 and "validation" in detail.lower():
         status = 422
     if status == 400 and detail.startswith(MALFORMED_BODY):
-        return error_response(422, f"body: {detail}", "VALIDATION_ERROR", field="body")
+        return validation_response(request, f"body: {detail}", "body", detail)
+    if status == 422:
+        return validation_response(request, detail, None, detail)
     return error_response(status, detail, None, dict(exc.headers or {}))
 
 

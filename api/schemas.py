@@ -28,12 +28,22 @@ class Ok(msgspec.Struct):
     ok: bool = True
 
 
+class ValidationProblem(msgspec.Struct, kw_only=True):
+    """One item of FastAPI's validation error, which the OpenLearning routes answer (seed 002)."""
+
+    type: str
+    loc: list[str]
+    msg: str
+    input: Any = None
+
+
 class ErrorBody(msgspec.Struct, kw_only=True):
     """Every error the API sends (``api.errors``): ``detail`` and ``code``, plus ``field`` for a
     bad input, ``retry_after`` for a lockout, ``errors`` for the validator's details and
-    ``message`` (the same text as ``detail``) on LearningStudio's generation routes."""
+    ``message`` (the same text as ``detail``) on LearningStudio's generation routes. ``detail``
+    is one sentence, except in a 422 of an OpenLearning route: FastAPI's list of problems."""
 
-    detail: str
+    detail: str | list[ValidationProblem]
     code: str
     field: str | None = None
     retry_after: int | None = None

@@ -61,6 +61,21 @@ def test_register_invalid_email_is_422_naming_email(client):
     assert missing.status_code == 422 and missing.json()["field"] == "email"
 
 
+def test_a_validation_error_is_fastapis_standard_one(client):
+    # Seed 002: "Response (422 — invalid email format): Standard FastAPI validation error."
+    invalid = client.post(REGISTER, json={"email": "not-an-email", "password": "password-1"})
+    assert invalid.status_code == 422
+    [problem] = invalid.json()["detail"]
+    assert problem["loc"] == ["body", "email"] and problem["type"] == "value_error"
+    assert "valid email" in problem["msg"]
+    missing = client.post(REGISTER, json={"password": "password-1"})
+    [problem] = missing.json()["detail"]
+    assert problem == {"type": "missing", "loc": ["body", "email"], "msg": "Field required", "input": None}
+    # The LearnHouse routes keep one sentence.
+    learnhouse = client.post("/api/v1/auth/login", data={"username": "someone@example.com"})
+    assert learnhouse.status_code == 422 and isinstance(learnhouse.json()["detail"], str), learnhouse.text
+
+
 def test_login_sets_cookie_and_bad_credentials_are_401(client):
     client.post(REGISTER, json={"email": "lin@example.com", "password": "password-1"})
     client.cookies.clear()
