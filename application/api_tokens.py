@@ -76,6 +76,9 @@ class ApiTokens:
         """The requested rights, refused (403, naming the right) beyond the caller's own."""
         held = ceiling(self._authz.rights_in(principal, org_uuid))
         if raw is None:
+            # Without a ``rights`` object a token gets its creator's LearnHouse rights; the
+            # audit export (every member's actions, learnstream's own) is only granted by name.
+            held["audit"] = {action: False for action in held["audit"]}
             return held
         try:
             requested = normalise_token_rights(raw)

@@ -130,6 +130,11 @@ def test_who_may_pull(api, client):
     ).json()
     refused = client.get(url, headers={"Authorization": f"Bearer {plain['token']}"})
     assert refused.status_code == 403 and refused.json()["code"] == "TOKEN_RIGHT_MISSING"
+    # A token issued without a rights object, even by an admin, reads no audit log.
+    default = client.post("/api/v1/orgs/1/api-tokens", json={"name": "default"}, headers=s["admin"]).json()
+    assert default["rights"]["audit"]["action_read"] is False and default["rights"]["courses"]["action_read"]
+    refused = client.get(url, headers={"Authorization": f"Bearer {default['token']}"})
+    assert refused.status_code == 403 and refused.json()["code"] == "TOKEN_RIGHT_MISSING"
     assert client.get(url, params={"types": "no_such_event"}, headers=s["admin"]).status_code == 422
     assert client.get(url, params={"since": "yesterday"}, headers=s["admin"]).status_code == 422
     assert client.get(url, params={"format": "xml"}, headers=s["admin"]).status_code == 422
