@@ -51,7 +51,10 @@ def _json(value: Any) -> str:
 def outcome_frames(outcome: Outcome) -> list[ServerSentEventMessage]:
     """Every frame of a turn but the final ``[DONE]``."""
     if isinstance(outcome, Completed):
-        fenced = "```json\n" + _json({"scores": outcome.scores}) + "\n```"
+        # One line, as the seed describes every event ("a line of the form data: <payload>"):
+        # a client reading line by line, or splitting the stream at blank lines, gets the
+        # whole fenced object in one payload, as a full SSE parser does.
+        fenced = "```json " + _json({"scores": outcome.scores}) + " ```"
         return [frame("[ASSESSMENT_COMPLETE]"), frame(fenced)]
     assert isinstance(outcome, NextQuestion)
     return [frame(outcome.text), frame("[META]" + _json(outcome.meta))]

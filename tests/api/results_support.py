@@ -22,7 +22,7 @@ def complete(client: Any, headers: dict[str, str], pattern: str = "sw", **body: 
         answer = strong_answer(question) if kind == "s" else weak_answer(question)
         got = respond(client, headers, session["sessionId"], answer)
         if got[0] == "[ASSESSMENT_COMPLETE]":
-            scores = json.loads(got[1][len("```json\n"):-len("\n```")])["scores"]
+            scores = json.loads(got[1].removeprefix("```json").removesuffix("```"))["scores"]
             return {"sessionId": session["sessionId"], "scores": scores}
         question = got[0]
     raise AssertionError("the session did not complete")

@@ -53,8 +53,8 @@ def test_a_whole_session_offline_ends_with_scores_and_respects_the_caps(client, 
     asked, last = play_to_the_end(client, me, session)
 
     assert last[0] == "[ASSESSMENT_COMPLETE]" and last[2] == "[DONE]" and len(last) == 3
-    assert last[1].startswith("```json\n") and last[1].endswith("\n```")
-    scores = json.loads(last[1][len("```json\n"):-len("\n```")])["scores"]
+    assert last[1].startswith("```json ") and last[1].endswith(" ```")
+    scores = json.loads(last[1].removeprefix("```json").removesuffix("```"))["scores"]
     assert scores and set(scores[0]) == {"skillId", "skillName", "score", "confidence", "reasoning"}
     per_topic: dict[str, int] = {}
     for q in asked:
@@ -90,8 +90,8 @@ def test_sse_bytes_are_data_lines_and_multi_line_payloads_are_several_data_lines
                           json={"response": weak_answer(text)}, headers=me).content
     head, fenced = raw.split(b"\n\n")[0], raw.split(b"\n\n")[1]
     assert head == b"data: [ASSESSMENT_COMPLETE]"
-    lines = fenced.split(b"\n")
-    assert lines[0] == b"data: ```json" and lines[-1] == b"data: ```" and len(lines) == 3
+    # The scores are one data line, fences included: readable line by line too.
+    assert fenced.startswith(b"data: ```json {") and fenced.endswith(b"} ```") and b"\n" not in fenced
     assert raw.endswith(b"\n\ndata: [DONE]\n\n")
 
 

@@ -43,9 +43,7 @@ def test_completion_sends_the_fenced_scores_between_the_markers():
     raw = _bytes(*outcome_frames(Completed(scores)), frame("[DONE]"))
     assert raw == (
         b"data: [ASSESSMENT_COMPLETE]\n\n"
-        b"data: ```json\n"
-        b'data: {"scores":[{"skillId":"a","skillName":"A","score":80,"confidence":0.8,"reasoning":"r"}]}\n'
-        b"data: ```\n\n"
+        b'data: ```json {"scores":[{"skillId":"a","skillName":"A","score":80,"confidence":0.8,"reasoning":"r"}]} ```\n\n'
         b"data: [DONE]\n\n"
     )
 
