@@ -129,13 +129,14 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(os.urandom(32)).decode()
 
 
-def check_events(names: list[str], field: str = "events") -> list[str]:
+def check_events(names: list[str]) -> list[str]:
+    """The names, once each; LearnHouse's 400 (both lists sorted) for a name not subscribable."""
     allowed = subscribable()
-    unknown = [n for n in names if n not in allowed]
+    unknown = sorted({n for n in names if n not in allowed})
     if unknown:
-        raise InvalidInput(
-            f"Invalid event names: {', '.join(unknown)}. Allowed events: {', '.join(allowed)}",
-            field=field,
+        raise RuleBroken(
+            f"Invalid event names: {', '.join(unknown)}. Allowed events: {', '.join(sorted(allowed))}",
+            code="INVALID_EVENTS",
         )
     return list(dict.fromkeys(names))
 
