@@ -27,36 +27,6 @@ ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-password-1"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that start server processes (marked ``slow``) run first, shared out among the
-    workers, the minute-long property run first of all: begun last, it kept one worker busy
-    alone at the end of the run.
-
-    pytest-xdist's ``load`` scheduler first hands each of its N workers a run of consecutive
-    tests, ``len(items) // N // 4`` long (at least 2); slow tests all at the front made them
-    the first worker's alone (the suite took 659 s against 498 s). So each of those first runs
-    begins with its share of the slow tests. Every worker orders alike (the scheduler requires
-    it): the order depends only on the collection and ``PYTEST_XDIST_WORKER_COUNT``."""
-    slow = sorted(
-        (item for item in items if item.get_closest_marker("slow") is not None),
-        key=lambda item: "schemathesis" not in item.nodeid,
-    )
-    if not slow:
-        return
-    fast = [item for item in items if item.get_closest_marker("slow") is None]
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    first_run = max(2, len(items) // workers // 4)
-    if workers <= 1 or len(slow) > workers * first_run:
-        items[:] = slow + fast
-        return
-    ordered: list[pytest.Item] = []
-    rest = iter(fast)
-    for worker in range(workers):
-        share = slow[worker::workers]
-        ordered += share + [item for _, item in zip(range(first_run - len(share)), rest, strict=False)]
-    items[:] = ordered + list(rest)
-
-
 def _reachable(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=1):
