@@ -14,6 +14,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from api.schemas import ValidationProblem
 from application.language_model import ModelError, ModelRateLimited, seed_error
 from domain.errors import (
     Conflict,
@@ -82,13 +83,12 @@ def validation_response(
     """A 422: FastAPI's list on the OpenLearning routes, one sentence elsewhere."""
     if not fastapi_surface(request):
         return error_response(422, detail, "VALIDATION_ERROR", field=field, **extra)
-    item = {
-        "type": "missing" if message == "Field required" else "value_error",
-        "loc": [source, *(field.split(".") if field and field != source else [])],
-        "msg": message,
-        "input": None,
-    }
-    body = {"detail": [item], "code": "VALIDATION_ERROR", "field": field}
+    problem = ValidationProblem(
+        type="missing" if message == "Field required" else "value_error",
+        loc=[source, *(field.split(".") if field and field != source else [])],
+        msg=message,
+    )
+    body = {"detail": [problem], "code": "VALIDATION_ERROR", "field": field}
     return Response(body, status_code=422, media_type="application/json")
 
 

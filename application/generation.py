@@ -142,14 +142,11 @@ class Generation:
         if self._require_https and not url.lower().startswith("https://"):
             raise InvalidInput("callbackUrl: must be an https:// URL", field="callbackUrl")
         try:
+            # Seed 001's own example (``https://yourapp.com/...``) must be accepted where names
+            # do not resolve (an offline host, a DNS outage): ``check_url`` is wired to let an
+            # unresolved name through, and the sender checks every address it connects to.
             return self._check_url(url)
         except RuleBroken as exc:
-            if exc.code == "UNRESOLVABLE_HOST":
-                # Seed 001's own example (``https://yourapp.com/...``) must be accepted where
-                # names do not resolve (an offline host, a DNS outage): a name that resolves to
-                # nothing cannot be shown to be private, and the sender checks every address
-                # it connects to (``infrastructure/webhooks/http_client``).
-                return url.strip()
             raise InvalidInput(f"callbackUrl: {exc.detail}", field="callbackUrl") from None
 
     async def _queue(

@@ -69,8 +69,11 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
 
-def check_url(url: str, allow_private: bool) -> str:
-    """Return the normalised URL, or raise ``RuleBroken``/``UnsafeTarget`` with LearnHouse's texts."""
+def check_url(url: str, allow_private: bool, unresolved_ok: bool = False) -> str:
+    """Return the normalised URL, or raise ``RuleBroken``/``UnsafeTarget`` with LearnHouse's texts.
+
+    ``unresolved_ok``: a host name that does not resolve now is accepted (it cannot be shown
+    private; the sender checks every address it connects to). LearnHouse refuses one."""
     url = url.strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
@@ -84,7 +87,12 @@ def check_url(url: str, allow_private: bool) -> str:
         raise RuleBroken(NO_HOST, code="BAD_URL") from None
     if allow_private:
         return url
-    addresses = resolve(host, port)
+    try:
+        addresses = resolve(host, port)
+    except RuleBroken:
+        if unresolved_ok:
+            return url
+        raise
     if not addresses or not all(is_public(a) for a in addresses):
         raise UnsafeTarget(PRIVATE)
     return url

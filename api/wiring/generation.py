@@ -67,7 +67,7 @@ def build_generation(
     allow = settings.webhooks_allow_private
     generation = Generation(
         writer, queries, authz, orgs, identity, accounts, board,
-        rate_check=rate_check, check_url=lambda url: check_url(url, allow_private=allow),
+        rate_check=rate_check, check_url=lambda url: check_url(url, allow_private=allow, unresolved_ok=True),
         require_https=not allow, read_timeout=settings.read_your_writes_timeout,
     )
     return GenerationParts(generation, accounts, GenerationQueue(projection))
