@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import base64
 import os
-import tempfile
 from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from infrastructure.key_files import read_or_create
 
 _PREFIX = "v1:"
 _KEY_FILE = "secret_box.key"
@@ -44,40 +45,8 @@ class SecretBox:
 
 
 def load_or_create_key(data_dir: Path) -> bytes:
-    """The data dir's key, made on first use; processes starting together all get the same one.
-
-    The key is written whole to a private temporary file and then linked into place, so the key
-    file appears complete or not at all: a process that loses the race reads the winner's key,
-    never an empty file that is still being written.
-    """
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / _KEY_FILE
-    if path.exists():
-        return _read_key(path)
-    fd, staging = tempfile.mkstemp(dir=data_dir, prefix=".secret_box.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(base64.b64encode(AESGCM.generate_key(bit_length=256)).decode())
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(staging, path)
-        except FileExistsError:
-            pass
-        else:
-            _sync_dir(data_dir)
-    finally:
-        os.unlink(staging)
-    return _read_key(path)
-
-
-def _read_key(path: Path) -> bytes:
-    return base64.b64decode(path.read_text().strip())
-
-
-def _sync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    """The data dir's key, made on first use; processes starting together all get the same one."""
+    made = read_or_create(
+        data_dir / _KEY_FILE, lambda: base64.b64encode(AESGCM.generate_key(bit_length=256)).decode()
+    )
+    return base64.b64decode(made)

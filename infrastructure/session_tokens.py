@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 import threading
 import time
@@ -15,19 +14,12 @@ from uuid import UUID
 import jwt
 
 from application.ports import SessionTokens, TokenClaims
+from infrastructure.key_files import read_or_create
 
 
 def load_or_create_secret(data_dir: Path, name: str = "jwt_secret") -> str:
     """A random key kept in the data dir (mode 0600), created on first use."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / name
-    if path.exists():
-        return path.read_text().strip()
-    secret = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secret)
-    return secret
+    return read_or_create(data_dir / name, lambda: secrets.token_urlsafe(48))
 
 
 class JwtCodec:
