@@ -264,10 +264,18 @@ def main() -> None:
 
             container.start_followers()
             container.bootstrap()
+            import bench_course_create
+
+            pg_pids = bench_course_create.postgres_pids() if args.backend == "postgres" else []
+            pg_before, own_before = bench_course_create.cpu_by_role({"pg": pg_pids})["pg"], cpu()
             t = time.perf_counter()
             bench_content.load(container, admin_of(container), args.courses, args.activities, args.load_threads)
-            loaded = args.courses * args.activities / (time.perf_counter() - t)
+            activities = args.courses * args.activities
+            loaded = activities / (time.perf_counter() - t)
             note("bulk content load (import_outline)", f"{loaded:,.0f} activities/s", ">= 5,000/s (PostgreSQL)")
+            own = (cpu() - own_before) / activities * 1e6
+            pg = (bench_course_create.cpu_by_role({"pg": pg_pids})["pg"] - pg_before) / activities * 1e6
+            note("bulk load CPU per activity", f"this process {own:,.0f} µs, PostgreSQL {pg:,.0f} µs")
             if container.loop is not None:
                 container.loop.stop()
             container.loop = None  # the phases below start followers again when they need them
