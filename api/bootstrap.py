@@ -16,6 +16,7 @@ from uuid import UUID
 from api.wiring import Services, build_projections, build_services, build_stores
 from application.accounts import NewAccount
 from application.organizations import OrgCreate
+from domain.errors import Conflict
 from domain.rights import ADMIN_ROLE
 from infrastructure.generation_worker import GenerationWorker
 from infrastructure.settings import PostgresDsn, Settings
@@ -176,7 +177,12 @@ class Container(Services):
             return None
         email = self.settings.admin_email or "admin@learnstream.local"
         password = self.settings.admin_password or secrets.token_urlsafe(12)
-        self.orgs.found(OrgCreate(name="Default", slug="default", email=email), admin_id=None)
+        try:
+            self.orgs.found(OrgCreate(name="Default", slug="default", email=email), admin_id=None)
+        except Conflict:
+            # Another process that started on the same empty store (a second API replica)
+            # founded it first: the first start, and its admin, are that process's.
+            return None
         self.create_admin(email, password)
         return None if self.settings.admin_password else password
 
