@@ -298,11 +298,11 @@ def test_a_rejected_request_is_not_retried(fake_anthropic: FakeAnthropic) -> Non
 
 
 def test_a_slow_answer_times_out_after_the_retries(fake_anthropic: FakeAnthropic) -> None:
-    fake_anthropic.script(delay(5), delay(5), delay(5), ok(GOOD))
+    fake_anthropic.script(delay(6), delay(6), delay(6), ok(GOOD))
     waits = Waits()
 
     with pytest.raises(ModelTimedOut) as caught:
-        run(fake_anthropic, ask, waits, timeout=0.3)
+        run(fake_anthropic, ask, waits, timeout=1.5)
 
     assert fake_anthropic.calls() == 3
     assert len(waits) == 2
@@ -310,9 +310,9 @@ def test_a_slow_answer_times_out_after_the_retries(fake_anthropic: FakeAnthropic
 
 
 def test_a_slow_answer_then_a_quick_one_succeeds(fake_anthropic: FakeAnthropic) -> None:
-    fake_anthropic.script(delay(5), ok(GOOD))
+    fake_anthropic.script(delay(6), ok(GOOD))
 
-    assert run(fake_anthropic, ask, timeout=0.3) == EXPECTED
+    assert run(fake_anthropic, ask, timeout=1.5) == EXPECTED  # the quick one ends well within it
     assert fake_anthropic.calls() == 2
 
 

@@ -15,7 +15,7 @@ from application.offline_course_writer import written
 from tests.api.generation_support import submit, wait_for_job
 from tests.fakes.fake_anthropic import FakeAnthropic, prompt_of, tool_name_of
 
-HOLD = 1.0  # each call's latency: long enough for calls that run together to overlap
+HOLD = 2.0  # each call's latency: long enough for calls that run together to overlap on a loaded machine
 
 
 @pytest.fixture

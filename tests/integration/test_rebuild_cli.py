@@ -63,7 +63,7 @@ def test_a_projection_of_ones_own_is_built_into_a_sqlite_file(courses, settings_
 
 def test_an_interrupted_rebuild_resumes_where_it_stopped(courses, settings_env, tmp_path):
     path = tmp_path / "mine.sqlite3"
-    slow = env_for(settings_env, COURSE_NAMES_PAUSE="0.3")
+    slow = env_for(settings_env, COURSE_NAMES_PAUSE="1")  # a loaded machine still signals it mid-way
     command = [*learnstream_command(), "replay", "--projection", MINE, "--into", str(path), "--batch-size", "1"]
     process = subprocess.Popen(command, env=clean_environ(slow), stderr=subprocess.PIPE, text=True)
     try:

@@ -16,6 +16,9 @@ from tests.integration.webhook_support import create_hook, loopback_env, wait_un
 @pytest.fixture(autouse=True)
 def _env(settings_env: dict[str, str]) -> None:
     loopback_env(settings_env)
+    # A hung request ends at this timeout, far beyond the time the healthy endpoints take even
+    # on a loaded machine: the fan-out test tells the two apart with a wide margin.
+    settings_env["LEARNSTREAM_WEBHOOKS_TIMEOUT"] = "40"
 
 
 @pytest.fixture
@@ -40,8 +43,8 @@ def test_twenty_endpoints_one_hanging_the_others_are_not_delayed(api: Any, recei
         got = r.wait_for(courses, timeout=30)
         assert all(item.standard_ok[r.secrets[0]] for item in got)
     elapsed = time.monotonic() - started
-    # The hung endpoint's requests only end at the 10 s timeout; the others finished long before.
-    assert elapsed < 8, elapsed
+    # The hung endpoint's requests only end at the 40 s timeout; the others finished long before.
+    assert elapsed < 25, elapsed
     assert hanging.received == []
 
 
