@@ -98,6 +98,7 @@ def _catch_up_chain(container: Any) -> None:
 def run_export(container: Any, args: argparse.Namespace, stdout: IO[bytes]) -> int:
     from application.audit_export import ExportRequest
     from application.export_formats import chunks
+    from infrastructure.finished_files import finished_file
 
     _catch_up_chain(container)
     request = ExportRequest(
@@ -114,15 +115,23 @@ def run_export(container: Any, args: argparse.Namespace, stdout: IO[bytes]) -> i
             return 2
         from infrastructure.parquet_export import ParquetExport
 
-        target = ParquetExport(Path(args.out))
-        for page in pages:
-            target.write(page)
+        try:
+            target = ParquetExport(Path(args.out))
+        except FileExistsError as error:
+            print(f"export: {error}", file=sys.stderr)
+            return 2
+        try:
+            for page in pages:
+                target.write(page)
+        except BaseException:
+            target.discard()
+            raise
         files = target.close()
         progress.finish()
         print(f"{progress.records} records in {len(files)} file(s) under {args.out}", file=sys.stderr)
         return 0
     with contextlib.ExitStack() as stack:
-        target_file = stack.enter_context(Path(args.out).open("wb")) if args.out else stdout
+        target_file = stack.enter_context(finished_file(Path(args.out))) if args.out else stdout
         for chunk in chunks(args.format, pages):
             target_file.write(chunk)
     progress.finish()

@@ -14,6 +14,7 @@ connection behind each. When all of them are busy, an export reads its pages its
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Iterator
@@ -27,6 +28,8 @@ _ITEM, _END, _ERROR = range(3)
 #: response being closed): the reader thread stops instead of waiting for ever
 IDLE_SECONDS = 60.0
 READERS = 4
+#: how long closing an export waits for its reader to let go of the stores
+STOP_SECONDS = 30.0
 
 _readers = ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="export-read-ahead")
 _free = threading.BoundedSemaphore(READERS)
@@ -69,7 +72,7 @@ def read_ahead(source: Iterator[T], depth: int = 2) -> Iterator[T]:
                 close()
             _free.release()
 
-    _readers.submit(produce)
+    reader = _readers.submit(produce)
     try:
         while True:
             kind, value = slot.get()
@@ -80,3 +83,7 @@ def read_ahead(source: Iterator[T], depth: int = 2) -> Iterator[T]:
             yield value
     finally:
         stop.set()
+        # Whoever closed this may close the stores next (a CLI export stopped by an error):
+        # the reader is done with them first (it sees ``stop`` within half a second).
+        with contextlib.suppress(TimeoutError):
+            reader.result(timeout=STOP_SECONDS)

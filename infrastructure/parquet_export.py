@@ -3,7 +3,8 @@ columns, the event data as a JSON text column. DuckDB, pandas, Polars and Spark 
 as they are (``read_parquet('export/*.parquet')``).
 
 Rows are buffered per month and written as a row group every ``ROW_GROUP`` rows, so memory
-stays a few row groups whatever the size of the export.
+stays a few row groups whatever the size of the export. Each file is written under a
+``.partial`` name and renamed when the export completes (``infrastructure.finished_files``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from application.audit_export import Exported
+from infrastructure.finished_files import discard, partial_of, publish
 
 ROW_GROUP = 20_000
 SCHEMA = pa.schema([
@@ -68,7 +70,7 @@ class _Month:
                 arrays.append(pa.array(self.columns[name], SCHEMA.field(name).type))
         table = pa.Table.from_arrays(arrays, schema=SCHEMA)
         if self.writer is None:
-            self.writer = pq.ParquetWriter(self.path, SCHEMA, compression="zstd")
+            self.writer = pq.ParquetWriter(partial_of(self.path), SCHEMA, compression="zstd")
         self.writer.write_table(table)
         self.columns = {name: [] for name in SCHEMA.names}
         self.rows = 0
@@ -77,6 +79,12 @@ class _Month:
         self.flush()
         if self.writer is not None:
             self.writer.close()
+            publish(self.path)
+
+    def discard(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        discard(self.path)
 
 
 class ParquetExport:
@@ -84,6 +92,9 @@ class ParquetExport:
 
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
+        earlier = sorted(p.name for p in directory.glob("events-*.parquet*"))
+        if earlier:  # verifying the directory would mix that export's months with this one's
+            raise FileExistsError(f"{directory} already holds an export ({earlier[0]}): choose an empty directory")
         self.directory = directory
         self._months: dict[str, _Month] = {}
 
@@ -99,9 +110,15 @@ class ParquetExport:
         return written
 
     def close(self) -> list[Path]:
+        """Finish every file and put them in place (only now do they carry their names)."""
         for month in self._months.values():
             month.close()
         return sorted(m.path for m in self._months.values() if m.writer is not None)
+
+    def discard(self) -> None:
+        """An export that failed or was interrupted: its partial files are removed."""
+        for month in self._months.values():
+            month.discard()
 
 
 def read_parquet_rows(files: Iterable[Path]) -> Iterator[tuple[int, dict[str, Any], str, str]]:

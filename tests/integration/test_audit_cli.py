@@ -109,3 +109,49 @@ def test_parquet_files_per_month_answer_the_readme_funnel_in_duckdb(api, client,
     described = duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{export}/*.parquet')").fetchall()
     types = {row[0]: row[1] for row in described}
     assert types["time"].startswith("TIMESTAMP") and types["seq"] == "BIGINT"
+
+
+@pytest.fixture
+def interrupted_after_one_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The export stops with an error while under way, after its first page was written out
+    (as a full disk or a lost database connection stops it; Ctrl-C takes the same path)."""
+    from application.audit_export import AuditExport
+
+    whole = AuditExport.pages
+
+    def one_page_then_interrupt(self: Any, plan: Any, page: int = 1) -> Any:
+        yield next(whole(self, plan, page=1))
+        raise OSError("the export was cut off")
+
+    monkeypatch.setattr(AuditExport, "pages", one_page_then_interrupt)
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "csv"])
+def test_an_interrupted_export_leaves_no_file_that_could_pass_for_a_whole_one(
+    api, client, cli, tmp_path, fmt, interrupted_after_one_page
+):
+    funnel_story(api, client)
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    with pytest.raises(OSError, match="cut off"):
+        cli("export", "--format", fmt, "--out", str(exports / f"audit.{fmt}"))
+    assert list(exports.iterdir()) == []
+
+
+def test_an_interrupted_parquet_export_leaves_no_month_file(api, client, cli, tmp_path, interrupted_after_one_page):
+    funnel_story(api, client)
+    export = tmp_path / "export"
+    with pytest.raises(OSError, match="cut off"):
+        cli("export", "--format", "parquet", "--out", str(export))
+    assert list(export.iterdir()) == []
+
+
+def test_a_parquet_export_into_a_directory_holding_an_earlier_one_is_refused(api, client, cli, capsys, tmp_path):
+    funnel_story(api, client)
+    export = tmp_path / "export"
+    assert cli("export", "--format", "parquet", "--out", str(export)) == 0
+    before = {p.name: p.read_bytes() for p in export.iterdir()}
+    capsys.readouterr()
+    assert cli("export", "--format", "parquet", "--out", str(export)) == 2
+    assert "already holds an export" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in export.iterdir()} == before

@@ -69,3 +69,22 @@ def test_with_every_reader_busy_an_export_reads_its_own_pages():
     assert names == [threading.current_thread().name] * 5
     for pages in busy:
         pages.close()
+
+
+def test_once_closed_the_reader_no_longer_reads_so_the_stores_may_be_closed():
+    reading = threading.Event()
+    state = {"finished": False}
+
+    def slow_pages() -> Iterator[int]:
+        try:
+            for i in range(100):
+                reading.set()
+                time.sleep(0.05)  # a page being read from the database
+                yield i
+        finally:
+            state["finished"] = True
+
+    pages = ahead.read_ahead(slow_pages())
+    assert next(pages) == 0
+    pages.close()  # an export stopped by an error; its command closes the stores next
+    assert state["finished"]
