@@ -88,11 +88,13 @@ def _begin_in(tx: Tx, projection: Projection, kind: str, quiet_until: int) -> tu
     clone = projection.rebuild_clone(row.tag)
     for ddl in clone.table_ddl():
         tx.execute(ddl)
-    tx.execute(
+    begun = tx.execute_counted(
         "INSERT INTO projection_rebuilds (name, version, tag, kind, position, quiet_until, started_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name, version) DO NOTHING",
         (row.name, row.version, row.tag, row.kind, row.position, row.quiet_until, row.started_at),
     )
+    if begun == 0:  # a process starting beside this one began it first: this one leaves it
+        raise RebuildTakenOver(f"{row.name} v{row.version} is being rebuilt by another process")
     return row, clone
 
 
@@ -208,9 +210,9 @@ def stale_shadows(tx: Tx, projection: Projection) -> list[str]:
 
 
 def record_shape(tx: Tx, projection: Projection) -> None:
-    tx.execute("DELETE FROM projection_shapes WHERE name = ? AND version = ?", (projection.name, projection.version))
     tx.execute(
-        "INSERT INTO projection_shapes (name, version, shape) VALUES (?, ?, ?)",
+        "INSERT INTO projection_shapes (name, version, shape) VALUES (?, ?, ?)"
+        " ON CONFLICT (name, version) DO UPDATE SET shape = excluded.shape",
         (projection.name, projection.version, projection.shape_signature()),
     )
 
@@ -228,11 +230,19 @@ def adopt(projection: Projection, older: int) -> int:
     told to rebuild a version already switched in finds nothing due (``is_due``). Returns
     the adopted position."""
     store = projection.store
+    lock = " FOR UPDATE" if store.dialect == "postgres" else ""  # SQLite: BEGIN IMMEDIATE
     with store.transaction() as tx:
         position = tx.fetchone(
-            "SELECT position FROM projection_tracking WHERE name = ? AND version = ?", (projection.name, older)
+            f"SELECT position FROM projection_tracking WHERE name = ? AND version = ?{lock}", (projection.name, older)
         )
-        assert position is not None
+        if position is None:  # a process starting beside this one adopted them first
+            adopted = tx.fetchone(
+                "SELECT position FROM projection_tracking WHERE name = ? AND version = ?",
+                (projection.name, projection.version),
+            )
+            if adopted is None:
+                raise RebuildTakenOver(f"{projection.name} v{older} is no longer there to adopt")
+            return int(adopted["position"])
         older_names = [t.replace(f"{projection.name}_v{projection.version}_", f"{projection.name}_v{older}_", 1)
                        for t in projection.shapes()]
         for old_name, new_name in zip(older_names, projection.shapes(), strict=True):

@@ -185,3 +185,21 @@ def test_a_rebuild_scheduled_again_after_its_switch_begins_nothing(old_store, mo
         assert len(begun) == 1
     finally:
         container.close()
+
+
+def test_two_processes_adopting_the_same_bump_both_come_up(old_store, monkeypatch, settings):
+    """The second finds the older version already adopted by the first (it had seen it live
+    a moment before): it serves the adopted tables instead of failing at start."""
+    from projections.engine.rebuild_state import adopt
+
+    first = new_release(monkeypatch, settings, catalog=(CatalogProjection, {"version": 2}))
+    second = Container.build(settings)
+    try:
+        position = adopt(first.projections["catalog"], 1)
+        assert adopt(second.projections["catalog"], 1) == position
+        assert pending(second.read_store, second.projections["catalog"]) is not None  # rebuilt once, by either
+        rows = second.read_store.fetchall("SELECT name FROM catalog_v2_courses")
+        assert sorted(r["name"] for r in rows) == old_store["names"]
+    finally:
+        first.close()
+        second.close()
