@@ -149,7 +149,7 @@ class Checkpoints:
         from infrastructure.checkpoint_savers import pooled_postgres_saver
 
         saver = pooled_postgres_saver(self._pool, self._behind)
-        _racing_setup(saver)
+        locked_setup(saver, conninfo, schema)
         return saver
 
     def close(self) -> None:
@@ -165,13 +165,25 @@ class Checkpoints:
         self._pg = None
 
 
-def _racing_setup(saver: Any, attempts: int = 5) -> None:
-    # Processes starting together race on the migrations' CREATE TABLE IF NOT EXISTS.
-    for attempt in range(attempts):
-        try:
-            saver.setup()
-            return
-        except Exception:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.1 * (attempt + 1))
+def setup_lock_key(schema: str) -> str:
+    """The advisory lock the LangGraph savers' migrations of ``schema`` run under (the
+    assessment and generation savers share one ``checkpoint_migrations`` table)."""
+    return f"{schema}:langgraph-checkpoint-setup"
+
+
+#: tried, not waited for: a session waiting in ``pg_advisory_lock`` holds a snapshot, which
+#: the holder's ``CREATE INDEX CONCURRENTLY`` waits out, and neither would ever finish
+TRY_SETUP_LOCK = "SELECT pg_try_advisory_lock(hashtext(%s))"
+SETUP_LOCK_POLL_SECONDS = 0.1
+
+
+def locked_setup(saver: Any, conninfo: str, schema: str) -> None:
+    """``saver.setup()`` one process at a time: processes starting together would otherwise
+    race on its migrations (CREATE TABLE IF NOT EXISTS is not atomic, and a loser could record
+    a concurrently built index as done while the winner is still building it)."""
+    import psycopg
+
+    with psycopg.connect(conninfo, autocommit=True) as lock:
+        while not lock.execute(TRY_SETUP_LOCK, (setup_lock_key(schema),)).fetchone()[0]:  # type: ignore[index]
+            time.sleep(SETUP_LOCK_POLL_SECONDS)
+        saver.setup()  # the lock ends with its session

@@ -88,9 +88,12 @@ def _inline_sqlite_saver(conn: sqlite3.Connection) -> Any:
 
 @contextlib.asynccontextmanager
 async def _postgres(url: str) -> AsyncIterator[Any]:
+    import psycopg
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
     from psycopg.rows import dict_row
     from psycopg_pool import AsyncConnectionPool
+
+    from infrastructure.checkpoints import SETUP_LOCK_POLL_SECONDS, TRY_SETUP_LOCK, setup_lock_key
 
     dsn = PostgresDsn.parse(url)
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
@@ -103,15 +106,11 @@ async def _postgres(url: str) -> AsyncIterator[Any]:
     await pool.open()
     try:
         saver = AsyncPostgresSaver(pool)  # type: ignore[arg-type]
-        # Processes starting together race on the migrations: the loser tries again.
-        for attempt in range(5):
-            try:
-                await saver.setup()
-                break
-            except Exception:
-                if attempt == 4:
-                    raise
-                await asyncio.sleep(0.2 * (attempt + 1))
+        # One process at a time (``checkpoints.locked_setup``), here without blocking the loop.
+        async with await psycopg.AsyncConnection.connect(dsn.conninfo(), autocommit=True) as lock:
+            while not (await (await lock.execute(TRY_SETUP_LOCK, (setup_lock_key(dsn.schema),))).fetchone())[0]:  # type: ignore[index]
+                await asyncio.sleep(SETUP_LOCK_POLL_SECONDS)
+            await saver.setup()
         yield saver
     finally:
         await pool.close()
