@@ -21,7 +21,12 @@ def publish(path: Path) -> None:
     with partial.open("rb+") as handle:
         os.fsync(handle.fileno())
     os.replace(partial, path)
-    fd = os.open(path.parent, os.O_RDONLY)
+    sync_dir(path.parent)
+
+
+def sync_dir(directory: Path) -> None:
+    """Make the names in ``directory`` (a rename, a link) durable."""
+    fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:

@@ -108,7 +108,10 @@ async def _postgres(url: str) -> AsyncIterator[Any]:
         saver = AsyncPostgresSaver(pool)  # type: ignore[arg-type]
         # One process at a time (``checkpoints.locked_setup``), here without blocking the loop.
         async with await psycopg.AsyncConnection.connect(dsn.conninfo(), autocommit=True) as lock:
-            while not (await (await lock.execute(TRY_SETUP_LOCK, (setup_lock_key(dsn.schema),))).fetchone())[0]:  # type: ignore[index]
+            while True:
+                tried = await lock.execute(TRY_SETUP_LOCK, (setup_lock_key(dsn.schema),))
+                if (await tried.fetchone())[0]:  # type: ignore[index]
+                    break
                 await asyncio.sleep(SETUP_LOCK_POLL_SECONDS)
             await saver.setup()
         yield saver

@@ -12,6 +12,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from infrastructure.finished_files import sync_dir
+
 
 def read_or_create(path: Path, make: Callable[[], str]) -> str:
     """The text in ``path``, first written there as ``make()`` if the file does not exist."""
@@ -29,7 +31,7 @@ def read_or_create(path: Path, make: Callable[[], str]) -> str:
         except FileExistsError:
             pass
         else:
-            _sync_dir(path.parent)
+            sync_dir(path.parent)
     finally:
         os.unlink(staging)
     return _read(path)
@@ -40,11 +42,3 @@ def _read(path: Path) -> str:
     if not text:
         raise ValueError(f"the key file {path.name} in the data dir is empty")
     return text
-
-
-def _sync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
