@@ -4,7 +4,13 @@ instructor asks about (enrolled -> started -> completed, and how long completion
 A run is one enrollment from its (re-)enrollment on: it *started* with its first completed
 activity and *completed* with ``EnrollmentCompleted``. Re-enrolling starts a new run, as the
 progress read model does. ``daily`` counts, per course and UTC day, the runs that began, started
-and completed that day; each statement adds to it without reading first.
+and completed that day.
+
+Most events change nothing here: every activity completed after a run's first one. The
+projection remembers each enrollment's current run and how far it got (``_runs``), so such an
+event costs no statement, and it sums a batch's ``daily`` changes in memory and adds them with
+one statement before the batch commits. Written one statement per event, a rebuild of a
+history of completions ran at 8,000 events/s, waiting on the database.
 """
 
 from __future__ import annotations
@@ -13,9 +19,16 @@ from typing import Any
 
 from domain.enrollments import Enrollment
 from infrastructure.event_store import LoggedEvent
-from infrastructure.read_store import Tx
+from infrastructure.read_store import ReadStore
 from infrastructure.uuid_text import uuid_text
 from projections.engine.framework import Handler, Projection
+from projections.engine.memo import Memo
+from projections.engine.writes import Writes
+
+#: ``daily`` columns a run adds one to, in the order ``_daily`` keeps them
+COUNTED = ("enrolled", "started", "completed")
+#: enrollments whose current run is remembered; a miss reads the run back
+REMEMBERED_RUNS = 100_000
 
 
 def _moment(logged: LoggedEvent) -> tuple[str, str, float]:
@@ -43,6 +56,13 @@ class CourseAnalyticsProjection(Projection):
     }
     indexes = ("CREATE INDEX IF NOT EXISTS {runs}_course ON {runs} (course_uuid, enrolled_day)",)
 
+    def __init__(self, store: ReadStore) -> None:
+        super().__init__(store)
+        # enrollment -> [run id, org, course, started, completed] of its current run
+        self._runs: Memo[str, list[Any]] = Memo(REMEMBERED_RUNS)
+        # (course, day) -> [org, enrolled, started, completed] added since the batch began
+        self._daily: dict[tuple[str, str], list[Any]] = {}
+
     def handlers(self) -> dict[type, Handler]:
         return {
             Enrollment.CourseEnrolled: self._enrolled,
@@ -51,73 +71,91 @@ class CourseAnalyticsProjection(Projection):
             Enrollment.EnrollmentCompleted: self._completed,
         }
 
-    def _count(self, column: str) -> str:
-        """Adds the selected run's course/day to ``daily`` (``column`` + 1): the SELECT names
-        the run, so nothing is read back between statements."""
+    # -- memory, forgotten whenever the tables may say otherwise --------------------------
+    def resumed(self) -> None:
+        self.rolled_back()
+
+    def rolled_back(self) -> None:
+        self._runs.clear()
+        self._daily.clear()
+
+    def before_commit(self, tx: Writes) -> None:
+        if not self._daily:
+            return
         daily = self.table("daily")
-        values = {"enrolled": "0", "started": "0", "completed": "0", column: "1"}
-        return (
+        # Sorted: a stable lock order, should two writers ever meet.
+        rows = [(course, day, *counts) for (course, day), counts in sorted(self._daily.items())]
+        self._daily.clear()
+        tx.executemany(
             f"INSERT INTO {daily} (course_uuid, day, org_uuid, enrolled, started, completed)"
-            f" SELECT r.course_uuid, ?, r.org_uuid, {values['enrolled']}, {values['started']},"
-            f" {values['completed']} FROM {self.table('runs')} r"
-            f" JOIN {self.table('current')} c ON c.run_id = r.run_id"
-            f" WHERE c.enrollment_id = ? AND r.{column}_at IS NULL"
-            f" ON CONFLICT (course_uuid, day) DO UPDATE SET {column} = {daily}.{column} + 1"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (course_uuid, day) DO UPDATE SET"
+            + ", ".join(f" {c} = {daily}.{c} + excluded.{c}" for c in COUNTED),
+            rows,
         )
 
-    def _begin_run(self, tx: Tx, logged: LoggedEvent, org: str, course: str) -> None:
+    def _count(self, run: list[Any], day: str, column: str) -> None:
+        counts = self._daily.get((run[2], day))
+        if counts is None:
+            counts = self._daily[(run[2], day)] = [run[1], 0, 0, 0]
+        counts[1 + COUNTED.index(column)] += 1
+
+    def _current(self, tx: Writes, enrollment: str) -> list[Any] | None:
+        """The enrollment's current run, from memory or read back."""
+        run = self._runs.get(enrollment)
+        if run is None:
+            row = tx.fetchone(
+                f"SELECT r.run_id, r.org_uuid, r.course_uuid, r.started_at, r.completed_at"
+                f" FROM {self.table('runs')} r JOIN {self.table('current')} c ON c.run_id = r.run_id"
+                " WHERE c.enrollment_id = ?",
+                (enrollment,),
+            )
+            if row is None:
+                return None
+            run = [
+                str(row["run_id"]), str(row["org_uuid"]), str(row["course_uuid"]),
+                row["started_at"] is not None, row["completed_at"] is not None,
+            ]
+            self._runs.put(enrollment, run)
+        return run
+
+    # -- handlers -------------------------------------------------------------------------
+    def _begin_run(self, tx: Writes, logged: LoggedEvent, org: str, course: str) -> None:
         enrollment = uuid_text(logged.event.originator_id)
-        run = f"{enrollment}:{logged.event.originator_version}"  # type: ignore[attr-defined]
+        run_id = f"{enrollment}:{logged.event.originator_version}"  # type: ignore[attr-defined]
         _, day, epoch = _moment(logged)
-        tx.execute(
-            f"INSERT INTO {self.table('runs')} (run_id, enrollment_id, org_uuid, course_uuid,"
-            " enrolled_day, enrolled_epoch, started_at, completed_at, completed_epoch)"
-            " VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, NULL)",
-            (run, enrollment, org, course, day, epoch),
-        )
-        tx.execute(
-            f"INSERT INTO {self.table('current')} (enrollment_id, run_id) VALUES (?, ?)"
-            " ON CONFLICT (enrollment_id) DO UPDATE SET run_id = excluded.run_id",
-            (enrollment, run),
-        )
-        daily = self.table("daily")
-        tx.execute(
-            f"INSERT INTO {daily} (course_uuid, day, org_uuid, enrolled, started, completed)"
-            " VALUES (?, ?, ?, 1, 0, 0)"
-            f" ON CONFLICT (course_uuid, day) DO UPDATE SET enrolled = {daily}.enrolled + 1",
-            (course, day, org),
-        )
+        tx.insert(self.table("runs"), {
+            "run_id": run_id, "enrollment_id": enrollment, "org_uuid": org, "course_uuid": course,
+            "enrolled_day": day, "enrolled_epoch": epoch, "started_at": None, "completed_at": None,
+            "completed_epoch": None,
+        })
+        tx.upsert(self.table("current"), {"enrollment_id": enrollment, "run_id": run_id}, ("run_id",))
+        run = [run_id, org, course, False, False]
+        self._runs.put(enrollment, run)
+        self._count(run, day, "enrolled")
 
-    def _enrolled(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _enrolled(self, tx: Writes, logged: LoggedEvent) -> None:
         e: Any = logged.event
         self._begin_run(tx, logged, uuid_text(e.org_id), uuid_text(e.course_id))
 
-    def _reenrolled(self, tx: Tx, logged: LoggedEvent) -> None:
-        row = tx.fetchone(
-            f"SELECT r.org_uuid, r.course_uuid FROM {self.table('runs')} r"
-            f" JOIN {self.table('current')} c ON c.run_id = r.run_id WHERE c.enrollment_id = ?",
-            (uuid_text(logged.event.originator_id),),
-        )
-        if row is not None:
-            self._begin_run(tx, logged, str(row["org_uuid"]), str(row["course_uuid"]))
+    def _reenrolled(self, tx: Writes, logged: LoggedEvent) -> None:
+        run = self._current(tx, uuid_text(logged.event.originator_id))
+        if run is not None:
+            self._begin_run(tx, logged, run[1], run[2])
 
-    def _activity_completed(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _activity_completed(self, tx: Writes, logged: LoggedEvent) -> None:
+        run = self._current(tx, uuid_text(logged.event.originator_id))
+        if run is None or run[3]:  # no run, or one started already: nothing changes
+            return
         text, day, _ = _moment(logged)
-        enrollment = uuid_text(logged.event.originator_id)
-        tx.execute(self._count("started"), (day, enrollment))
-        tx.execute(
-            f"UPDATE {self.table('runs')} SET started_at = ? WHERE started_at IS NULL AND run_id ="
-            f" (SELECT run_id FROM {self.table('current')} WHERE enrollment_id = ?)",
-            (text, enrollment),
-        )
+        run[3] = True
+        self._count(run, day, "started")
+        tx.update(self.table("runs"), {"run_id": run[0]}, {"started_at": text})
 
-    def _completed(self, tx: Tx, logged: LoggedEvent) -> None:
+    def _completed(self, tx: Writes, logged: LoggedEvent) -> None:
+        run = self._current(tx, uuid_text(logged.event.originator_id))
+        if run is None or run[4]:
+            return
         text, day, epoch = _moment(logged)
-        enrollment = uuid_text(logged.event.originator_id)
-        tx.execute(self._count("completed"), (day, enrollment))
-        tx.execute(
-            f"UPDATE {self.table('runs')} SET completed_at = ?, completed_epoch = ?"
-            " WHERE completed_at IS NULL AND run_id ="
-            f" (SELECT run_id FROM {self.table('current')} WHERE enrollment_id = ?)",
-            (text, epoch, enrollment),
-        )
+        run[4] = True
+        self._count(run, day, "completed")
+        tx.update(self.table("runs"), {"run_id": run[0]}, {"completed_at": text, "completed_epoch": epoch})

@@ -11,6 +11,8 @@ from eventsourcing.utils import get_topic
 
 from domain.enrollments import Enrollment
 from infrastructure.event_store import LoggedEvent
+from projections.engine.batch_writes import BatchWrites
+from projections.queries.course_analytics import CourseAnalyticsQueries
 from tests.api.content_helpers import course_tree
 
 URL = "/api/v1/orgs/{org}/analytics/courses/{course}"
@@ -59,6 +61,22 @@ def logged(position: int, event: Any) -> LoggedEvent:
     return LoggedEvent(position, event)
 
 
+def apply_in_batches(projection: Any, events: list[Any], sizes: list[int], forget: bool = False) -> None:
+    """Apply ``events`` as a follower does, in batches of these sizes; ``forget``: the
+    projection's memory is lost between batches (as after a restart)."""
+    store, at = projection.store, 0
+    for size in sizes:
+        with store.transaction() as tx:
+            writes = BatchWrites(tx, store.dialect, projection.shapes())
+            for position, event in enumerate(events[at:at + size], start=10_000 + at):
+                projection.apply(writes, logged(position, event), get_topic(type(event)))
+            projection.before_commit(writes)
+            writes.flush()
+        at += size
+        if forget:
+            projection.resumed()
+
+
 def enrollment_events(course_id: Any, org_id: Any, start: datetime, done_after_days: float | None) -> list[Any]:
     enrollment = uuid4()
     base = {"originator_id": enrollment, "originator_topic": get_topic(Enrollment)}
@@ -86,10 +104,7 @@ def test_median_days_and_daily_series_follow_the_events_times(container):
         *enrollment_events(course_id, org_id, start + timedelta(days=1), 10.0),
         *enrollment_events(course_id, org_id, start + timedelta(days=1), None),
     ]
-    with container.read_store.transaction() as tx:
-        for position, event in enumerate(events, start=10_000):
-            projection.apply(tx, logged(position, event), get_topic(type(event)))
-    from projections.queries.course_analytics import CourseAnalyticsQueries
+    apply_in_batches(projection, events, [len(events)])
 
     queries = CourseAnalyticsQueries(projection)
     funnel = queries.funnel(str(course_id), "2024-03-01", "2024-03-31")
@@ -102,3 +117,44 @@ def test_median_days_and_daily_series_follow_the_events_times(container):
     assert daily["2024-03-05"] == (0, 1, 1)
     assert daily["2024-03-12"] == (0, 1, 1)
     assert queries.funnel(str(course_id), "2024-03-02", "2024-03-02").enrolled == 2
+
+
+def reenrollment_events(course_id: Any, org_id: Any, start: datetime) -> list[Any]:
+    """Enrolled, two activities done, re-enrolled, one done, then the course completed."""
+    enrollment, day = uuid4(), timedelta(days=1)
+    base = {"originator_id": enrollment}
+    return [
+        Enrollment.CourseEnrolled(
+            **base, originator_topic=get_topic(Enrollment), originator_version=1, timestamp=start,
+            org_id=org_id, user_id=uuid4(), course_id=course_id,
+        ),
+        Enrollment.ActivityCompleted(**base, originator_version=2, timestamp=start + day, activity_id=uuid4()),
+        Enrollment.ActivityCompleted(**base, originator_version=3, timestamp=start + 2 * day, activity_id=uuid4()),
+        Enrollment.CourseReenrolled(**base, originator_version=4, timestamp=start + 3 * day),
+        Enrollment.ActivityCompleted(**base, originator_version=5, timestamp=start + 4 * day, activity_id=uuid4()),
+        Enrollment.EnrollmentCompleted(**base, originator_version=6, timestamp=start + 5 * day),
+        Enrollment.EnrollmentCompleted(**base, originator_version=7, timestamp=start + 6 * day),
+    ]
+
+
+def test_runs_are_counted_alike_in_one_batch_and_across_forgetful_batches(container):
+    """The projection remembers each enrollment's run between events; a batch that starts
+    without that memory (a restart, a rolled back batch) reads the run back and counts alike."""
+    projection = container.projections["course_analytics"]
+    queries = CourseAnalyticsQueries(projection)
+    start = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+    figures = []
+    for sizes, forget in (([7], False), ([1] * 7, True), ([2, 3, 2], True)):
+        course_id = uuid4()
+        apply_in_batches(projection, reenrollment_events(course_id, uuid4(), start), sizes, forget)
+        funnel = queries.funnel(str(course_id), "2024-05-01", "2024-05-31")
+        figures.append((
+            (funnel.enrolled, funnel.started, funnel.completed), funnel.days_to_complete,
+            queries.daily(str(course_id), "2024-05-01", "2024-05-31"),
+        ))
+    assert figures[0] == (
+        (2, 2, 1), [2.0],
+        {"2024-05-01": (1, 0, 0), "2024-05-02": (0, 1, 0), "2024-05-04": (1, 0, 0),
+         "2024-05-05": (0, 1, 0), "2024-05-06": (0, 0, 1)},
+    )
+    assert figures[1] == figures[0] and figures[2] == figures[0]
