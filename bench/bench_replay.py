@@ -6,6 +6,8 @@ row-read rate of the same run (the events table read with the driver: tuples, 5,
 which says how fast this machine is at that moment:
 
 - ``load``: bulk loading content (``Content.import_outline``, one append per course tree), activities/s;
+  then ``--learners`` learners' enrollments and completions (not timed), so every read model
+  has its share of the history to rebuild;
 - ``read``: the raw row-read rate;
 - ``each``: every projection (or those ``--projections`` names) rebuilt alone (``Rebuild``), log events/s (wall and per CPU-second);
 - ``replay``: ``learnstream replay`` of every read model, as a process: wall time and peak RSS;
@@ -239,6 +241,9 @@ def main() -> None:
     parser.add_argument("--courses", type=int, default=10_000)
     parser.add_argument("--activities", type=int, default=20)
     parser.add_argument("--load-threads", type=int, default=8)
+    parser.add_argument("--learners", type=int, default=None,
+                        help="load: learners who then enroll in 4 courses each and complete activities"
+                        " (default: one per 10 courses), so every read model has events to rebuild")
     parser.add_argument("--phases", default=",".join(PHASES))
     parser.add_argument("--rate", type=float, default=500)
     parser.add_argument("--seconds", type=float, default=10)
@@ -246,6 +251,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep a history this run loaded")
     parser.add_argument("--projections", default="", help="each: only these read models (comma-separated names)")
     args = parser.parse_args()
+    if args.learners is None:
+        args.learners = args.courses // 10
     phases = set(args.phases.split(","))
     from api.bootstrap import Container
     from infrastructure.settings import Settings
@@ -269,13 +276,18 @@ def main() -> None:
             pg_pids = bench_course_create.postgres_pids() if args.backend == "postgres" else []
             pg_before, own_before = bench_course_create.cpu_by_role({"pg": pg_pids})["pg"], cpu()
             t = time.perf_counter()
-            bench_content.load(container, admin_of(container), args.courses, args.activities, args.load_threads)
+            uuids = bench_content.load(container, admin_of(container), args.courses, args.activities, args.load_threads)
             activities = args.courses * args.activities
             loaded = activities / (time.perf_counter() - t)
             note("bulk content load (import_outline)", f"{loaded:,.0f} activities/s", ">= 5,000/s (PostgreSQL)")
             own = (cpu() - own_before) / activities * 1e6
             pg = (bench_course_create.cpu_by_role({"pg": pg_pids})["pg"] - pg_before) / activities * 1e6
             note("bulk load CPU per activity", f"this process {own:,.0f} µs, PostgreSQL {pg:,.0f} µs")
+            if args.learners:
+                t = time.perf_counter()
+                appended = bench_content.learn(container, admin_of(container), uuids, args.learners)
+                print(f"learners: {args.learners} learners' enrollments and completions, {appended} events"
+                      f" in {time.perf_counter() - t:.1f}s", flush=True)
             if container.loop is not None:
                 container.loop.stop()
             container.loop = None  # the phases below start followers again when they need them
