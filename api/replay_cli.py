@@ -42,7 +42,7 @@ def add_replay_command(sub: Any) -> None:
     replay.add_argument("--batch-size", type=int, default=5_000, help="log entries per transaction")
     replay.add_argument(
         "--jobs", type=int, default=0,
-        help="processes the built-in read models are shared out over (default 1; more is faster with idle cores, and takes the memory of as many)",
+        help="processes the built-in read models are shared out over (default: 2 where two cores are free, else 1; each process takes its own memory: 1 is the smallest replay)",
     )
     replay.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     replay.set_defaults(func=cmd_replay)

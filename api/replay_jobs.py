@@ -8,9 +8,9 @@ same code as in a single process. Each read model's rebuild is its own (its shad
 progress row, its switch), so workers need nothing from each other, and an interrupted replay
 resumes per read model whichever way it is shared next time.
 
-Shares are balanced by how many of the log's recent entries each read model handles (a
-sample of the last ``SAMPLE`` entries) times its ``rebuild_cost``, the heaviest first into the
-lightest share.
+Shares are balanced by how many of the log's entries each read model handles (a sample of
+``SAMPLE`` entries spread over the whole log) times its ``rebuild_cost``, the heaviest first into
+the lightest share.
 
 Workers report on their stdout, one JSON object a line: progress (``phase``, ``position``,
 ``target``, ``started_at``, ``elapsed``) and, at the end, the positions they switched at. The
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -35,24 +36,27 @@ from typing import Any
 from projections.engine.rebuild import Progress
 
 SAMPLE = 20_000
+WINDOWS = 20
 
 
 def default_jobs() -> int:
-    """One process unless asked: it keeps the replay's memory under 300 MB. Two processes are
-    faster on two cores, at the memory of two (the 254,095-event history of
-    ``bench/bench_replay.py`` on PostgreSQL, runs alternated: 37.7-49.6 s against 48.3-60.9 s,
-    each process peaking at 211 MB against the one's 260 MB)."""
-    return 1
+    """Two processes where two cores are free to the replay, else one. The search index alone
+    is about half a full rebuild's Python work, so a third process gains little. Two
+    processes take the memory of two: ``--jobs 1`` is the smallest replay (318,814 events on
+    PostgreSQL, ``bench/bench_replay.py``: 32.0 s and 212 MB a process with two, 48.3 s and
+    253 MB with one)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return min(2, cores)
 
 
 def shares(events: Any, projections: Sequence[Any], jobs: int) -> list[list[Any]]:
     """``projections`` in at most ``jobs`` groups of about equal work."""
     if jobs <= 1 or len(projections) <= 1:
         return [list(projections)]
-    head = events.last_position()
-    sample = events.read_entries(max(0, head - SAMPLE), SAMPLE, (), None)
-    counts = Counter(str(entry.topic) for entry in sample)
-    weight = {p.name: 1 + p.rebuild_cost * sum(counts[t] for t in p.topics) for p in projections}
+    weight = weights(events, projections)
     groups: list[list[Any]] = [[] for _ in range(min(jobs, len(projections)))]
     loads = [0.0] * len(groups)
     for projection in sorted(projections, key=lambda p: -weight[p.name]):
@@ -60,6 +64,28 @@ def shares(events: Any, projections: Sequence[Any], jobs: int) -> list[list[Any]
         groups[lightest].append(projection)
         loads[lightest] += weight[projection.name]
     return [g for g in groups if g]
+
+
+def weights(events: Any, projections: Sequence[Any]) -> dict[str, float]:
+    """Each read model's share of the rebuild's work: the sampled entries it handles, times
+    its ``rebuild_cost`` (one more, so a read model with nothing to do still counts)."""
+    counts = Counter(str(entry.topic) for entry in sample_entries(events))
+    return {p.name: 1 + p.rebuild_cost * sum(counts[t] for t in p.topics) for p in projections}
+
+
+def sample_entries(events: Any) -> list[Any]:
+    """About ``SAMPLE`` entries in ``WINDOWS`` runs spread evenly over the log: a history is
+    rarely alike from end to end (a catalog loaded first, learners' completions after it), and
+    the last entries alone once gave the search index, the heaviest read model, no weight."""
+    head = events.last_position()
+    if head <= SAMPLE:
+        return list(events.read_entries(0, SAMPLE, (), None))
+    run = SAMPLE // WINDOWS
+    sample: list[Any] = []
+    for window in range(WINDOWS):
+        after = (head - run) * window // (WINDOWS - 1)
+        sample += events.read_entries(after, run, (), None)
+    return sample
 
 
 # -- in a worker ----------------------------------------------------------------------------

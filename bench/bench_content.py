@@ -210,7 +210,8 @@ def bench_completions(
     container: Any, uuids: list[str], rate: float, seconds: float, threads: int
 ) -> tuple[float, float, float]:
     """Activity completions at ``rate``/s from ``threads`` concurrent learners: the rate reached,
-    and the progress projection's lag p50/p99 (ms) from append to applied."""
+    and the progress projection's lag p50/p99 (ms) from append to applied (by this process's
+    followers, or told by another process's)."""
     from application.accounts import NewAccount
     from application.authorization import Principal
 
@@ -234,14 +235,24 @@ def bench_completions(
     board = container.board
     original = board.publish
 
+    original_heard = board.heard
+
+    def heard(positions: dict[str, int]) -> None:  # another process's followers (``--lag-shape split``)
+        original_heard(positions)
+        if "progress" in positions:
+            publish("progress", positions["progress"])
+
     def publish(name: str, position: int, changed: bool = True) -> None:
-        original(name, position, changed)
         if name == "progress":
             now = time.perf_counter()
             for p in [p for p in saved if p <= position]:
                 lags.append(now - saved.pop(p))
 
-    board.publish = publish
+    def publish_here(name: str, position: int, changed: bool = True) -> None:
+        original(name, position, changed)
+        publish(name, position, changed)
+
+    board.publish, board.heard = publish_here, heard
     container.events.add_listener(lambda position: saved.__setitem__(position, time.perf_counter()))
     latencies: list[float] = []
     interval = threads / rate
@@ -268,7 +279,7 @@ def bench_completions(
     start = time.perf_counter()
     asyncio.run(drive())
     elapsed = time.perf_counter() - start
-    board.publish = original
+    board.publish, board.heard = original, original_heard
     print(f"completions: {len(latencies)} in {elapsed:.1f}s = {len(latencies) / elapsed:.0f}/s"
           f" (target {rate:.0f}/s, {threads} concurrent); command p50={pct(latencies, .5):.1f} ms"
           f" p99={pct(latencies, .99):.1f} ms")
