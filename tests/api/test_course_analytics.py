@@ -144,17 +144,19 @@ def test_runs_are_counted_alike_in_one_batch_and_across_forgetful_batches(contai
     queries = CourseAnalyticsQueries(projection)
     start = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
     figures = []
-    for sizes, forget in (([7], False), ([1] * 7, True), ([2, 3, 2], True)):
-        course_id = uuid4()
-        apply_in_batches(projection, reenrollment_events(course_id, uuid4(), start), sizes, forget)
+    for sizes, forget in (([14], False), ([1] * 14, True), ([2, 3, 2, 7], True)):
+        course_id, org_id = uuid4(), uuid4()
+        # two learners on one timeline: each day's counts are added to across batches
+        events = [*reenrollment_events(course_id, org_id, start), *reenrollment_events(course_id, org_id, start)]
+        apply_in_batches(projection, events, sizes, forget)
         funnel = queries.funnel(str(course_id), "2024-05-01", "2024-05-31")
         figures.append((
             (funnel.enrolled, funnel.started, funnel.completed), funnel.days_to_complete,
             queries.daily(str(course_id), "2024-05-01", "2024-05-31"),
         ))
     assert figures[0] == (
-        (2, 2, 1), [2.0],
-        {"2024-05-01": (1, 0, 0), "2024-05-02": (0, 1, 0), "2024-05-04": (1, 0, 0),
-         "2024-05-05": (0, 1, 0), "2024-05-06": (0, 0, 1)},
+        (4, 4, 2), [2.0, 2.0],
+        {"2024-05-01": (2, 0, 0), "2024-05-02": (0, 2, 0), "2024-05-04": (2, 0, 0),
+         "2024-05-05": (0, 2, 0), "2024-05-06": (0, 0, 2)},
     )
     assert figures[1] == figures[0] and figures[2] == figures[0]
