@@ -23,6 +23,7 @@ checkpoint holds readable answer text.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -104,7 +105,9 @@ class AssessmentEngine:
         #: session -> question number this process last saw its run paused on: when the log
         #: agrees, the checkpoint need not be read to know it (another process that moved the
         #: session on has moved the log on too)
-        self._paused: dict[str, int] = {}
+        # OrderedDict: forgetting the oldest of a plain dict walks past the slots earlier
+        # deletions emptied (``projections/engine/memo.py``)
+        self._paused: OrderedDict[str, int] = OrderedDict()
         self._compiled: dict[int, Any] = {}
 
     def close(self) -> None:
@@ -180,7 +183,7 @@ class AssessmentEngine:
         if pending is not None:
             self._paused[session_id] = pending.number
             if len(self._paused) > 100_000:
-                self._paused.pop(next(iter(self._paused)))
+                self._paused.popitem(last=False)
         return run
 
     def run_of(self, state: Step) -> Run:

@@ -28,7 +28,11 @@ from infrastructure.event_store import LoggedEvent
 from infrastructure.read_store import Tx
 from infrastructure.uuid_text import uuid_text
 from projections.engine.framework import Handler
+from projections.engine.memo import Memo
 from projections.engine.writes import Writes
+
+#: entities whose payload fields are remembered for updates and deletes (a miss reads the row)
+ENTITY_MEMO = 20_000
 
 # Entities the payloads name: (event class, action, kind, extra attributes)
 _TRACKED: list[tuple[type, str, str, tuple[str, ...]]] = [
@@ -52,27 +56,6 @@ _TRACKED: list[tuple[type, str, str, tuple[str, ...]]] = [
 ]
 
 
-class _EntityMemo:
-    LIMIT = 20_000
-
-    def __init__(self) -> None:
-        self._rows: dict[str, dict[str, Any]] = {}
-
-    def get(self, entity_uuid: str) -> dict[str, Any] | None:
-        return self._rows.get(entity_uuid)
-
-    def remember(self, entity_uuid: str, row: dict[str, Any]) -> None:
-        if len(self._rows) >= self.LIMIT:
-            self._rows.pop(next(iter(self._rows)))  # the oldest remembered
-        self._rows[entity_uuid] = row
-
-    def forget(self, entity_uuid: str) -> None:
-        self._rows.pop(entity_uuid, None)
-
-    def clear(self) -> None:
-        self._rows.clear()
-
-
 class WebhookLookups:
     """Writes the lookup tables from the log and remembers rows it wrote or read."""
 
@@ -84,7 +67,7 @@ class WebhookLookups:
         self.org_ids: dict[str, int] = {}
         # Entity rows written or read (a query inside a pipelined batch makes it wait for
         # every statement before it); forgotten on every change to the row, and bounded.
-        self.entities = _EntityMemo()
+        self.entities: Memo[str, dict[str, Any]] = Memo(ENTITY_MEMO)
 
     def handlers(self) -> dict[type, list[Handler]]:
         chains: dict[type, list[Handler]] = {
@@ -157,7 +140,7 @@ class WebhookLookups:
                 })
                 # An aggregate is created once, so this is the row (a conflict could only be
                 # this very event applied again, which the tracking row rules out).
-                self.entities.remember(uuid, {
+                self.entities.put(uuid, {
                     "kind": kind, "org_uuid": org, "course_uuid": course, "name": name, "extra": extra,
                 })
             elif action == "delete":
@@ -175,7 +158,7 @@ class WebhookLookups:
                 extra.update({_plain(a): str(changes[a]) for a in extra_attrs if a in changes})
                 updated = {**row, "name": str(changes.get("name", row["name"])), "extra": extra}
                 tx.update(table, {"entity_uuid": uuid}, {"name": updated["name"], "extra": _encode(extra).decode()})
-                self.entities.remember(uuid, updated)
+                self.entities.put(uuid, updated)
 
         return track
 
@@ -211,7 +194,7 @@ class TxLookups:
         )
         if row is not None:
             row["extra"] = json.loads(row["extra"])
-            self._p.entities.remember(entity_uuid, row)
+            self._p.entities.put(entity_uuid, row)
         return row
 
     def membership(self, membership_id: str) -> tuple[str, str] | None:
