@@ -237,22 +237,22 @@ def bench_completions(
 
     original_heard = board.heard
 
-    def heard(positions: dict[str, int]) -> None:  # another process's followers (``--lag-shape split``)
+    def note_lag(position: int) -> None:
+        now = time.perf_counter()
+        for p in [p for p in saved if p <= position]:
+            lags.append(now - saved.pop(p))
+
+    def publish(name: str, position: int, changed: bool = True) -> None:  # this process's followers
+        original(name, position, changed)
+        if name == "progress":
+            note_lag(position)
+
+    def heard(positions: dict[str, int]) -> None:  # another process's (``bench_replay.py``'s lag_split)
         original_heard(positions)
         if "progress" in positions:
-            publish("progress", positions["progress"])
+            note_lag(positions["progress"])
 
-    def publish(name: str, position: int, changed: bool = True) -> None:
-        if name == "progress":
-            now = time.perf_counter()
-            for p in [p for p in saved if p <= position]:
-                lags.append(now - saved.pop(p))
-
-    def publish_here(name: str, position: int, changed: bool = True) -> None:
-        original(name, position, changed)
-        publish(name, position, changed)
-
-    board.publish, board.heard = publish_here, heard
+    board.publish, board.heard = publish, heard
     container.events.add_listener(lambda position: saved.__setitem__(position, time.perf_counter()))
     latencies: list[float] = []
     interval = threads / rate
