@@ -32,6 +32,19 @@ COUNTED = ("enrolled", "started", "completed")
 REMEMBERED_RUNS = 50_000
 
 
+class _Run:
+    """An enrollment's current run as the handlers need it: its ids and how far it got."""
+
+    __slots__ = ("completed", "course", "org", "run_id", "started")
+
+    def __init__(self, run_id: str, org: str, course: str, started: bool = False, completed: bool = False) -> None:
+        self.run_id = run_id
+        self.org = sys.intern(org)  # one copy of each id, however many runs name it
+        self.course = sys.intern(course)
+        self.started = started
+        self.completed = completed
+
+
 def _moment(logged: LoggedEvent) -> tuple[str, str, float]:
     """(ISO time, UTC day, epoch seconds) of an event."""
     stamp: Any = logged.event.timestamp  # type: ignore[attr-defined]
@@ -59,8 +72,8 @@ class CourseAnalyticsProjection(Projection):
 
     def __init__(self, store: ReadStore) -> None:
         super().__init__(store)
-        # enrollment -> [run id, org, course, started, completed] of its current run
-        self._runs: Memo[str, list[Any]] = Memo(REMEMBERED_RUNS)
+        # enrollment -> its current run
+        self._runs: Memo[str, _Run] = Memo(REMEMBERED_RUNS)
         # (course, day) -> [org, enrolled, started, completed] added since the batch began
         self._daily: dict[tuple[str, str], list[Any]] = {}
 
@@ -94,13 +107,13 @@ class CourseAnalyticsProjection(Projection):
             rows,
         )
 
-    def _count(self, run: list[Any], day: str, column: str) -> None:
-        counts = self._daily.get((run[2], day))
+    def _count(self, run: _Run, day: str, column: str) -> None:
+        counts = self._daily.get((run.course, day))
         if counts is None:
-            counts = self._daily[(run[2], day)] = [run[1], 0, 0, 0]
+            counts = self._daily[(run.course, day)] = [run.org, 0, 0, 0]
         counts[1 + COUNTED.index(column)] += 1
 
-    def _current(self, tx: Writes, enrollment: str) -> list[Any] | None:
+    def _current(self, tx: Writes, enrollment: str) -> _Run | None:
         """The enrollment's current run, from memory or read back."""
         run = self._runs.get(enrollment)
         if run is None:
@@ -112,10 +125,10 @@ class CourseAnalyticsProjection(Projection):
             )
             if row is None:
                 return None
-            run = [
-                str(row["run_id"]), sys.intern(str(row["org_uuid"])), sys.intern(str(row["course_uuid"])),
+            run = _Run(
+                str(row["run_id"]), str(row["org_uuid"]), str(row["course_uuid"]),
                 row["started_at"] is not None, row["completed_at"] is not None,
-            ]
+            )
             self._runs.put(enrollment, run)
         return run
 
@@ -130,7 +143,7 @@ class CourseAnalyticsProjection(Projection):
             "completed_epoch": None,
         })
         tx.upsert(self.table("current"), {"enrollment_id": enrollment, "run_id": run_id}, ("run_id",))
-        run = [run_id, sys.intern(org), sys.intern(course), False, False]  # one copy of each id
+        run = _Run(run_id, org, course)
         self._runs.put(enrollment, run)
         self._count(run, day, "enrolled")
 
@@ -141,22 +154,22 @@ class CourseAnalyticsProjection(Projection):
     def _reenrolled(self, tx: Writes, logged: LoggedEvent) -> None:
         run = self._current(tx, uuid_text(logged.event.originator_id))
         if run is not None:
-            self._begin_run(tx, logged, run[1], run[2])
+            self._begin_run(tx, logged, run.org, run.course)
 
     def _activity_completed(self, tx: Writes, logged: LoggedEvent) -> None:
         run = self._current(tx, uuid_text(logged.event.originator_id))
-        if run is None or run[3]:  # no run, or one started already: nothing changes
+        if run is None or run.started:  # no run, or one started already: nothing changes
             return
         text, day, _ = _moment(logged)
-        run[3] = True
+        run.started = True
         self._count(run, day, "started")
-        tx.update(self.table("runs"), {"run_id": run[0]}, {"started_at": text})
+        tx.update(self.table("runs"), {"run_id": run.run_id}, {"started_at": text})
 
     def _completed(self, tx: Writes, logged: LoggedEvent) -> None:
         run = self._current(tx, uuid_text(logged.event.originator_id))
-        if run is None or run[4]:
+        if run is None or run.completed:
             return
         text, day, epoch = _moment(logged)
-        run[4] = True
+        run.completed = True
         self._count(run, day, "completed")
-        tx.update(self.table("runs"), {"run_id": run[0]}, {"completed_at": text, "completed_epoch": epoch})
+        tx.update(self.table("runs"), {"run_id": run.run_id}, {"completed_at": text, "completed_epoch": epoch})
