@@ -67,7 +67,7 @@ class BatchWriter:
                 return
             statements, last, done = job
             try:
-                with self._store.transaction() as tx:
+                with self._store.transaction(bulk=True) as tx:
                     for name, args in statements:
                         getattr(tx, name)(*args)
                     last(tx)
@@ -116,7 +116,7 @@ class DeferredTx:
     def _now(self) -> Any:
         if self._tx is None:
             self._writer.wait()
-            tx = self._stack.enter_context(self._store.transaction())
+            tx = self._stack.enter_context(self._store.transaction(bulk=True))
             for name, args in self.statements:
                 getattr(tx, name)(*args)
             self.statements.clear()
