@@ -49,7 +49,7 @@ class Container(Services):
     @classmethod
     def build(cls, settings: Settings) -> Container:
         stores = build_stores(settings)
-        services = build_services(settings, stores, build_projections(stores.read_store))
+        services = build_services(settings, stores, build_projections(stores.read_store, stores.events))
         return cls(**vars(services))
 
     # -- followers ----------------------------------------------------------------------

@@ -39,7 +39,7 @@ def add_replay_command(sub: Any) -> None:
     )
     replay.add_argument("--into", metavar="PATH", help="a SQLite file to build module:Class projections into")
     replay.add_argument("--restart", action="store_true", help="discard a half-done rebuild instead of resuming it")
-    replay.add_argument("--batch-size", type=int, default=5_000, help="log entries per transaction")
+    replay.add_argument("--batch-size", type=int, default=2_500, help="log entries per transaction")
     replay.add_argument(
         "--jobs", type=int, default=0,
         help="processes the built-in read models are shared out over (default: 2 where two cores are free, else 1; each process takes its own memory: 1 is the smallest replay)",
@@ -108,19 +108,22 @@ def cmd_replay(args: argparse.Namespace) -> int:
             ensure_tracking(store)
             projections = [load_projection(s)(store) for s in custom]
         else:
-            from api.bootstrap import Container
+            from api.stores import build_projections, build_stores
 
-            container = Container.build(settings)
-            closers.append(container.close)
-            events = container.events
-            unknown = [n for n in names if n not in container.projections]
+            # The stores and read models only: the services (a password hasher's 64 MB among
+            # them) serve requests, and a replay process serves none.
+            stores = build_stores(settings)
+            closers += [stores.events.close, stores.read_store.close]
+            events = stores.events
+            built = build_projections(stores.read_store, events).by_name()
+            unknown = [n for n in names if n not in built]
             if unknown:
-                known = ", ".join(container.projections)
+                known = ", ".join(built)
                 print(f"unknown projection(s): {', '.join(unknown)}; known: {known}", file=sys.stderr)
                 return 2
-            chosen = names or ([] if custom else list(container.projections))
-            projections = [container.projections[n] for n in chosen]
-            projections += [load_projection(s)(container.read_store) for s in custom]
+            chosen = names or ([] if custom else list(built))
+            projections = [built[n] for n in chosen]
+            projections += [load_projection(s)(stores.read_store) for s in custom]
         if not args.worker and not custom:
             from api.replay_jobs import default_jobs, run_jobs, shares
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-#: texts kept at most; forgotten all at once beyond it (each is about 120 bytes with its key)
-KEPT = 200_000
+#: texts kept at most; forgotten all at once beyond it (each about 180 bytes with its key and text: 9 MB)
+KEPT = 50_000
 _texts: dict[int, str] = {}
 
 

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from api.stores import ReadModels, Stores, build_projections, build_stores  # noqa: F401 - re-exported
 from api.wiring.assessment import build_assessment
 from api.wiring.generation import (
     Generation,
     GenerationAccounts,
-    GenerationJobsProjection,
     GenerationQueue,
     build_generation,
 )
@@ -55,34 +55,22 @@ from application.search import Search
 from application.signups import Signups
 from application.time_travel import TimeTravel
 from application.webhooks import Webhooks
-from application.writer import Writer
-from infrastructure.event_store import EventStore, ensure_schema
 from infrastructure.file_storage import LocalFileStorage
 from infrastructure.login_throttle import MemoryLoginThrottle
 from infrastructure.materials_worker import MaterialsWorker
 from infrastructure.passwords import Argon2idHasher
 from infrastructure.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from infrastructure.read_store import PostgresReadStore, ReadStore, SqliteReadStore
 from infrastructure.secret_box import SecretBox
 from infrastructure.session_keys import SessionKeys
 from infrastructure.session_tokens import JwtCodec, load_or_create_secret
-from infrastructure.settings import PostgresDsn, Settings
+from infrastructure.settings import Settings
 from infrastructure.ssrf_guard import check_url
 from infrastructure.token_hashing import TokenHasher
 from infrastructure.webhooks.outbox import DAY_MS, SCHEDULE, Outbox
 from infrastructure.webhooks.worker import DeliveryWorker
-from projections.api_tokens import ApiTokenProjection
-from projections.assessment_results import AssessmentResultsProjection
-from projections.assessments import AssessmentsProjection
-from projections.catalog import CatalogProjection
-from projections.collections import CollectionQueries, CollectionsProjection
-from projections.content import ContentProjection
-from projections.engine.framework import Projection, ensure_tracking
-from projections.engine.positions import PositionBoard
+from projections.collections import CollectionQueries
+from projections.engine.framework import Projection
 from projections.engine.read_cache import ReadCache
-from projections.identity import IdentityProjection
-from projections.invites import InvitesProjection
-from projections.progress import ProgressProjection
 from projections.queries.api_tokens import ApiTokenQueries, TokenUsage
 from projections.queries.assessments import AssessmentQueries
 from projections.queries.catalog import CatalogQueries
@@ -92,41 +80,10 @@ from projections.queries.invites import InviteQueries
 from projections.queries.progress import ProgressQueries
 from projections.queries.search import SearchQueries
 from projections.queries.webhooks import WebhookQueries
-from projections.search_index import SearchIndexProjection
 from projections.webhook_publisher import WebhookPublisher
 
 if TYPE_CHECKING:
     from api.bootstrap import Container
-
-
-@dataclass
-class Stores:
-    settings: Settings
-    events: EventStore
-    read_store: ReadStore
-    board: PositionBoard
-    writer: Writer
-
-
-@dataclass
-class ReadModels:
-    """Every projection, typed; ``by_name`` is what followers and the CLI iterate."""
-
-    identity: IdentityProjection
-    invites: InvitesProjection
-    catalog: CatalogProjection
-    api_tokens: ApiTokenProjection
-    content: ContentProjection
-    collections: CollectionsProjection
-    progress: ProgressProjection
-    search: SearchIndexProjection
-    webhooks: WebhookPublisher
-    generation_jobs: GenerationJobsProjection
-    assessments: AssessmentsProjection
-    assessment_results: AssessmentResultsProjection
-
-    def by_name(self) -> dict[str, Projection]:
-        return {p.name: p for p in vars(self).values()}
 
 
 @dataclass
@@ -175,34 +132,6 @@ class Services(Stores):
     history: HistoryServices
     #: called in order by ``Container.close`` (flushes and connections these services own)
     closers: list[Callable[[], None]]
-
-
-def build_stores(settings: Settings) -> Stores:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    read_store: ReadStore
-    if settings.uses_postgres:
-        dsn = PostgresDsn.parse(settings.database_url)
-        ensure_schema(dsn)
-        read_store = PostgresReadStore(dsn.conninfo(), dsn.schema)
-    else:
-        read_store = SqliteReadStore(settings.data_dir / "read_models.sqlite3")
-    events = EventStore(settings)
-    ensure_tracking(read_store)
-    board = PositionBoard(read_store)
-    return Stores(settings, events, read_store, board, Writer(events, board, settings.read_your_writes_timeout))
-
-
-def build_projections(store: ReadStore) -> ReadModels:
-    return ReadModels(
-        identity=IdentityProjection(store), invites=InvitesProjection(store),
-        catalog=CatalogProjection(store),
-        api_tokens=ApiTokenProjection(store), content=ContentProjection(store),
-        collections=CollectionsProjection(store), progress=ProgressProjection(store),
-        search=SearchIndexProjection(store), webhooks=WebhookPublisher(store),
-        generation_jobs=GenerationJobsProjection(store),
-        assessments=AssessmentsProjection(store),
-        assessment_results=AssessmentResultsProjection(store),
-    )
 
 
 def build_services(settings: Settings, stores: Stores, models: ReadModels) -> Services:
@@ -259,10 +188,10 @@ def build_services(settings: Settings, stores: Stores, models: ReadModels) -> Se
     gen = build_generation(
         settings, writer, stores.board, models.generation_jobs, identity, authz, orgs, box,
     )
-    history = build_history(stores, authz, orgs, catalog_q)
+    history = build_history(stores, models, authz, orgs, catalog_q)
     return Services(
         settings=settings, events=stores.events, read_store=stores.read_store, board=stores.board,
-        writer=writer, projections={**models.by_name(), **history.projections}, read_models=models, identity=identity,
+        writer=writer, projections=models.by_name(), read_models=models, identity=identity,
         authz=authz, accounts=accounts, orgs=orgs, catalog=catalog, files=files,
         course_files=CourseFiles(catalog_q, authz, files),
         org_roles=admin.org_roles, invites=admin.invites, signups=admin.signups,

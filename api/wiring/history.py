@@ -1,5 +1,5 @@
-"""History as a product: the audit chain and the course analytics read models, the audit
-export, analytics queries and time travel, built from the stores the rest of the app uses."""
+"""History as a product: the audit export, analytics queries and time travel, built on the audit
+chain and course analytics read models (``ReadModels``) and the stores the rest of the app uses."""
 
 from __future__ import annotations
 
@@ -16,20 +16,16 @@ from application.course_analytics import CourseAnalytics
 from application.organizations import Organizations
 from application.time_travel import TimeTravel
 from infrastructure.log_reader import LogReader
-from projections.audit_chain import AuditChainProjection
-from projections.course_analytics import CourseAnalyticsProjection
-from projections.engine.framework import Projection
 from projections.queries.audit import AuditQueries
 from projections.queries.catalog import CatalogQueries
 from projections.queries.course_analytics import CourseAnalyticsQueries
 
 if TYPE_CHECKING:
-    from api.wiring import Stores
+    from api.wiring import ReadModels, Stores
 
 
 @dataclass
 class HistoryServices:
-    projections: dict[str, Projection]
     audit_export: AuditExport
     course_analytics: CourseAnalytics
     time_travel: TimeTravel
@@ -40,12 +36,11 @@ class HistoryServices:
 
 
 def build_history(
-    stores: Stores, authz: Authorization, orgs: Organizations, catalog: CatalogQueries
+    stores: Stores, models: ReadModels, authz: Authorization, orgs: Organizations, catalog: CatalogQueries
 ) -> HistoryServices:
     settings, events = stores.settings, stores.events
     reader = LogReader.for_store(settings, events)
-    chain = AuditChainProjection(stores.read_store, events)
-    analytics = CourseAnalyticsProjection(stores.read_store)
+    chain, analytics = models.audit_chain, models.course_analytics
     export = AuditExport(
         AuditQueries(chain), reader, authz, orgs.org_uuid, stores.board,
         events.last_position, settings.read_your_writes_timeout,
@@ -65,7 +60,6 @@ def build_history(
         return int(orgs.get(org_uuid).id)
 
     return HistoryServices(
-        projections={chain.name: chain, analytics.name: analytics},
         audit_export=export,
         course_analytics=CourseAnalytics(
             CourseAnalyticsQueries(analytics), catalog.course_row, orgs.org_uuid, authz,

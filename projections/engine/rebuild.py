@@ -119,7 +119,7 @@ class Rebuild:
         projections: Sequence[Projection],
         *,
         kind: str = REPLAY,
-        batch_size: int = 5_000,
+        batch_size: int = 2_500,
         restart: bool = False,
         progress: Callable[[Progress], None] | None = None,
         stop: threading.Event | None = None,
