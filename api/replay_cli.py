@@ -87,7 +87,7 @@ def load_projection(spec: str) -> type:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from projections.engine.framework import ensure_tracking
-    from projections.engine.rebuild import Interrupted, Rebuild
+    from projections.engine.rebuild import Interrupted
 
     specs = args.projection or []
     custom = [s for s in specs if ":" in s]
@@ -130,23 +130,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
             jobs = args.jobs or default_jobs()
             groups = shares(events, projections, jobs)
             if len(groups) > 1:
-                for close in reversed(closers):
-                    close()
-                closers.clear()
-                return run_jobs(groups, args, Bar)
-        if not args.restart:
-            from projections.engine.rebuild_state import pending
+                here = groups[0]
 
-            for projection in projections:
-                row = pending(projection.store, projection)
-                if row is not None:
-                    sys.stderr.write(
-                        f"resuming {row.name} v{row.version} from position {row.position}"
-                        f" (started {row.started_at})\n"
-                    )
-        # What is built so far lives as long as the command: frozen, it is out of the
-        # collections the rebuild's batches cause (as in ``serve`` and ``export``).
-        gc.freeze()
+                def rebuild_here(progress: Any, stop: threading.Event) -> tuple[dict[str, int], int]:
+                    return _rebuild(events, here, args, progress, stop), events.last_position()
+
+                return run_jobs(groups, args, Bar, rebuild_here)
         stop = threading.Event()
         previous = _stop_on_signals(stop)
         label = projections[0].name if len(projections) == 1 else f"{len(projections)} read models"
@@ -156,12 +145,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
             progress: Any = report_progress
         else:
             progress = Bar(f"rebuilding {label}")
-        rebuild = Rebuild(
-            events, projections, batch_size=args.batch_size, restart=args.restart,
-            progress=progress, stop=stop,
-        )
         try:
-            positions = rebuild.run()
+            positions = _rebuild(events, projections, args, progress, stop)
         except Interrupted as stopped:
             sys.stderr.write(
                 f"\ninterrupted ({stopped}); the live read models are unchanged."
@@ -183,6 +168,30 @@ def cmd_replay(args: argparse.Namespace) -> int:
     finally:
         for close in reversed(closers):
             close()
+
+
+def _rebuild(
+    events: Any, projections: list[Any], args: argparse.Namespace, progress: Any, stop: threading.Event
+) -> dict[str, int]:
+    """Rebuild ``projections`` in this process: the positions they were switched at."""
+    from projections.engine.rebuild import Rebuild
+    from projections.engine.rebuild_state import pending
+
+    if not args.restart:
+        for projection in projections:
+            row = pending(projection.store, projection)
+            if row is not None:
+                sys.stderr.write(
+                    f"resuming {row.name} v{row.version} from position {row.position}"
+                    f" (started {row.started_at})\n"
+                )
+    # What is built so far lives as long as the command: frozen, it is out of the
+    # collections the rebuild's batches cause (as in ``serve`` and ``export``).
+    gc.freeze()
+    rebuild = Rebuild(
+        events, projections, batch_size=args.batch_size, restart=args.restart, progress=progress, stop=stop,
+    )
+    return rebuild.run()
 
 
 def _stop_on_signals(stop: threading.Event) -> dict[int, Any]:

@@ -1,9 +1,10 @@
 """``learnstream replay`` over several processes: the read models shared out, one bar for all.
 
 A rebuild is Python work per event (decoding, the handlers), so one process keeps one core busy
-however many the machine has. The built-in read models are shared out over ``--jobs`` worker
-processes (``learnstream replay --worker --projection ...``), each one pass over the log for
-the topics of its share, so every event is still decoded once per process and handled by the
+however many the machine has. The built-in read models are shared out over ``--jobs``
+processes: the first share is rebuilt by the parent, each other one by a worker process
+(``learnstream replay --worker --projection ...``), each one pass over the log for the topics of
+its share, so every event is still decoded once per process and handled by the
 same code as in a single process. Each read model's rebuild is its own (its shadow tables, its
 progress row, its switch), so workers need nothing from each other, and an interrupted replay
 resumes per read model whichever way it is shared next time.
@@ -14,9 +15,9 @@ the lightest share.
 
 Workers report on their stdout, one JSON object a line: progress (``phase``, ``position``,
 ``target``, ``started_at``, ``elapsed``) and, at the end, the positions they switched at. The
-parent draws one bar: the slowest worker's position and time left. A first SIGINT/SIGTERM to
-the parent is passed on to every worker (each stops after its batch in progress and keeps what
-it built); a second aborts them.
+parent draws one bar: the slowest share's position and time left. A first SIGINT/SIGTERM to the
+parent is passed on to every worker, and every share stops after its batch in progress and
+keeps what it built; a second aborts them.
 """
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from projections.engine.rebuild import Progress
+from projections.engine.rebuild import Interrupted, Progress
 
 SAMPLE = 20_000
 WINDOWS = 20
@@ -140,7 +142,25 @@ class _Worker:
                 self.progress = message
 
 
-def combined(workers: Sequence[_Worker], names: tuple[str, ...]) -> Progress | None:
+class Here:
+    """The share the parent rebuilds itself, told like a worker's: its progress as it goes,
+    the positions it switched at, and its exit code."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        self.progress: dict[str, Any] | None = None
+        self.done: dict[str, int] = {}
+        self.head = 0
+        self.code = 0
+
+    def report(self, progress: Progress) -> None:
+        self.progress = {
+            "phase": progress.phase, "position": progress.position, "target": progress.target,
+            "started_at": progress.started_at, "elapsed": progress.elapsed,
+        }
+
+
+def combined(workers: Sequence[_Worker | Here], names: tuple[str, ...]) -> Progress | None:
     """The slowest worker's progress (its position and rate say when all will be done)."""
     seen = [w.progress for w in workers if w.progress is not None]
     if not seen:
@@ -155,44 +175,75 @@ def _fraction(p: dict[str, Any]) -> float:
     return float(p["position"]) / max(float(p["target"]), 1.0)
 
 
-def run_jobs(groups: list[list[Any]], args: argparse.Namespace, bar_of: Callable[[str], Any]) -> int:
+#: the parent's own share: (its progress callback, its stop event) -> positions it switched at
+#: and the log's head; raises ``Interrupted`` when stopped
+RebuildHere = Callable[[Callable[[Progress], None], threading.Event], tuple[dict[str, int], int]]
+
+
+def run_jobs(
+    groups: list[list[Any]], args: argparse.Namespace, bar_of: Callable[[str], Any], here: RebuildHere
+) -> int:
+    """The first share rebuilt in this process (``here``), every other one by a worker: the
+    parent has the stores and read models built already, and one process fewer is one
+    process's memory less (about 130 MB at the peak of a share)."""
     names = tuple(p.name for g in groups for p in g)
     sys.stderr.write(f"{len(groups)} processes: {' | '.join(', '.join(p.name for p in g) for g in groups)}\n")
     bar = bar_of(f"rebuilding {len(names)} read models")
-    workers = [_Worker([p.name for p in g], args) for g in groups]
+    workers = [_Worker([p.name for p in g], args) for g in groups[1:]]
+    own = Here([p.name for p in groups[0]])
+    everyone: list[_Worker | Here] = [own, *workers]
+    stop = threading.Event()
     signals = {"count": 0}
+    shown: list[Progress | None] = [None]
+
+    def draw() -> None:
+        progress = combined(everyone, names)
+        if progress is not None and progress != shown[0]:
+            bar(progress)
+            shown[0] = progress
 
     def forward(signum: int, frame: Any) -> None:
         signals["count"] += 1
-        if signals["count"] == 1:
-            sys.stderr.write("\nstopping after this batch (again to abort it)...\n")
         for w in workers:
             if w.process.poll() is None:
                 w.process.send_signal(signal.SIGTERM)
+        if signals["count"] == 1:
+            sys.stderr.write("\nstopping after this batch (again to abort it)...\n")
+            stop.set()
+        elif not own.done and own.code == 0:
+            raise KeyboardInterrupt
+
+    def report(progress: Progress) -> None:
+        own.report(progress)
+        draw()
 
     previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        shown: Progress | None = None
+        try:
+            own.done, own.head = here(report, stop)
+        except (Interrupted, KeyboardInterrupt):
+            own.code = 130
+        except Exception:  # told like a worker's failure, once the workers are done
+            traceback.print_exc()
+            own.code = 1
         while any(w.process.poll() is None for w in workers):
-            progress = combined(workers, names)
-            if progress is not None and progress != shown:
-                bar(progress)
-                shown = progress
+            draw()
             time.sleep(0.1)
+        draw()
         for w in workers:
             w.reader.join(timeout=5)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    codes = [w.process.returncode for w in workers]
+    codes = [own.code, *(w.process.returncode for w in workers)]
     sys.stderr.write("\n")
-    failed = [(w, c) for w, c in zip(workers, codes, strict=True) if c not in (0, 130)]
-    stopped = [w for w, c in zip(workers, codes, strict=True) if c == 130]
-    for w in workers:
-        for name, position in w.done.items():
-            sys.stderr.write(f"{name:<18} rebuilt to position {position} of {w.head}\n")
-    for w, code in failed:
-        sys.stderr.write(f"rebuilding {', '.join(w.names)} failed (exit code {code})\n")
+    failed = [(w, c) for w, c in zip(everyone, codes, strict=True) if c not in (0, 130)]
+    stopped = [w for w, c in zip(everyone, codes, strict=True) if c == 130]
+    for one in everyone:
+        for name, position in one.done.items():
+            sys.stderr.write(f"{name:<18} rebuilt to position {position} of {one.head}\n")
+    for one, code in failed:
+        sys.stderr.write(f"rebuilding {', '.join(one.names)} failed (exit code {code})\n")
     if failed:
         return 1
     if stopped:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
+import time
 from typing import Any
+from uuid import UUID
 
 import pytest
 
+from application.authorization import Principal
+from application.content import ActivityDraft, ChapterImport
 from projections.engine.followers import Follower
 from projections.engine.framework import Projection, drop_older_versions, saved_position
-from tests.e2e.server_process import run_cli
+from tests.e2e.server_process import clean_environ, learnstream_command, run_cli
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -74,6 +80,49 @@ def test_replay_shared_over_two_processes_rebuilds_identical_rows(history, conta
     for name in container.projections:
         assert re.search(rf"{name}\s+rebuilt to position {head} of {head}", stderr), stderr
         assert saved_position(container.read_store, container.projections[name]) == head
+
+
+@pytest.fixture
+def longer_history(history: dict[str, Any], container: Any) -> None:
+    """Enough entries (2,000 activities more) that a replay of one entry a batch is still
+    under way when signalled."""
+    admin = Principal(user_id=UUID(container.identity.user_by_email("admin@example.com")["user_uuid"]))
+    lessons = [ActivityDraft(name=f"Lesson {j}", content={"type": "doc", "content": []}) for j in range(2_000)]
+    container.content.import_outline(admin, history["courses"][0]["course_uuid"], [ChapterImport(name="Part", activities=lessons)])
+    container.catch_up()  # the live read models hold them too (``history`` stopped the followers)
+
+
+def test_ctrl_c_stops_every_share_of_a_two_process_replay_and_the_next_replay_resumes(
+    longer_history, container, settings_env
+):
+    before = dumps(container)
+    command = [*learnstream_command(), "replay", "--jobs", "2", "--batch-size", "1"]
+    process = subprocess.Popen(command, env=clean_environ(settings_env), stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        shares = process.stderr.readline().split(":", 1)[1].split("|")
+        first, second = ({n.strip() for n in share.split(",")} for share in shares)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (moved(container) & first and moved(container) & second):
+            time.sleep(0.02)
+        assert moved(container) & first and moved(container) & second, "a share never saved a batch"
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+
+    assert process.returncode == 130, stderr
+    assert "interrupted: " in stderr and "Run `learnstream replay` again to resume" in stderr
+    assert dumps(container) == before  # nothing half-built went live
+    again = replay(settings_env)
+    assert "resuming " in again
+    assert dumps(container) == before
+
+
+def moved(container: Any) -> set[str]:
+    """Read models whose rebuild has saved a batch."""
+    rows = container.read_store.fetchall("SELECT name FROM projection_rebuilds WHERE position > 0")
+    return {row["name"] for row in rows}
 
 
 def test_drop_a_read_model_table_then_replay_one_projection(history, container, settings_env):
