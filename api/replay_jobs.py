@@ -43,10 +43,9 @@ WINDOWS = 20
 
 def default_jobs() -> int:
     """Two processes where two cores are free to the replay, else one. The search index alone
-    is about half a full rebuild's Python work, so a third process gains little. Two
-    processes take the memory of two: ``--jobs 1`` is the smallest replay (318,814 events on
-    PostgreSQL, ``bench/bench_replay.py``: 32.0 s and 212 MB a process with two, 48.3 s and
-    253 MB with one)."""
+    is about half a full rebuild's Python work, so a third process gains little. On 250,007
+    events (``bench/bench_replay.py``, PostgreSQL): 20.5 s and 270 MB for both processes
+    together, 25.2 s and 198 MB with ``--jobs 1``."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

@@ -196,8 +196,8 @@ def phase_replay(env: dict[str, str], head: int, read_rate: float) -> None:
     note(f"learnstream replay (all read models, {jobs} process{'es' if jobs > 1 else ''})",
          f"{wall:.1f} s, {head / wall:,.0f} events/s (process CPU {cpu:.1f} s; raw read {read_rate:,.0f} rows/s)",
          "<= 30 s (PostgreSQL)")
-    note("learnstream replay peak RSS", f"{max(max_rss_kb, peak[1]) / 1024:.0f} MB a process"
-         f" (sampled: largest {peak[1] / 1024:.0f} MB, all processes together {peak[0] / 1024:.0f} MB)", "< 300 MB")
+    note("learnstream replay peak RSS", f"{max(peak[0], max_rss_kb) / 1024:.0f} MB, all processes together"
+         f" (sampled; the largest process {max(max_rss_kb, peak[1]) / 1024:.0f} MB)", "< 300 MB")
 
 
 def timed_reads(container: Any, admin: Any, rng: random.Random, until: Any) -> tuple[list[float], list[float]]:
