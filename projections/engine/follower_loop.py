@@ -3,10 +3,13 @@
 Those that are caught up form a group: one thread reads each batch once, decodes each event
 once, and writes it to every member in ONE transaction (each member's rows, and all their
 tracking rows in one statement). Measured on PostgreSQL that is the difference between a
-commit per projection per batch and a commit per batch. A member that falls far behind (a
-rebuild from 0) or whose handler fails leaves the group and catches up in a thread of its
-own, with back-off after failures, then rejoins: one slow or broken read model never holds up
-the others' read-your-writes wait.
+commit per projection per batch and a commit per batch. A member that falls far behind the
+others (a rebuild from 0) or whose handler fails leaves the group and catches up in a thread
+of its own, with back-off after failures, then rejoins: one slow or broken read model never
+holds up the others' read-your-writes wait. When the whole group is behind the head (a bulk
+load), it stays together and takes batches of ``CATCH_UP_BATCH`` with the collector's
+thresholds raised, as a rebuild does: a bulk load of 80,000 activities was read models
+caught up at 2,350 activities/s with every member alone, 4,700 together (a worker process).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from infrastructure.event_store import EventStore
+from projections.engine.bulk_collection import bulk_collection
 from projections.engine.followers import Follower, LostRace, apply_batch, flush_idle
 from projections.engine.framework import Projection
 from projections.engine.log_tail import LogTail
@@ -36,6 +40,8 @@ class FollowerLoop:
 
     #: a member this far behind the log's head catches up alone instead of slowing the group
     LAG_LIMIT = 5_000
+    #: entries a batch of the group takes while it is this far behind the head
+    CATCH_UP_BATCH = 2_000
     #: how often a process tries to win the locks of projections another process follows
     CLAIM_EVERY = 1.0
 
@@ -123,8 +129,11 @@ class FollowerLoop:
         self.wake()
 
     def _place(self, follower: Follower) -> None:
-        """Into the group if it is close to the head, else catching up alone."""
-        if self.tail.head - follower.position > self.LAG_LIMIT:
+        """Into the group if it is close to the group's lead (an empty group's: to itself),
+        else catching up alone. Followers that start behind together catch up together."""
+        with self._state:
+            positions = [self._by_name[name].position for name in self._grouped]
+        if max(positions, default=follower.position) - follower.position > self.LAG_LIMIT:
             self._go_solo(follower, failed=False)
         else:
             with self._state:
@@ -218,13 +227,19 @@ class FollowerLoop:
         members = self._members()
         if not members:
             return False
-        head = self.tail.head
-        for laggard in [m for m in members if head - m.position > self.LAG_LIMIT]:
+        # Far behind the others, not the head: when the whole group is behind (a bulk load
+        # appended faster than it applies), it catches up together, each batch read and
+        # decoded once for all; apart, every member read and decoded every entry itself.
+        lead = max(m.position for m in members)
+        for laggard in [m for m in members if lead - m.position > self.LAG_LIMIT]:
             members.remove(laggard)
             self._go_solo(laggard, failed=False)
         if not members:
             return False
-        notifications = members[0].read_after(min(m.position for m in members))
+        behind = min(m.position for m in members)
+        # Behind the head as a group: larger batches, fewer commits (as a rebuild's).
+        limit = self.CATCH_UP_BATCH if self.tail.head - behind > self.CATCH_UP_BATCH else None
+        notifications = members[0].read_after(behind, limit)
         if not notifications:
             flush_idle(members)
             if self._refresh.is_set():  # more arrived elsewhere while the batch was written
@@ -232,7 +247,9 @@ class FollowerLoop:
                 return self.tail.refresh() > 0
             return False
         try:
-            failed = apply_batch(members, notifications)
+            # A catching-up batch allocates as a rebuild's does: collected as rarely.
+            with bulk_collection() if limit else contextlib.nullcontext():
+                failed = apply_batch(members, notifications)
         except LostRace:
             for member in members:
                 member.reload()

@@ -65,9 +65,10 @@ class Follower:
         if self.board is not None:
             self.board.publish(self.projection.name, self.position, changed)
 
-    def read_after(self, position: int) -> Sequence[Any]:
-        cached = self.tail.after(position, self.batch_size) if self.tail else None
-        return cached if cached is not None else self.events.read_raw(position, self.batch_size)
+    def read_after(self, position: int, limit: int | None = None) -> Sequence[Any]:
+        limit = limit or self.batch_size
+        cached = self.tail.after(position, limit) if self.tail else None
+        return cached if cached is not None else self.events.read_raw(position, limit)
 
     def run_once(self) -> int:
         """Apply the next batch; returns how many log entries it moved past."""

@@ -249,6 +249,24 @@ def test_a_read_model_far_behind_catches_up_alone_while_the_others_keep_up(parts
     assert len(_rows(current)) == 31
 
 
+def test_read_models_left_behind_together_catch_up_together(parts: Any) -> None:
+    """A bulk append puts every read model far behind the head at once: they stay one group,
+    each batch read and decoded once for all, instead of each catching up alone."""
+    first, second = TallyLog(parts.read_store), TallyCopy(parts.read_store)
+    loop, board = _loop(parts, first, second)
+    loop.LAG_LIMIT = 10  # type: ignore[misc]
+    loop.CATCH_UP_BATCH = 20  # type: ignore[misc]
+    loop.start()
+    try:
+        position = parts.events.save(*[Tally(label=f"bulk {i}") for i in range(120)])
+        assert board.wait(position, ["tally_log", "tally_copy"], timeout=20)
+        assert not loop._solo  # noqa: SLF001 - no follower thread of its own was started
+    finally:
+        loop.stop()
+    assert _rows(first) == _rows(second)
+    assert [p for p, _ in _rows(first)] == list(range(1, position + 1))
+
+
 def test_the_log_tail_takes_this_process_s_appends_without_reading_them_back(parts: Any) -> None:
     from projections.engine.log_tail import LogTail
 
