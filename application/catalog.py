@@ -70,7 +70,7 @@ class Catalog:
         command: CourseCreate,
         thumbnail: Upload | None = None,
     ) -> CourseView:
-        course = self._new_course(principal, org_ref, command)
+        course = self.new_course(principal, org_ref, command)
         if thumbnail is not None:
             course.update({"thumbnail_image": self._store_thumbnail(course.id, thumbnail)})
         self._writer.save(course, read_models=CATALOG)
@@ -81,11 +81,12 @@ class Catalog:
     ) -> CourseView:
         """``create_course`` without a thumbnail, for the event loop: the rights and lookups
         are cached reads, and the append and read-your-writes wait hold no thread."""
-        course = self._new_course(principal, org_ref, command)
+        course = self.new_course(principal, org_ref, command)
         position = await self._writer.save_async(course, read_models=CATALOG)
         return self._q.view_of_created(course, position)
 
-    def _new_course(self, principal: Principal, org_ref: str | int, command: CourseCreate) -> Course:
+    def new_course(self, principal: Principal, org_ref: str | int, command: CourseCreate) -> Course:
+        """A course checked (the caller's right, its fields) and not yet saved."""
         org_uuid = self._orgs.org_uuid(org_ref)
         self._authz.require(principal, org_uuid, "courses", "create")
         for field in ("name", "description", "about"):

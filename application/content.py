@@ -61,6 +61,28 @@ def new_activity(course: Row, chapter_id: UUID, draft: ActivityDraft) -> Activit
     )
 
 
+def outline_aggregates(course: Row, chapters: list[ChapterImport]) -> tuple[list[Any], int]:
+    """The chapters and activities of an outline for ``course`` (its ``org_uuid`` and
+    ``course_uuid``), unsaved, and how many activities they are."""
+    aggregates: list[Any] = []
+    count = 0
+    for item in chapters:
+        if not item.name.strip():
+            raise InvalidInput("name must not be empty", field="name")
+        chapter = Chapter(
+            org_id=UUID(course["org_uuid"]),
+            course_id=UUID(course["course_uuid"]),
+            name=item.name.strip(),
+            description=item.description,
+            thumbnail_image="",
+        )
+        aggregates.append(chapter)
+        for draft in item.activities:
+            aggregates.append(new_activity(course, chapter.id, draft))
+            count += 1
+    return aggregates, count
+
+
 class Content:
     def __init__(
         self, writer: Writer, access: ContentAccess, queries: ContentQueries, orgs: Organizations
@@ -240,21 +262,6 @@ class Content:
         course = self._access.course(principal, course_ref)
         self._access.require(principal, course, "coursechapters", "create")
         self._access.require(principal, course, "activities", "create")
-        aggregates: list[Any] = []
-        count = 0
-        for item in chapters:
-            if not item.name.strip():
-                raise InvalidInput("name must not be empty", field="name")
-            chapter = Chapter(
-                org_id=UUID(course["org_uuid"]),
-                course_id=UUID(course["course_uuid"]),
-                name=item.name.strip(),
-                description=item.description,
-                thumbnail_image="",
-            )
-            aggregates.append(chapter)
-            for draft in item.activities:
-                aggregates.append(new_activity(course, chapter.id, draft))
-                count += 1
+        aggregates, count = outline_aggregates(course, chapters)
         self._writer.save(*aggregates, read_models=CONTENT_MODELS)
         return count

@@ -38,6 +38,7 @@ from application.content import Content
 from application.content_access import ContentAccess
 from application.course_analytics import CourseAnalytics
 from application.course_files import CourseFiles
+from application.course_import import CourseImport
 from application.erasure import Erasures
 from application.gap_analysis import GapAnalyses
 from application.github_login import GitHubLogin
@@ -107,6 +108,7 @@ class Services(Stores):
     webhook_outbox: Outbox
     webhooks: Webhooks
     content: Content
+    course_import: CourseImport
     activities: Activities
     collections: Collections
     learning: Learning
@@ -200,6 +202,7 @@ def build_services(settings: Settings, stores: Stores, models: ReadModels) -> Se
         webhooks=webhooks,
         generation=gen.generation, generation_accounts=gen.accounts, generation_queue=gen.queue,
         content=Content(writer, access, content_q, orgs),
+        course_import=CourseImport(writer, catalog, authz),
         activities=Activities(writer, access, content_q, files, settings.max_upload_bytes),
         collections=Collections(
             writer, access, CollectionQueries(models.collections), orgs, settings.page_limit_max,

@@ -260,7 +260,7 @@ def test_read_models_left_behind_together_catch_up_together(parts: Any) -> None:
     try:
         position = parts.events.save(*[Tally(label=f"bulk {i}") for i in range(120)])
         assert board.wait(position, ["tally_log", "tally_copy"], timeout=20)
-        assert not loop._solo  # noqa: SLF001 - no follower thread of its own was started
+        assert not loop._solo  # no follower thread of its own was started
     finally:
         loop.stop()
     assert _rows(first) == _rows(second)
