@@ -20,6 +20,7 @@ from application.catalog import CATALOG, Catalog, CourseCreate
 from application.content import ChapterImport, outline_aggregates
 from application.content_access import CONTENT_MODELS
 from application.writer import Writer
+from infrastructure.bulk_collection import bulk_collection
 
 
 class CourseOutline(msgspec.Struct, kw_only=True):
@@ -45,6 +46,17 @@ class CourseImport:
     ) -> list[str]:
         """Create every outline's course in org ``org_ref``; their uuids, in order.
         ``progress`` is told how many courses are appended after each append."""
+        with bulk_collection():  # thousands of aggregates made and kept until appended
+            return self._import(principal, org_ref, outlines, per_append, progress)
+
+    def _import(
+        self,
+        principal: Principal,
+        org_ref: str | int,
+        outlines: Sequence[CourseOutline],
+        per_append: int,
+        progress: Callable[[int], None] | None,
+    ) -> list[str]:
         trees: list[tuple[str, list[Any]]] = []
         for outline in outlines:
             course = self._catalog.new_course(principal, org_ref, outline.course)

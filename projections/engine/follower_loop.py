@@ -21,8 +21,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from infrastructure.bulk_collection import bulk_collection
 from infrastructure.event_store import EventStore
-from projections.engine.bulk_collection import bulk_collection
 from projections.engine.followers import Follower, LostRace, apply_batch, flush_idle
 from projections.engine.framework import Projection
 from projections.engine.log_tail import LogTail

@@ -23,10 +23,10 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from typing import Any
 
+from infrastructure.bulk_collection import bulk_collection
 from infrastructure.event_store import EventStore, LoggedEvent
 from infrastructure.read_store import ReadStore
 from projections.engine.batch_writes import BatchWrites
-from projections.engine.bulk_collection import bulk_collection
 from projections.engine.deferred_writes import BatchWriter, DeferredTx
 from projections.engine.framework import Projection, ensure_tracking
 from projections.engine.rebuild_state import (

@@ -7,7 +7,7 @@ import gc
 
 import pytest
 
-from projections.engine.bulk_collection import THRESHOLDS, bulk_collection
+from infrastructure.bulk_collection import THRESHOLDS, bulk_collection
 
 
 @pytest.fixture(autouse=True)

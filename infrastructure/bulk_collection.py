@@ -1,4 +1,5 @@
-"""Fewer garbage collections while a rebuild fills its tables.
+"""Fewer garbage collections during bulk work: a rebuild filling its tables, followers catching
+up as a group, a bulk load of courses.
 
 A rebuild allocates several objects per event (the decoded state, its rows, their keys) and
 keeps a batch of them alive until it is written. With the interpreter's default thresholds a
