@@ -2,7 +2,8 @@
 
 A migration or a catalog load creates thousands of courses. Created one command at a time,
 each course costs two appends and two read-your-writes waits, and the read models apply a
-few events per batch; here ``per_append`` course trees go into one transaction and the read
+few events per batch; here ``per_append`` course trees go into one transaction (50 of 25
+events each: 4,540 -> 4,900 activities/s against 20, bench/bench_replay.py) and the read
 models are waited for once, at the end, so the followers take the log in large batches
 (``projections/engine/follower_loop.py``). Rights and fields are checked as the one-at-a-time
 commands check them, every course before anything is appended.
@@ -41,7 +42,7 @@ class CourseImport:
         principal: Principal,
         org_ref: str | int,
         outlines: Sequence[CourseOutline],
-        per_append: int = 20,
+        per_append: int = 50,
         progress: Callable[[int], None] | None = None,
     ) -> list[str]:
         """Create every outline's course in org ``org_ref``; their uuids, in order.

@@ -122,7 +122,7 @@ def load(container: Any, admin: Any, courses: int, activities: int, threads: int
 
 def bulk_load(container: Any, admin: Any, courses: int, activities: int, chunk: int = 500) -> list[str]:
     """The same catalog as ``load`` (same names, vocabulary and shape), through the bulk path:
-    ``CourseImport.import_courses``, 20 course trees an append, ``chunk`` courses a call, one
+    ``CourseImport.import_courses``, 50 course trees an append, ``chunk`` courses a call, one
     read-your-writes wait a call. Timed until every read model has it."""
     from application.catalog import CourseCreate
     from application.content import ActivityDraft, ChapterImport

@@ -5,7 +5,7 @@ the one ``bench_content.py --keep`` leaves) it measures, and prints each figure 
 row-read rate of the same run (the events table read with the driver: tuples, 5,000 a page),
 which says how fast this machine is at that moment:
 
-- ``load``: bulk loading content (``CourseImport.import_courses``, 20 course trees an append,
+- ``load``: bulk loading content (``CourseImport.import_courses``, 50 course trees an append,
   timed until every read model has them; ``--load per-course``: ``create_course`` then
   ``import_outline`` for each course, from 8 threads), activities/s;
   then ``--learners`` learners' enrollments and completions (not timed), so every read model
@@ -311,7 +311,7 @@ def main() -> None:
     parser.add_argument("--courses", type=int, default=10_000)
     parser.add_argument("--activities", type=int, default=20)
     parser.add_argument("--load", choices=("bulk", "per-course"), default="bulk",
-                        help="load: import_courses (20 course trees an append), or a course at a time")
+                        help="load: import_courses (50 course trees an append), or a course at a time")
     parser.add_argument("--load-threads", type=int, default=8, help="--load per-course: threads")
     parser.add_argument("--learners", type=int, default=None,
                         help="load: learners who then enroll in 4 courses each and complete activities"
