@@ -97,27 +97,25 @@ class PrefixCounts:
         records: list[dict[str, Any]] = []
         for (org, kind, author, *flags), (anywhere, titles) in self._pending.items():
             for field, counter in (("a", anywhere), ("t", titles)):
-                changed = sorted(counter.items())
-                if 0 in counter.values():  # counted in and out again: nothing to write
-                    changed = [item for item in changed if item[1]]
-                if changed:
-                    tokens, changes = zip(*changed, strict=True)
+                changed = {t: n for t, n in counter.items() if n} if 0 in counter.values() else counter
+                if changed:  # counted in and out again: nothing to write
                     records.append({
                         "org_uuid": org, "kind": kind, "field": field, "author_uuid": author,
-                        **dict(zip(FLAGS, flags, strict=True)), "tokens": tokens, "ns": changes,
+                        **dict(zip(FLAGS, flags, strict=True)), "tokens": list(changed), "ns": list(changed.values()),
                     })
         self._pending.clear()
         if not records:
             return
-        # Classes in a fixed order, tokens sorted within each: a stable lock order, should two
-        # writers ever meet.
-        records.sort(key=lambda r: (r["org_uuid"], r["kind"], r["field"], r["author_uuid"], *(r[f] for f in FLAGS)))
+        # Rows written in key order, a stable lock order should two writers ever meet. The
+        # server sorts them: sorting a rebuild batch's 50,000 changes in Python took 25 ms a
+        # batch, a fifth of the search index's rebuild.
         key = ", ".join(KEY)
         tx.execute(
             f"INSERT INTO {self.table} ({key}, n)"
             f" SELECT m.org_uuid, m.kind, t.token, m.field, m.author_uuid, {', '.join('m.' + f for f in FLAGS)}, t.n"
             f" FROM json_to_recordset(?::json) AS m({RECORD_COLUMNS}),"
             " unnest(m.tokens, m.ns) AS t(token, n)"
+            f" ORDER BY m.org_uuid, m.kind, t.token COLLATE \"C\", m.field, m.author_uuid, {', '.join('m.' + f for f in FLAGS)}"
             f" ON CONFLICT ({key}) DO UPDATE SET n = {self.table}.n + EXCLUDED.n",
             (msgspec.json.encode(records).decode(),),
         )
