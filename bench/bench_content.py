@@ -68,30 +68,37 @@ def build(backend: str, workdir: Path) -> tuple[Any, str | None]:
     return container, schema
 
 
+def outline_chapters(rng: random.Random, activities: int) -> list[Any]:
+    """A course's four chapters holding ``activities`` lessons of vocabulary words."""
+    from application.content import ActivityDraft, ChapterImport
+
+    per_chapter = max(1, activities // 4)
+    chapters = []
+    left = activities
+    for c in range(4):
+        n = min(per_chapter if c < 3 else left, left)
+        left -= n
+        chapters.append(ChapterImport(name=f"Part {c + 1} {rng.choice(WORDS)}", activities=[
+            ActivityDraft(name=f"Lesson {j} {rng.choice(WORDS)}",
+                          content={"type": "doc", "content": [{"type": "text", "text": " ".join(rng.sample(WORDS, 6))}]})
+            for j in range(n)
+        ]))
+    return chapters
+
+
 def load(container: Any, admin: Any, courses: int, activities: int, threads: int) -> list[str]:
     from application.catalog import CourseCreate
-    from application.content import ActivityDraft, ChapterImport
 
     rng = random.Random(7)
     uuids: list[str] = []
     lock = threading.Lock()
-    per_chapter = max(1, activities // 4)
 
     def one(i: int) -> None:
         words = " ".join(rng.sample(WORDS, 3))
         view = container.catalog.create_course(admin, 1, CourseCreate(
             name=f"{words.title()} {i}", description=f"About {words}", about="A course.", public=True,
         ))
-        chapters = []
-        left = activities
-        for c in range(4):
-            n = min(per_chapter if c < 3 else left, left)
-            left -= n
-            chapters.append(ChapterImport(name=f"Part {c + 1} {rng.choice(WORDS)}", activities=[
-                ActivityDraft(name=f"Lesson {j} {rng.choice(WORDS)}",
-                              content={"type": "doc", "content": [{"type": "text", "text": " ".join(rng.sample(WORDS, 6))}]})
-                for j in range(n)
-            ]))
+        chapters = outline_chapters(rng, activities)
         container.content.import_outline(admin, view.course_uuid, chapters)
         with lock:
             uuids.append(view.course_uuid)
@@ -125,24 +132,13 @@ def bulk_load(container: Any, admin: Any, courses: int, activities: int, chunk: 
     ``CourseImport.import_courses``, 50 course trees an append, ``chunk`` courses a call, one
     read-your-writes wait a call. Timed until every read model has it."""
     from application.catalog import CourseCreate
-    from application.content import ActivityDraft, ChapterImport
     from application.course_import import CourseOutline
 
     rng = random.Random(7)
-    per_chapter = max(1, activities // 4)
 
     def outline(i: int) -> CourseOutline:
         words = " ".join(rng.sample(WORDS, 3))
-        chapters = []
-        left = activities
-        for c in range(4):
-            n = min(per_chapter if c < 3 else left, left)
-            left -= n
-            chapters.append(ChapterImport(name=f"Part {c + 1} {rng.choice(WORDS)}", activities=[
-                ActivityDraft(name=f"Lesson {j} {rng.choice(WORDS)}",
-                              content={"type": "doc", "content": [{"type": "text", "text": " ".join(rng.sample(WORDS, 6))}]})
-                for j in range(n)
-            ]))
+        chapters = outline_chapters(rng, activities)
         return CourseOutline(course=CourseCreate(
             name=f"{words.title()} {i}", description=f"About {words}", about="A course.", public=True,
         ), chapters=chapters)
