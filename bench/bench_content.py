@@ -130,7 +130,7 @@ def load(container: Any, admin: Any, courses: int, activities: int, threads: int
 def bulk_load(container: Any, admin: Any, courses: int, activities: int, chunk: int = 500) -> list[str]:
     """The same catalog as ``load`` (same names, vocabulary and shape), through the bulk path:
     ``CourseImport.import_courses``, 50 course trees an append, ``chunk`` courses a call, one
-    read-your-writes wait a call. Timed until every read model has it."""
+    read-your-writes wait a call, two callers. Timed until every read model has it."""
     from application.catalog import CourseCreate
     from application.course_import import CourseOutline
 
@@ -143,13 +143,33 @@ def bulk_load(container: Any, admin: Any, courses: int, activities: int, chunk: 
             name=f"{words.title()} {i}", description=f"About {words}", about="A course.", public=True,
         ), chapters=chapters)
 
-    uuids: list[str] = []
+    # Two loaders: while one call waits for the read models to take its last trees, the
+    # other appends (one loader left the log idle at every call's end).
+    chunks = iter(range(0, courses, chunk))
+    lock = threading.Lock()
+    loaded: dict[int, list[str]] = {}
     start = time.perf_counter()
-    for first in range(0, courses, chunk):
-        outlines = [outline(i) for i in range(first, min(first + chunk, courses))]
-        uuids += container.course_import.import_courses(admin, 1, outlines)
-        rate = len(uuids) * activities / (time.perf_counter() - start)
-        print(f"  loaded {len(uuids)}/{courses} courses ({rate:,.0f} activities/s)", flush=True)
+
+    def loader() -> None:
+        while True:
+            with lock:
+                first = next(chunks, None)
+                if first is None:
+                    return
+                outlines = [outline(i) for i in range(first, min(first + chunk, courses))]
+            made = container.course_import.import_courses(admin, 1, outlines)
+            with lock:
+                loaded[first] = made
+                done = sum(map(len, loaded.values()))
+            print(f"  loaded {done}/{courses} courses ({done * activities / (time.perf_counter() - start):,.0f}"
+                  " activities/s)", flush=True)
+
+    threads = [threading.Thread(target=loader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    uuids = [uuid for first in sorted(loaded) for uuid in loaded[first]]
     container.writer.caught_up(list(container.projections))
     elapsed = time.perf_counter() - start
     print(f"bulk load: {courses} courses, {courses * activities} activities in {elapsed:.1f}s"
