@@ -38,7 +38,7 @@ class FollowerLoop:
     those catching up alone. Woken on every append here (and, through LISTEN, elsewhere);
     polls every ``idle_wait`` seconds otherwise."""
 
-    #: a member this far behind the log's head catches up alone instead of slowing the group
+    #: a member this far behind the group's lead catches up alone instead of slowing the group
     LAG_LIMIT = 5_000
     #: entries a batch of the group takes while it is this far behind the head
     CATCH_UP_BATCH = 2_000
