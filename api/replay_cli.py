@@ -133,7 +133,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
                 here = groups[0]
 
                 def rebuild_here(progress: Any, stop: threading.Event) -> tuple[dict[str, int], int]:
-                    return _rebuild(events, here, args, progress, stop), events.last_position()
+                    return _rebuild(events, here, args, progress, stop, spare_core=False), events.last_position()
 
                 return run_jobs(groups, args, Bar, rebuild_here)
         stop = threading.Event()
@@ -146,7 +146,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         else:
             progress = Bar(f"rebuilding {label}")
         try:
-            positions = _rebuild(events, projections, args, progress, stop)
+            positions = _rebuild(events, projections, args, progress, stop, spare_core=not args.worker)
         except Interrupted as stopped:
             sys.stderr.write(
                 f"\ninterrupted ({stopped}); the live read models are unchanged."
@@ -171,9 +171,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def _rebuild(
-    events: Any, projections: list[Any], args: argparse.Namespace, progress: Any, stop: threading.Event
+    events: Any, projections: list[Any], args: argparse.Namespace, progress: Any, stop: threading.Event,
+    spare_core: bool = True,
 ) -> dict[str, int]:
-    """Rebuild ``projections`` in this process: the positions they were switched at."""
+    """Rebuild ``projections`` in this process: the positions they were switched at.
+    ``spare_core``: no other replay process shares the machine's cores with this one."""
     from projections.engine.rebuild import Rebuild
     from projections.engine.rebuild_state import pending
 
@@ -190,6 +192,7 @@ def _rebuild(
     gc.freeze()
     rebuild = Rebuild(
         events, projections, batch_size=args.batch_size, restart=args.restart, progress=progress, stop=stop,
+        spare_core=spare_core,
     )
     return rebuild.run()
 

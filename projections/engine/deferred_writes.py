@@ -13,10 +13,11 @@ batch in flight, then opens this batch's transaction, sends what was recorded an
 directly: a handler sees its rows exactly as if every statement had gone out at once.
 Recorded statements return -1 from ``execute``, as in a pipelined transaction.
 
-Only in a replay (``defer``). On SQLite the thread gains only because a rebuild's inserts are
-one statement per table (``BatchWrites._json_insert``): binding rows one at a time takes the
-interpreter lock back for every row, and the thread could not run beside the next batch's
-Python (the search index's fill took 10.5 s with the thread or without it, 8.4 s with both).
+Only in a replay (``defer``), and on SQLite only where a core is free for the thread (it
+writes in this process). There it gains only because a rebuild's inserts are one statement
+per table (``BatchWrites._json_insert``): binding rows one at a time takes the interpreter
+lock back for every row, and the thread could not run beside the next batch's Python (the
+search index's fill took 10.5 s with the thread or without it, 8.4 s with both).
 """
 
 from __future__ import annotations

@@ -110,7 +110,9 @@ class Rebuild:
 
     ``kind``: who owns the rebuild (``rebuild_state.REPLAY`` or ``FOLLOWER``). ``restart``
     discards a rebuild left half-done instead of resuming it. ``stop``: set it to interrupt
-    (between batches). ``around_switch``: what surrounds each member's switch.
+    (between batches). ``around_switch``: what surrounds each member's switch. ``spare_core``
+    (SQLite): a core is free for this process's writer thread (not so when a replay's
+    processes already take every core).
     """
 
     def __init__(
@@ -124,6 +126,7 @@ class Rebuild:
         progress: Callable[[Progress], None] | None = None,
         stop: threading.Event | None = None,
         around_switch: Callable[[Projection], AbstractContextManager[None]] | None = None,
+        spare_core: bool = True,
     ) -> None:
         if not projections:
             raise ValueError("nothing to rebuild")
@@ -142,8 +145,9 @@ class Rebuild:
         # Batches written from a thread of their own, only in a replay (a process of its own).
         # Beside a serving API (a version bump) a third busy thread cost the API's reads their
         # interpreter turns: list and search p99 during a rebuild went from 43 and 92 ms to
-        # 133 and 215 ms.
-        self._defer = kind == REPLAY
+        # 133 and 215 ms. On SQLite the thread writes in this process, so it needs a core of
+        # its own: two replay processes on two cores took 27.9 s with it, 21.4-24.3 s without.
+        self._defer = kind == REPLAY and (self.store.dialect == "postgres" or spare_core)
         self._started_at = 0
         self._clock = 0.0
 
@@ -250,7 +254,9 @@ class Rebuild:
         moving = [m for m in self.members if m.position < upto]
         try:
             with DeferredTx(self.store, self._writer, defer=self._defer) as tx:
-                writes = BatchWrites(tx, self.store.dialect, shapes, copy=True)
+                # SQLite's bulk inserts pay off only written by the thread (``_json_insert``).
+                bulk = self.store.dialect == "postgres" or self._defer
+                writes = BatchWrites(tx, self.store.dialect, shapes, copy=bulk)
                 for m in moving:
                     clone, start, topics = m.clone, m.position, m.topics
                     relevant = False
