@@ -20,51 +20,31 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import chain
 from typing import Any
 
-import msgspec
-
 from infrastructure.read_store import Dialect, Row, Tx
-from projections.engine.statements import as_json, conditions, insert_plan, records
+from projections.engine.pending_rows import (
+    DELETE,
+    INSERT,
+    REPLACE,
+    UPDATE,
+    UPSERT,
+    Entry,
+    PendingTable,
+)
+from projections.engine.statements import (
+    as_json,
+    conditions,
+    insert_plan,
+    json_each_insert,
+    json_rows,
+    records,
+)
 from projections.engine.table_shapes import TableShape
 
-INSERT, REPLACE, UPSERT, UPDATE, DELETE = range(5)
 #: at least this many rows are copied (PostgreSQL ``COPY``, SQLite ``json_each``) rather than
 #: inserted, when allowed
 COPY_FROM = 64
-#: what a JSON document carries back to SQLite unchanged (``executemany`` binds the rest)
-_JSON_TYPES = frozenset((str, int, float, bool, type(None)))
-_encode_rows = msgspec.json.Encoder().encode
-
-
-class _Entry:
-    __slots__ = ("computed", "kind", "row", "update")
-
-    def __init__(
-        self, kind: int, row: dict[str, Any], update: set[str] | None = None,
-        computed: tuple[tuple[str, str], ...] = (),
-    ) -> None:
-        self.kind = kind
-        self.row = row
-        self.update = update
-        self.computed = computed
-
-
-class _Table:
-    __slots__ = ("entries", "key", "plain", "shape")
-
-    def __init__(self, shape: TableShape) -> None:
-        self.shape = shape
-        self.key = shape.key
-        self.entries: dict[tuple[Any, ...], _Entry] = {}
-        self.plain: list[dict[str, Any]] = []  # inserts into a table without a key
-
-    def key_of(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
-        key = self.key
-        if len(key) == 1:
-            return (row[key[0]],)
-        return tuple(row[c] for c in key)
 
 
 class BatchWrites:
@@ -77,17 +57,17 @@ class BatchWrites:
         self._shapes = shapes
         self._copy = copy and dialect == "postgres" and hasattr(tx, "copy_rows")
         self._json_rows = copy and dialect == "sqlite"
-        self._tables: dict[str, _Table] = {}
+        self._tables: dict[str, PendingTable] = {}
         self.statements = 0  # bulk statements written (measured by benchmarks)
 
     # -- buffered ------------------------------------------------------------------------
-    def _table(self, name: str) -> _Table | None:
+    def _table(self, name: str) -> PendingTable | None:
         table = self._tables.get(name)
         if table is None:
             shape = self._shapes.get(name)
             if shape is None:
                 return None
-            table = self._tables[name] = _Table(shape)
+            table = self._tables[name] = PendingTable(shape)
         return table
 
     def insert(self, table: str, row: Mapping[str, Any], computed: Mapping[str, str] | None = None) -> None:
@@ -106,12 +86,12 @@ class BatchWrites:
         key = t.key_of(row)
         entry = t.entries.get(key)
         if entry is None:
-            t.entries[key] = _Entry(INSERT, dict(row), computed=spec)
+            t.entries[key] = Entry(INSERT, dict(row), computed=spec)
         elif entry.kind == DELETE:
-            t.entries[key] = _Entry(REPLACE, dict(row), computed=spec)
+            t.entries[key] = Entry(REPLACE, dict(row), computed=spec)
         else:  # a second insert of one key: let the database refuse it, in order
             self._flush_table(t)
-            t.entries[key] = _Entry(INSERT, dict(row), computed=spec)
+            t.entries[key] = Entry(INSERT, dict(row), computed=spec)
 
     def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         if not rows:
@@ -133,7 +113,7 @@ class BatchWrites:
         key = t.key_of(row)
         entry = t.entries.get(key)
         if entry is None:
-            t.entries[key] = _Entry(UPSERT, dict(row), cols)
+            t.entries[key] = Entry(UPSERT, dict(row), cols)
         elif entry.kind in (INSERT, REPLACE):
             entry.row.update({c: row[c] for c in cols})
         elif entry.kind == UPSERT:
@@ -141,10 +121,10 @@ class BatchWrites:
             assert entry.update is not None
             entry.update |= cols
         elif entry.kind == DELETE:
-            t.entries[key] = _Entry(REPLACE, dict(row))
+            t.entries[key] = Entry(REPLACE, dict(row))
         else:
             self._flush_table(t)
-            t.entries[key] = _Entry(UPSERT, dict(row), cols)
+            t.entries[key] = Entry(UPSERT, dict(row), cols)
 
     def update(self, table: str, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
         if not values:
@@ -156,7 +136,7 @@ class BatchWrites:
         k = tuple(key.values())
         entry = t.entries.get(k)
         if entry is None:
-            t.entries[k] = _Entry(UPDATE, dict(values))
+            t.entries[k] = Entry(UPDATE, dict(values))
         elif entry.kind == DELETE:
             return
         else:
@@ -175,7 +155,7 @@ class BatchWrites:
         if entry is not None and entry.kind == INSERT:
             del t.entries[k]  # it never reached the table
         else:
-            t.entries[k] = _Entry(DELETE, dict(key))
+            t.entries[k] = Entry(DELETE, dict(key))
 
     def update_where(self, table: str, where: Mapping[str, Any], values: Mapping[str, Any]) -> None:
         if not values:
@@ -248,7 +228,7 @@ class BatchWrites:
         if t is not None and (t.entries or t.plain):
             self._flush_table(t)
 
-    def _flush_table(self, t: _Table) -> None:
+    def _flush_table(self, t: PendingTable) -> None:
         entries, plain = t.entries, t.plain
         t.entries, t.plain = {}, []
         gone = [e.row if e.kind == DELETE else {c: e.row[c] for c in t.shape.key}
@@ -279,20 +259,13 @@ class BatchWrites:
             self._update(t.shape, columns, rows)
 
     def _json_insert(self, table: str, columns: Sequence[str], values: Sequence[Sequence[Any]]) -> bool:
-        """SQLite, in a rebuild: the rows as one JSON array that ``json_each`` unpacks, one
-        statement. ``executemany`` binds each row holding the interpreter lock, so a writer
-        thread took it back once a row and could not run beside the next batch's Python
-        (the search index's fill: 10.5 s either way); one statement takes it once. Only for
-        values JSON gives back unchanged (text, numbers, NULL); False if not done."""
-        if not self._json_rows or len(values) < COPY_FROM or not _JSON_TYPES.issuperset(
-            map(type, chain.from_iterable(values))
-        ):
+        """SQLite, in a rebuild: the rows in one ``json_each`` statement; False if not done."""
+        if not self._json_rows or len(values) < COPY_FROM:
             return False
-        picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
-        self.tx.execute(
-            f"INSERT INTO {table} ({', '.join(columns)}) SELECT {picks} FROM json_each(?)",
-            (_encode_rows(values).decode(),),
-        )
+        document = json_rows(values)
+        if document is None:
+            return False
+        self.tx.execute(json_each_insert(table, columns), (document,))
         return True
 
     def _insert_now(self, table: str, row: dict[str, Any]) -> None:
