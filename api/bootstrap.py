@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from api.wiring import Services, build_projections, build_services, build_stores
+from api.stores import build_projections, build_stores
+from api.wiring import Services, build_services
 from application.accounts import NewAccount
 from application.organizations import OrgCreate
 from domain.errors import Conflict

@@ -48,29 +48,19 @@ class CourseImport:
         """Create every outline's course in org ``org_ref``; their uuids, in order.
         ``progress`` is told how many courses are appended after each append."""
         with bulk_collection():  # thousands of aggregates made and kept until appended
-            return self._import(principal, org_ref, outlines, per_append, progress)
-
-    def _import(
-        self,
-        principal: Principal,
-        org_ref: str | int,
-        outlines: Sequence[CourseOutline],
-        per_append: int,
-        progress: Callable[[int], None] | None,
-    ) -> list[str]:
-        trees: list[tuple[str, list[Any]]] = []
-        for outline in outlines:
-            course = self._catalog.new_course(principal, org_ref, outline.course)
-            row = {"org_uuid": str(course.org_id), "course_uuid": str(course.id), "author_uuid": str(course.author_id)}
-            for resource in ("coursechapters", "activities"):
-                self._authz.require_course_content(principal, row, resource, "create")
-            children, _ = outline_aggregates(row, outline.chapters)
-            trees.append((str(course.id), [course, *children]))
-        position = 0
-        for start in range(0, len(trees), per_append):
-            batch = trees[start : start + per_append]
-            position = self._writer.save(*(aggregate for _, tree in batch for aggregate in tree))
-            if progress is not None:
-                progress(start + len(batch))
-        self._writer.settle(position, (*CATALOG, *CONTENT_MODELS))
-        return [uuid for uuid, _ in trees]
+            trees: list[tuple[str, list[Any]]] = []
+            for outline in outlines:
+                course = self._catalog.new_course(principal, org_ref, outline.course)
+                row = {"org_uuid": str(course.org_id), "course_uuid": str(course.id), "author_uuid": str(course.author_id)}
+                for resource in ("coursechapters", "activities"):
+                    self._authz.require_course_content(principal, row, resource, "create")
+                children, _ = outline_aggregates(row, outline.chapters)
+                trees.append((str(course.id), [course, *children]))
+            position = 0
+            for start in range(0, len(trees), per_append):
+                batch = trees[start : start + per_append]
+                position = self._writer.save(*(aggregate for _, tree in batch for aggregate in tree))
+                if progress is not None:
+                    progress(start + len(batch))
+            self._writer.settle(position, (*CATALOG, *CONTENT_MODELS))
+            return [uuid for uuid, _ in trees]

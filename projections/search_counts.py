@@ -97,8 +97,9 @@ class PrefixCounts:
         records: list[dict[str, Any]] = []
         for (org, kind, author, *flags), (anywhere, titles) in self._pending.items():
             for field, counter in (("a", anywhere), ("t", titles)):
+                # A token counted in and out again has nothing to write.
                 changed = {t: n for t, n in counter.items() if n} if 0 in counter.values() else counter
-                if changed:  # counted in and out again: nothing to write
+                if changed:
                     records.append({
                         "org_uuid": org, "kind": kind, "field": field, "author_uuid": author,
                         **dict(zip(FLAGS, flags, strict=True)), "tokens": list(changed), "ns": list(changed.values()),

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from api.stores import ReadModels, Stores, build_projections, build_stores  # noqa: F401 - re-exported
+from api.stores import ReadModels, Stores
 from api.wiring.assessment import build_assessment
 from api.wiring.generation import (
     Generation,

@@ -34,7 +34,7 @@ from projections.queries.assessments import AssessmentQueries
 from projections.queries.identity import IdentityQueries
 
 if TYPE_CHECKING:
-    from api.wiring import Stores
+    from api.stores import Stores
 
 
 @lru_cache(maxsize=1)

@@ -21,7 +21,7 @@ from projections.queries.catalog import CatalogQueries
 from projections.queries.course_analytics import CourseAnalyticsQueries
 
 if TYPE_CHECKING:
-    from api.wiring import ReadModels, Stores
+    from api.stores import ReadModels, Stores
 
 
 @dataclass

@@ -62,7 +62,6 @@ def as_json(rows: list[dict[str, Any]]) -> str:
 
 #: what a JSON document carries back to SQLite unchanged (``executemany`` binds the rest)
 _JSON_TYPES = frozenset((str, int, float, bool, type(None)))
-_encode_rows = msgspec.json.Encoder().encode
 
 
 def json_rows(values: Sequence[Sequence[Any]]) -> str | None:
@@ -73,7 +72,7 @@ def json_rows(values: Sequence[Sequence[Any]]) -> str | None:
     it once."""
     if not _JSON_TYPES.issuperset(map(type, chain.from_iterable(values))):
         return None
-    return _encode_rows(values).decode()
+    return _encode(values).decode()
 
 
 @lru_cache(maxsize=512)

@@ -55,7 +55,7 @@ def test_an_api_process_hears_where_the_workers_read_models_stand(container: Any
 
 
 def test_a_told_position_wakes_a_wait_that_the_tracking_table_would_not(settings: Any) -> None:
-    from api.wiring import build_stores
+    from api.stores import build_stores
 
     stores = build_stores(settings)
     try:
